@@ -1,0 +1,85 @@
+#pragma once
+// The per-rank supervisor of worker processes (Azure's "agent"): keeps `slots` workers
+// alive, feeds them mini-batches from its local queue (so a worker's next mini-batch
+// is already here when it finishes one), enforces the run() timeout, replaces workers
+// that die, and reports results and worker events to the orchestrator.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prs/agent/worker_process.hpp"
+#include "prs/logs/layout.hpp"
+#include "prs/logs/log_file.hpp"
+#include "prs/protocol/messages.hpp"
+
+namespace prs::agent {
+
+struct AgentConfig {
+    int node_id = 0;
+    int local_rank = 0;             // this rank's index among the ranks of its node
+    int local_size = 1;             // ranks on this node
+    int slots = 1;                  // workers this agent runs
+    int timeout_s = 60;             // retry_settings.timeout, per run() call
+    protocol::WorkerSetup setup;    // process_name and node_id are filled per worker
+    WorkerLaunch launch;            // stdout/stderr files are filled per worker
+    std::filesystem::path run_dir;
+};
+
+class Agent {
+public:
+    explicit Agent(AgentConfig cfg);
+    Agent(const Agent&) = delete;
+    Agent& operator=(const Agent&) = delete;
+
+    void start();                                        // spawns the workers
+    void enqueue(protocol::MiniBatchDescriptor d);
+    void drain();                                        // no more work will come
+    void abort();                                        // kill everything now
+
+    // Waits up to `timeout_ms` for worker activity, handles it and returns what the
+    // orchestrator must hear (Result, WorkerEvent).
+    std::vector<protocol::Message> poll(int timeout_ms);
+
+    bool finished() const;                               // drained/aborted and no worker left
+    bool busy() const;                                   // some mini-batch queued or running
+    // Milliseconds until the next run() timeout falls due (or `cap`).
+    int next_deadline_ms(int cap) const;
+
+private:
+    enum class State { Starting, Idle, Busy, Stopping, Dead };
+    struct Slot {
+        State state = State::Dead;
+        std::optional<WorkerProcess> process;
+        std::string name;
+        int generation = 0;
+        std::optional<protocol::MiniBatchDescriptor> task;
+        std::chrono::steady_clock::time_point task_started;
+        std::int64_t task_started_us = 0;
+    };
+    using Clock = std::chrono::steady_clock;
+
+    void spawn(Slot& s, int index);
+    void dispatch();
+    void handle(Slot& s, protocol::Message&& m);
+    void on_exit(Slot& s, int index, const std::string& why);
+    void check_timeouts();
+    void emit_failure(Slot& s, protocol::AttemptStatus status, std::string message);
+    bool may_respawn() const;
+
+    AgentConfig cfg_;
+    logs::Layout layout_;
+    logs::LogFile main_log_;
+    std::vector<Slot> slots_;
+    std::deque<protocol::MiniBatchDescriptor> queue_;
+    std::vector<protocol::Message> out_;
+    int init_failures_ = 0;
+    bool draining_ = false;
+    bool aborted_ = false;
+    bool gave_up_ = false;
+};
+
+}  // namespace prs::agent

@@ -1,0 +1,61 @@
+#pragma once
+// A worker child process (Azure's "processNNN"): spawned with a socketpair on fd 3,
+// stdout/stderr appended to the given log files, Open MPI's descriptors closed and its
+// variables (OMPI_*, PMIX_*, ...) removed so the child never looks like an MPI process.
+// RAII: the destructor kills (SIGKILL) and reaps a child that is still running.
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "prs/protocol/channel.hpp"
+
+namespace prs::agent {
+
+struct WorkerLaunch {
+    std::filesystem::path worker_binary;      // prs_mpi_worker
+    // Set on top of the filtered parent environment (job environment_variables,
+    // CUDA_VISIBLE_DEVICES, ...). An empty value removes the variable.
+    std::vector<std::pair<std::string, std::string>> env;
+    std::filesystem::path stdout_file;        // opened O_APPEND|O_CREAT; parent dirs created
+    std::filesystem::path stderr_file;
+};
+
+class WorkerProcess {
+public:
+    // Throws std::system_error when the child cannot be started.
+    static WorkerProcess spawn(const WorkerLaunch& launch);
+
+    WorkerProcess(WorkerProcess&&) noexcept;
+    WorkerProcess& operator=(WorkerProcess&&) noexcept;
+    WorkerProcess(const WorkerProcess&) = delete;
+    WorkerProcess& operator=(const WorkerProcess&) = delete;
+    ~WorkerProcess();
+
+    pid_t pid() const { return pid_; }
+    protocol::Channel& channel() { return channel_; }
+
+    void kill(int sig);
+    // Non-blocking reap. The code follows Python's subprocess convention:
+    // the exit status, or -N when killed by signal N.
+    std::optional<int> try_reap();
+    int wait();
+    bool running() const { return pid_ > 0 && !returncode_; }
+    std::optional<int> returncode() const { return returncode_; }
+
+private:
+    WorkerProcess(pid_t pid, protocol::Channel ch) : pid_(pid), channel_(std::move(ch)) {}
+    pid_t pid_ = -1;
+    protocol::Channel channel_;
+    std::optional<int> returncode_;
+};
+
+// Where prs_mpi_worker lives: beside the running prs_mpi binary, unless
+// PRS_MPI_WORKER names another path.
+std::filesystem::path default_worker_binary();
+
+}  // namespace prs::agent

@@ -1,0 +1,77 @@
+#pragma once
+// Rank 0's event loop ("master role"): hands descriptors to agents, gathers their
+// results, appends rows to the single output file, keeps the counters, enforces
+// thresholds and timeouts, and writes the job-level logs.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prs/agent/agent.hpp"
+#include "prs/config/job_spec.hpp"
+#include "prs/logs/layout.hpp"
+#include "prs/logs/log_file.hpp"
+#include "prs/logs/mini_batch_report.hpp"
+#include "prs/orchestrator/error_summary.hpp"
+#include "prs/orchestrator/failure_policy.hpp"
+#include "prs/orchestrator/scheduler.hpp"
+#include "prs/output/row_writer.hpp"
+#include "prs/transport/transport.hpp"
+
+namespace prs::orchestrator {
+
+struct Topology {
+    int world_size = 1;
+    int node_count = 1;
+    std::vector<int> credits;           // per rank: mini-batches it may hold at once
+};
+
+class Orchestrator {
+public:
+    // `transport` may be null when the job runs alone (world size 1).
+    Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
+                 agent::Agent& local, transport::Transport* transport, Topology topology,
+                 std::optional<std::filesystem::path> output_file);
+    int run();  // the job's exit code
+
+private:
+    void handle(int rank, protocol::Message&& m);
+    void on_result(int rank, protocol::AttemptResult&& r);
+    void on_worker_event(int rank, const protocol::WorkerEvent& e);
+    void on_final(const protocol::AttemptResult& r, bool succeeded);
+    void lose_agent(int rank, const std::string& why);
+    void check_job_rules();
+    void fail(std::string rule, std::string detail, std::string fix);
+    void shut_down();
+    void write_progress(bool force);
+    int finish();
+
+    using Clock = std::chrono::steady_clock;
+    const config::JobSpec& job_;
+    logs::Layout layout_;
+    agent::Agent& local_;
+    transport::Transport* transport_;
+    Topology topology_;
+    Scheduler scheduler_;
+    FailurePolicy policy_;
+    JobCounters counters_;
+    ErrorSummary errors_;
+    logs::LogFile master_;
+    logs::LogFile overview_;
+    logs::MiniBatchReport report_;
+    std::unique_ptr<output::RowWriter> writer_;
+    std::unique_ptr<output::InputOrderSequencer> sequencer_;
+    std::optional<ThresholdBreach> failure_;
+    Clock::time_point started_ = Clock::now();
+    Clock::time_point last_progress_ = Clock::now();
+    Clock::time_point last_overview_ = Clock::now();
+    bool any_result_ = false;
+    bool any_worker_ready_ = false;
+    bool scheduling_logged_ = false;
+    std::uint64_t init_failures_ = 0;
+    int workers_per_node_ = 1;
+};
+
+}  // namespace prs::orchestrator

@@ -1,0 +1,34 @@
+#pragma once
+// Turns the job's major input into a stream of mini-batch descriptors. Rank 0 pulls
+// descriptors one at a time as workers ask for work, so a million mini-batches never
+// sit in memory at once; descriptors name data, never hold it.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+#include "prs/config/job_spec.hpp"
+#include "prs/protocol/messages.hpp"
+
+namespace prs::partition {
+
+// Bad input data (empty folder, unreadable path...): what() names the path and the fix.
+class InputError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Partition {
+public:
+    virtual ~Partition() = default;
+    // The next descriptor in input order (ids 0, 1, 2, ...), or nullopt when exhausted.
+    virtual std::optional<protocol::MiniBatchDescriptor> next() = 0;
+    virtual std::uint64_t mini_batch_count() const = 0;
+    virtual std::uint64_t item_count() const = 0;
+};
+
+// Chooses the partitioning for the job's major input. Throws InputError.
+std::unique_ptr<Partition> make_partition(const config::JobSpec& job);
+
+}  // namespace prs::partition

@@ -1,0 +1,44 @@
+#pragma once
+// Length-prefixed messages over a stream socket (agent <-> worker child).
+// Frame: u32 little-endian byte count, then codec bytes.
+
+#include <optional>
+#include <string>
+
+#include "prs/protocol/codec.hpp"
+#include "prs/util/unique_fd.hpp"
+
+namespace prs::protocol {
+
+class Channel {
+public:
+    Channel() = default;
+    explicit Channel(util::UniqueFd fd) : fd_(std::move(fd)) {}
+
+    int fd() const { return fd_.get(); }
+    explicit operator bool() const { return bool(fd_); }
+
+    // Writes the whole frame (blocking). Returns false if the peer is gone
+    // (EPIPE/ECONNRESET); never raises SIGPIPE.
+    bool send(const Message& m);
+
+    // Reads whatever the socket has now without blocking (the fd should be polled
+    // first). Returns false on EOF or error: the peer is gone.
+    bool read_available();
+    // Blocks until at least one more byte arrives. Returns false on EOF/error.
+    bool read_blocking();
+    // The next complete message already read, if any. Throws ProtocolError on garbage.
+    std::optional<Message> next();
+
+    // Blocks until a whole message arrives; nullopt on EOF.
+    std::optional<Message> receive();
+
+private:
+    bool read_some(int flags);
+    util::UniqueFd fd_;
+    std::string in_;          // bytes read but not yet consumed
+    std::size_t consumed_ = 0;
+    std::string out_;         // reused frame buffer
+};
+
+}  // namespace prs::protocol

@@ -1,0 +1,24 @@
+#pragma once
+// Byte form of protocol messages: a one-byte type tag followed by the fields in
+// declaration order (little-endian integers, u32-length-prefixed strings). The same
+// bytes travel in an MPI message or, length-prefixed, over a worker's socket.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "prs/protocol/messages.hpp"
+
+namespace prs::protocol {
+
+class ProtocolError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+std::string encode(const Message& m);
+// Appends encode(m) to out (avoids a copy on hot paths).
+void encode_into(const Message& m, std::string& out);
+Message decode(std::string_view bytes);  // throws ProtocolError on malformed input
+
+}  // namespace prs::protocol

@@ -1,0 +1,128 @@
+#pragma once
+// Wire types. The orchestrator (rank 0), the per-rank agents and the worker children
+// exchange only these values; see codec.hpp for their byte form. Descriptors name
+// data (paths, ranges), never carry it: workers read their inputs themselves.
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace prs::protocol {
+
+struct MiniBatchDescriptor {
+    std::uint64_t id = 0;                // 0-based, in partition order
+    std::uint32_t attempt = 0;           // 0 for the first try; Azure's "Picked Count" is attempt + 1
+    std::vector<std::string> files;      // file-list mini-batch: absolute paths
+    bool operator==(const MiniBatchDescriptor&) const = default;
+};
+
+// Azure's Status column of processed_mini-batches.csv.
+enum class AttemptStatus : std::uint8_t {
+    RunDone,        // run() returned a list/tuple/DataFrame
+    RunException,   // run() raised
+    BadReturn,      // run() returned something that is not a list/tuple/DataFrame/array
+    RunTimeout,     // run() exceeded retry_settings.timeout; the worker was killed
+    LoadFailed,     // the worker could not load the mini-batch's data
+    LoadTimeout,    // loading exceeded --task_overhead_timeout
+    ProcessDied,    // the worker exited or was killed by a signal mid-run
+};
+const char* status_name(AttemptStatus s);
+
+struct AttemptResult {
+    std::uint64_t mini_batch_id = 0;
+    std::uint32_t attempt = 0;
+    AttemptStatus status = AttemptStatus::RunDone;
+    std::uint32_t total = 0;             // items in the mini-batch
+    std::uint32_t succeeded = 0;         // length of run()'s return
+    std::uint32_t row_count = 0;         // lines in `rows`
+    std::string rows;                    // append_row text, every line ends in '\n'
+    std::string header;                  // DataFrame header line, when asked for
+    std::string error_category;          // "UserError" / "SystemError", empty on success
+    std::string error_message;           // one line
+    std::string traceback;
+    std::int32_t node_id = 0;
+    std::string process;                 // "process001"
+    std::int32_t pid = 0;
+    std::int64_t start_us = 0;           // wall clock, µs since the epoch
+    double elapsed_s = 0;
+    double process_cpu_s = 0;
+    double run_method_s = 0;
+
+    // The attempt counts as a success: run() returned at least one result per item.
+    bool ok() const { return status == AttemptStatus::RunDone && succeeded >= total; }
+    bool operator==(const AttemptResult&) const = default;
+};
+
+// ---- agent -> worker child (socketpair) ----
+struct WorkerSetup {
+    std::string entry_script;            // absolute path
+    std::string code_dir;                // put first on sys.path
+    std::vector<std::string> argv;       // sys.argv, argv[0] is the entry script
+    std::vector<std::string> python_path;
+    std::string logging_level;           // INFO / WARNING / DEBUG
+    std::string process_name;            // "process001"
+    std::int32_t node_id = 0;
+    std::string log_dir;                 // <run_dir>/logs
+    std::string output_dir;              // the append_row output's folder
+    std::string input_path;              // the major input, for mini_batch_context.dataset
+    bool append_rows = true;             // false: summary_only, rows are not formatted
+    bool dataframe_header = false;       // --append_row_dataframe_header
+    std::string to_csv_kwargs_json;      // parallel_run_step.settings.json's to_csv arguments
+    bool operator==(const WorkerSetup&) const = default;
+};
+struct RunTask {
+    MiniBatchDescriptor descriptor;
+    bool operator==(const RunTask&) const = default;
+};
+struct StopWorker {
+    bool operator==(const StopWorker&) const = default;
+};
+
+// ---- worker child -> agent ----
+struct WorkerReady {
+    bool ok = true;                      // false: init() (or the import) failed
+    std::string error_message;
+    std::string traceback;
+    bool operator==(const WorkerReady&) const = default;
+};
+struct TaskDone {
+    AttemptResult result;
+    bool operator==(const TaskDone&) const = default;
+};
+
+// ---- orchestrator (rank 0) -> agent (MPI) ----
+struct Assign {
+    MiniBatchDescriptor descriptor;
+    bool operator==(const Assign&) const = default;
+};
+struct Drain {                           // no more work: finish the queue, stop workers, say Bye
+    bool operator==(const Drain&) const = default;
+};
+struct Abort {                           // stop now: kill workers, drop the queue, say Bye
+    bool operator==(const Abort&) const = default;
+};
+
+// ---- agent -> orchestrator (MPI) ----
+struct Result {
+    AttemptResult result;
+    bool operator==(const Result&) const = default;
+};
+// Lifecycle of worker processes, for the master log and the init-failure rules.
+struct WorkerEvent {
+    // GaveUp: the agent stopped starting workers (init kept failing) and holds no work.
+    enum class Kind : std::uint8_t { Ready, InitFailed, Exited, GaveUp } kind = Kind::Ready;
+    std::int32_t node_id = 0;
+    std::string process;
+    std::int32_t returncode = 0;         // Exited: exit code, or -signal
+    std::string message;
+    bool operator==(const WorkerEvent&) const = default;
+};
+struct Bye {
+    bool operator==(const Bye&) const = default;
+};
+
+using Message = std::variant<WorkerSetup, RunTask, StopWorker, WorkerReady, TaskDone, Assign, Drain,
+                             Abort, Result, WorkerEvent, Bye>;
+
+}  // namespace prs::protocol

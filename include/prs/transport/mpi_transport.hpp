@@ -1,0 +1,62 @@
+#pragma once
+// MPI edge: the MPI session (RAII), point-to-point messages, and node identity.
+
+#include <mpi.h>
+
+#include <list>
+#include <string>
+
+#include "prs/transport/transport.hpp"
+
+namespace prs::transport {
+
+class MpiSession {
+public:
+    MpiSession(int* argc, char*** argv);
+    MpiSession(const MpiSession&) = delete;
+    MpiSession& operator=(const MpiSession&) = delete;
+    ~MpiSession();
+    int rank() const { return rank_; }
+    int size() const { return size_; }
+
+private:
+    int rank_ = 0;
+    int size_ = 1;
+};
+
+// Which node a rank is on: ranks sharing memory form a node (MPI_COMM_TYPE_SHARED);
+// nodes are numbered by their lowest world rank.
+struct NodeIdentity {
+    int node_id = 0;
+    int node_count = 1;
+    int local_rank = 0;
+    int local_size = 1;
+};
+NodeIdentity discover_node_identity();
+
+class MpiTransport final : public Transport {
+public:
+    MpiTransport();
+    ~MpiTransport() override;
+    int rank() const override { return rank_; }
+    int size() const override { return size_; }
+    void send(int to, const protocol::Message& m) override;
+    std::optional<std::pair<int, protocol::Message>> receive() override;
+    void flush() override;
+
+private:
+    struct Pending {
+        std::string bytes;
+        MPI_Request request;
+    };
+    void reap_sends();
+    int rank_ = 0;
+    int size_ = 1;
+    std::list<Pending> pending_;   // std::list: buffers must not move while MPI owns them
+    std::string in_;
+};
+
+// Broadcasts an int from rank 0 (start-up decisions every rank must share).
+int broadcast_int(int value);
+
+}  // namespace prs::transport

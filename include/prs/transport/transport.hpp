@@ -1,0 +1,22 @@
+#pragma once
+// How rank 0 and the agents reach each other. MpiTransport (mpi_transport.hpp) is the
+// real one; the orchestrator and agent loops only see this interface.
+
+#include <optional>
+#include <utility>
+
+#include "prs/protocol/messages.hpp"
+
+namespace prs::transport {
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    virtual int rank() const = 0;
+    virtual int size() const = 0;
+    virtual void send(int to, const protocol::Message& m) = 0;        // never blocks for long
+    virtual std::optional<std::pair<int, protocol::Message>> receive() = 0;  // non-blocking
+    virtual void flush() = 0;                                          // waits until all sends completed
+};
+
+}  // namespace prs::transport

@@ -1,0 +1,268 @@
+#include "prs/agent/agent.hpp"
+
+#include <poll.h>
+#include <algorithm>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace prs::agent {
+
+namespace {
+
+std::int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Reaps a worker whose socket closed. It normally exits at once; one that lingers
+// (stuck atexit handlers, threads) is killed rather than waited on forever.
+int reap(WorkerProcess& p) {
+    for (int i = 0; i < 200; ++i) {
+        if (auto rc = p.try_reap()) return *rc;
+        ::usleep(5000);
+    }
+    p.kill(SIGKILL);
+    return p.wait();
+}
+
+}  // namespace
+
+Agent::Agent(AgentConfig cfg)
+    : cfg_(std::move(cfg)), layout_(cfg_.run_dir), main_log_(layout_.node_main(cfg_.node_id)) {
+    slots_.resize(static_cast<std::size_t>(cfg_.slots));
+}
+
+void Agent::start() {
+    for (std::size_t i = 0; i < slots_.size(); ++i) spawn(slots_[i], static_cast<int>(i));
+}
+
+void Agent::spawn(Slot& s, int index) {
+    // Numbers are unique per node and grow with each replacement: slot k of local rank r
+    // starts as r*slots+k+1 and adds the node's slot count for every new generation.
+    const int node_slots = cfg_.local_size * cfg_.slots;
+    const int local_index = cfg_.local_rank * cfg_.slots + index;
+    s.name = logs::process_name(local_index + 1 + s.generation * node_slots);
+    ++s.generation;
+
+    WorkerLaunch launch = cfg_.launch;
+    launch.stdout_file = layout_.user_stdout(cfg_.node_id, s.name);
+    launch.stderr_file = layout_.user_stderr(cfg_.node_id, s.name);
+    protocol::WorkerSetup setup = cfg_.setup;
+    setup.process_name = s.name;
+    setup.node_id = cfg_.node_id;
+    try {
+        s.process.emplace(WorkerProcess::spawn(launch));
+    } catch (const std::exception& e) {
+        main_log_.line("ERROR", fmt::format("cannot start {}: {}", s.name, e.what()));
+        s.state = State::Dead;
+        ++init_failures_;
+        return;
+    }
+    main_log_.line("INFO", fmt::format("{} started with pid {}.", s.name, s.process->pid()));
+    s.state = State::Starting;
+    if (!s.process->channel().send(setup)) on_exit(s, index, "could not receive its setup");
+}
+
+void Agent::enqueue(protocol::MiniBatchDescriptor d) {
+    queue_.push_back(std::move(d));
+    dispatch();
+}
+
+void Agent::drain() {
+    draining_ = true;
+    dispatch();
+}
+
+void Agent::abort() {
+    aborted_ = true;
+    draining_ = true;
+    queue_.clear();
+    for (auto& s : slots_) {
+        if (!s.process) continue;
+        s.process->kill(SIGKILL);
+        const int rc = s.process->wait();
+        main_log_.line("INFO", fmt::format("{} killed (job stopping), returncode {}.", s.name, rc));
+        s.process.reset();
+        s.task.reset();
+        s.state = State::Dead;
+    }
+}
+
+bool Agent::may_respawn() const {
+    // Azure's first init rule: a node stops trying after 3 x workers-per-node init failures.
+    return !draining_ && init_failures_ < 3 * cfg_.slots;
+}
+
+void Agent::dispatch() {
+    for (auto& s : slots_) {
+        if (s.state != State::Idle) continue;
+        if (!queue_.empty()) {
+            s.task = std::move(queue_.front());
+            queue_.pop_front();
+            s.task_started = Clock::now();
+            s.task_started_us = now_us();
+            s.state = State::Busy;
+            if (!s.process->channel().send(protocol::RunTask{*s.task})) continue;  // EOF shows up in poll()
+        } else if (draining_) {
+            s.state = State::Stopping;
+            s.process->channel().send(protocol::StopWorker{});
+        }
+    }
+}
+
+void Agent::emit_failure(Slot& s, protocol::AttemptStatus status, std::string message) {
+    protocol::AttemptResult r;
+    r.mini_batch_id = s.task->id;
+    r.attempt = s.task->attempt;
+    r.status = status;
+    r.total = static_cast<std::uint32_t>(s.task->files.size());
+    r.error_category = "SystemError";
+    r.error_message = std::move(message);
+    r.node_id = cfg_.node_id;
+    r.process = s.name;
+    r.pid = s.process ? s.process->pid() : 0;
+    r.start_us = s.task_started_us;
+    r.elapsed_s = std::chrono::duration<double>(Clock::now() - s.task_started).count();
+    out_.push_back(protocol::Result{std::move(r)});
+    s.task.reset();
+}
+
+void Agent::on_exit(Slot& s, int index, const std::string& why) {
+    const int rc = reap(*s.process);
+    main_log_.line("INFO", fmt::format("{} exits with returncode {}.", s.name, rc));
+    if (s.state == State::Busy && s.task)
+        emit_failure(s, protocol::AttemptStatus::ProcessDied,
+                     fmt::format("{} exits with returncode {} while running mini-batch {} ({}). See "
+                                 "logs/user/stderr/{}/{}.stderr.txt",
+                                 s.name, rc, s.task->id, why, cfg_.node_id, s.name));
+    if (s.state == State::Starting) {
+        ++init_failures_;
+        out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::InitFailed, cfg_.node_id, s.name, rc,
+                                             fmt::format("{} exited with returncode {} before init() finished",
+                                                         s.name, rc)});
+    }
+    out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc, why});
+    s.process.reset();
+    s.state = State::Dead;
+    if (may_respawn()) spawn(s, index);
+}
+
+void Agent::handle(Slot& s, protocol::Message&& m) {
+    if (auto* ready = std::get_if<protocol::WorkerReady>(&m)) {
+        if (ready->ok) {
+            s.state = State::Idle;
+            main_log_.line("INFO", fmt::format("{} is ready (init() done).", s.name));
+            out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Ready, cfg_.node_id, s.name, 0, ""});
+        } else {
+            ++init_failures_;
+            main_log_.line("ERROR", fmt::format("{} init failed: {}", s.name, ready->error_message));
+            logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
+                .raw(fmt::format("{}\n{}\n", ready->error_message, ready->traceback));
+            out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::InitFailed, cfg_.node_id, s.name, 0,
+                                                 ready->error_message + "\n" + ready->traceback});
+            // The worker is useless now; the exit is handled (and the slot refilled) in poll().
+            s.state = State::Stopping;
+            s.process->kill(SIGKILL);
+        }
+    } else if (auto* done = std::get_if<protocol::TaskDone>(&m)) {
+        if (s.state != State::Busy || !s.task || done->result.mini_batch_id != s.task->id) return;
+        if (!done->result.traceback.empty())
+            logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
+                .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
+                                 done->result.attempt + 1, done->result.error_message, done->result.traceback));
+        out_.push_back(protocol::Result{std::move(done->result)});
+        s.task.reset();
+        s.state = State::Idle;
+    }
+}
+
+void Agent::check_timeouts() {
+    const auto limit = std::chrono::seconds(cfg_.timeout_s);
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        auto& s = slots_[i];
+        if (s.state != State::Busy || now - s.task_started < limit) continue;
+        s.process->kill(SIGKILL);
+        const int rc = s.process->wait();
+        main_log_.line("WARNING", fmt::format("{} killed: run() exceeded retry_settings.timeout = {} s on mini-batch "
+                                              "{}. {} exits with returncode {}.",
+                                              s.name, cfg_.timeout_s, s.task->id, s.name, rc));
+        emit_failure(s, protocol::AttemptStatus::RunTimeout,
+                     fmt::format("run() did not return within retry_settings.timeout = {} s, so {} was killed and "
+                                 "replaced. Fix: raise retry_settings.timeout (v1: run_invocation_timeout) if "
+                                 "mini-batches need longer.",
+                                 cfg_.timeout_s, s.name));
+        out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc,
+                                             "killed after run() timeout"});
+        s.process.reset();
+        s.state = State::Dead;
+        if (may_respawn()) spawn(s, static_cast<int>(i));
+    }
+}
+
+std::vector<protocol::Message> Agent::poll(int timeout_ms) {
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> owner;
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        if (!slots_[i].process) continue;
+        fds.push_back(pollfd{slots_[i].process->channel().fd(), POLLIN, 0});
+        owner.push_back(i);
+    }
+    if (!fds.empty()) {
+        const int n = ::poll(fds.data(), fds.size(), std::max(0, timeout_ms));
+        for (std::size_t k = 0; n > 0 && k < fds.size(); ++k) {
+            if (!fds[k].revents) continue;
+            auto& s = slots_[owner[k]];
+            if (!s.process) continue;
+            const bool alive = s.process->channel().read_available();
+            try {
+                while (auto m = s.process->channel().next()) handle(s, std::move(*m));
+            } catch (const protocol::ProtocolError& e) {
+                main_log_.line("ERROR", fmt::format("{} sent a malformed message ({}); killing it.", s.name, e.what()));
+                s.process->kill(SIGKILL);
+            }
+            if (!alive && s.process) on_exit(s, static_cast<int>(owner[k]), "its connection closed");
+        }
+    } else if (timeout_ms > 0) {
+        ::usleep(static_cast<useconds_t>(std::min(timeout_ms, 50)) * 1000);
+    }
+    check_timeouts();
+    dispatch();
+
+    const bool none_alive = std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return bool(s.process); });
+    if (none_alive && !may_respawn() && !draining_ && !gave_up_) {
+        gave_up_ = true;
+        main_log_.line("ERROR", fmt::format("stopped starting workers after {} init failures.", init_failures_));
+        out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::GaveUp, cfg_.node_id, "", 0,
+                                             fmt::format("{} init failures on this rank", init_failures_)});
+        queue_.clear();
+    }
+    return std::exchange(out_, {});
+}
+
+bool Agent::finished() const {
+    if (!draining_ && !gave_up_) return false;
+    return std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return bool(s.process); });
+}
+
+bool Agent::busy() const {
+    return !queue_.empty() ||
+           std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::Busy; });
+}
+
+int Agent::next_deadline_ms(int cap) const {
+    const auto now = Clock::now();
+    auto best = std::chrono::milliseconds(cap);
+    for (const auto& s : slots_) {
+        if (s.state != State::Busy) continue;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            s.task_started + std::chrono::seconds(cfg_.timeout_s) - now);
+        best = std::min(best, std::max(left, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1));
+    }
+    return static_cast<int>(best.count());
+}
+
+}  // namespace prs::agent

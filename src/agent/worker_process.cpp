@@ -1,0 +1,201 @@
+#include "prs/agent/worker_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
+#include <system_error>
+
+extern char** environ;
+
+namespace prs::agent {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void throw_error(int err, const std::string& what) {
+    throw std::system_error(err, std::generic_category(), what);
+}
+
+void check(int err, const char* what) {
+    if (err != 0) throw_error(err, what);
+}
+
+// How an MPI launcher (Open MPI/PMIx, MPICH/Hydra, Slurm's PMI) tells a process that it
+// is a rank. A worker that kept them and loaded an MPI library (mpi4py in user code)
+// would try to join the job; without them it starts as a singleton.
+constexpr std::array<std::string_view, 9> k_launcher_prefixes = {
+    "OMPI_", "PMIX_", "OPAL_", "ORTE_", "PRTE_", "HYDRA_", "PMI_", "MPI_LOCALRANKID", "MPI_LOCALNRANKS"};
+
+bool is_launcher_variable(std::string_view entry) {
+    for (auto prefix : k_launcher_prefixes)
+        if (entry.starts_with(prefix)) return true;
+    return false;
+}
+
+std::vector<std::string> child_environment(const WorkerLaunch& launch) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        const std::string_view entry = *e;
+        if (!is_launcher_variable(entry)) env.emplace_back(entry);
+    }
+    for (const auto& [name, value] : launch.env) {
+        const std::string key = name + "=";
+        std::erase_if(env, [&](const std::string& e) { return e.starts_with(key); });
+        if (!value.empty()) env.push_back(key + value);
+    }
+    return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> p;
+    p.reserve(strings.size() + 1);
+    for (auto& s : strings) p.push_back(s.data());
+    p.push_back(nullptr);
+    return p;
+}
+
+class FileActions {
+public:
+    FileActions() { check(posix_spawn_file_actions_init(&a_), "posix_spawn_file_actions_init"); }
+    ~FileActions() { posix_spawn_file_actions_destroy(&a_); }
+    FileActions(const FileActions&) = delete;
+    FileActions& operator=(const FileActions&) = delete;
+    posix_spawn_file_actions_t* get() { return &a_; }
+
+private:
+    posix_spawn_file_actions_t a_;
+};
+
+class SpawnAttributes {
+public:
+    SpawnAttributes() { check(posix_spawnattr_init(&a_), "posix_spawnattr_init"); }
+    ~SpawnAttributes() { posix_spawnattr_destroy(&a_); }
+    SpawnAttributes(const SpawnAttributes&) = delete;
+    SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+    posix_spawnattr_t* get() { return &a_; }
+
+private:
+    posix_spawnattr_t a_;
+};
+
+void create_parent_directory(const fs::path& file) {
+    if (file.has_parent_path()) fs::create_directories(file.parent_path());
+}
+
+int returncode_from_status(int status) {
+    return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+// For a child whose owner is going away: nobody will ask for its exit code.
+void kill_and_reap(pid_t pid) {
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace
+
+WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_error(errno, "socketpair");
+    util::UniqueFd parent_end(sv[0]);
+    const util::UniqueFd child_end(sv[1]);
+
+    create_parent_directory(launch.stdout_file);
+    create_parent_directory(launch.stderr_file);
+
+    FileActions actions;
+    // The socket first: were it on fd 0-2 (a parent started with those closed), the
+    // opens below would overwrite it.
+    check(posix_spawn_file_actions_adddup2(actions.get(), child_end.get(), 3), "adddup2");
+    check(posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0), "addopen");
+    check(posix_spawn_file_actions_addopen(actions.get(), 1, launch.stdout_file.c_str(),
+                                           O_WRONLY | O_APPEND | O_CREAT, 0644),
+          "addopen");
+    check(posix_spawn_file_actions_addopen(actions.get(), 2, launch.stderr_file.c_str(),
+                                           O_WRONLY | O_APPEND | O_CREAT, 0644),
+          "addopen");
+    // Open MPI's sockets and shared-memory fds must not leak into the worker.
+    check(posix_spawn_file_actions_addclosefrom_np(actions.get(), 4), "addclosefrom_np");
+
+    // The agent may block signals (signalfd) or ignore some; the worker starts clean.
+    SpawnAttributes attributes;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    check(posix_spawnattr_setflags(attributes.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF),
+          "posix_spawnattr_setflags");
+    check(posix_spawnattr_setsigmask(attributes.get(), &none), "posix_spawnattr_setsigmask");
+    check(posix_spawnattr_setsigdefault(attributes.get(), &all), "posix_spawnattr_setsigdefault");
+
+    std::vector<std::string> args = {launch.worker_binary.string(), "--fd", "3", "--parent-pid",
+                                     std::to_string(::getpid())};
+    std::vector<std::string> env = child_environment(launch);
+    auto argv = pointers(args);
+    auto envp = pointers(env);
+
+    pid_t pid = -1;
+    const int err = ::posix_spawn(&pid, launch.worker_binary.c_str(), actions.get(), attributes.get(),
+                                  argv.data(), envp.data());
+    if (err != 0) throw_error(err, "cannot start worker " + launch.worker_binary.string());
+    return WorkerProcess(pid, protocol::Channel(std::move(parent_end)));
+}
+
+WorkerProcess::WorkerProcess(WorkerProcess&& o) noexcept
+    : pid_(std::exchange(o.pid_, -1)),
+      channel_(std::move(o.channel_)),
+      returncode_(std::exchange(o.returncode_, std::nullopt)) {}
+
+WorkerProcess& WorkerProcess::operator=(WorkerProcess&& o) noexcept {
+    if (this != &o) {
+        if (running()) kill_and_reap(pid_);
+        pid_ = std::exchange(o.pid_, -1);
+        channel_ = std::move(o.channel_);
+        returncode_ = std::exchange(o.returncode_, std::nullopt);
+    }
+    return *this;
+}
+
+WorkerProcess::~WorkerProcess() {
+    if (running()) kill_and_reap(pid_);
+}
+
+void WorkerProcess::kill(int sig) {
+    // Until it is reaped the pid cannot be reused, so this never hits a stranger.
+    if (running()) ::kill(pid_, sig);
+}
+
+std::optional<int> WorkerProcess::try_reap() {
+    if (!running()) return returncode_;
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r < 0) throw_error(errno, "waitpid");
+    if (r == pid_) returncode_ = returncode_from_status(status);
+    return returncode_;
+}
+
+int WorkerProcess::wait() {
+    if (!running()) return returncode_.value_or(-1);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0) {
+        if (errno != EINTR) throw_error(errno, "waitpid");
+    }
+    returncode_ = returncode_from_status(status);
+    return *returncode_;
+}
+
+fs::path default_worker_binary() {
+    if (const char* p = std::getenv("PRS_MPI_WORKER"); p && *p) return p;
+    return fs::read_symlink("/proc/self/exe").parent_path() / "prs_mpi_worker";
+}
+
+}  // namespace prs::agent

@@ -1,0 +1,201 @@
+// prs_mpi: runs an Azure ML parallel job (ParallelRunStep) under MPI or alone.
+// Data path: job file (config/) -> mini-batch descriptors (partition/) -> rank 0's
+// orchestrator (orchestrator/) -> per-rank agents (agent/) -> worker children running
+// the entry script (worker/) -> rows back to rank 0 -> the output file (output/).
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "prs/agent/agent.hpp"
+#include "prs/agent/agent_loop.hpp"
+#include "prs/config/command_line.hpp"
+#include "prs/config/describe.hpp"
+#include "prs/config/load_job.hpp"
+#include "prs/logs/layout.hpp"
+#include "prs/logs/log_file.hpp"
+#include "prs/logs/readme.hpp"
+#include "prs/orchestrator/exit_codes.hpp"
+#include "prs/orchestrator/orchestrator.hpp"
+#include "prs/partition/partition.hpp"
+#include "prs/transport/mpi_transport.hpp"
+
+namespace fs = std::filesystem;
+using namespace prs;
+
+namespace {
+
+// Before MPI_Init the rank is only known from the launcher's environment; only rank 0
+// talks to the user so that N ranks don't print the same error N times.
+bool is_rank0_before_init() {
+    for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+        if (const char* v = std::getenv(var)) return std::string(v) == "0";
+    }
+    return true;
+}
+
+fs::path resolve_run_dir(const config::CommandLine& cli, const config::JobSpec& job) {
+    return fs::absolute(cli.run_dir ? *cli.run_dir : fs::path("prs_runs") / job.job_name).lexically_normal();
+}
+
+std::optional<fs::path> resolve_output_file(const config::JobSpec& job, const fs::path& run_dir) {
+    if (!job.append_row_file) return std::nullopt;
+    // A relative path means the output had no `path`: it lives in the run directory.
+    return job.append_row_file->is_absolute() ? *job.append_row_file : run_dir / *job.append_row_file;
+}
+
+std::string read_text_if_exists(const fs::path& file) {
+    std::ifstream in(file);
+    if (!in) return {};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+int default_concurrency() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+agent::AgentConfig make_agent_config(const config::JobSpec& job, const fs::path& run_dir,
+                                     const std::optional<fs::path>& output_file,
+                                     const transport::NodeIdentity& node, int world_size) {
+    agent::AgentConfig cfg;
+    cfg.node_id = node.node_id;
+    cfg.local_rank = node.local_rank;
+    cfg.local_size = node.local_size;
+    // Under a launcher every rank is one worker (one rank per GPU); alone, rank 0 runs
+    // max_concurrency_per_instance workers itself.
+    cfg.slots = world_size > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency());
+    cfg.timeout_s = job.timeout;
+    cfg.run_dir = run_dir;
+
+    auto& s = cfg.setup;
+    s.entry_script = job.entry_script.string();
+    s.code_dir = job.code_dir.string();
+    s.argv.push_back(job.entry_script.string());
+    s.argv.insert(s.argv.end(), job.program_arguments.begin(), job.program_arguments.end());
+    for (const auto& p : job.python_path) s.python_path.push_back(p.string());
+    s.logging_level = job.logging_level;
+    s.log_dir = (run_dir / "logs").string();
+    s.output_dir = output_file ? output_file->parent_path().string() : (run_dir / "outputs").string();
+    s.input_path = job.major().path.string();
+    s.append_rows = output_file.has_value();
+    s.dataframe_header = job.append_row_dataframe_header;
+    s.to_csv_kwargs_json = read_text_if_exists(job.code_dir / "parallel_run_step.settings.json");
+
+    cfg.launch.worker_binary = agent::default_worker_binary();
+    cfg.launch.env = job.environment_variables;
+    return cfg;
+}
+
+// Rank 0, before anything runs: a clean logs tree for this run.
+void prepare_run_dir(const logs::Layout& layout) {
+    fs::remove_all(layout.logs());
+    fs::create_directories(layout.logs() / "sys" / "job_report");
+    logs::write_file_atomically(layout.readme(), logs::readme_text());
+}
+
+int run_job(const config::CommandLine& cli, const config::JobSpec& job, int* argc, char*** argv) {
+    transport::MpiSession mpi(argc, argv);
+    const auto node = transport::discover_node_identity();
+    const fs::path run_dir = resolve_run_dir(cli, job);
+    const logs::Layout layout(run_dir);
+    const auto output_file = resolve_output_file(job, run_dir);
+
+    std::unique_ptr<partition::Partition> partition;
+    int status = kExitSucceeded;
+    if (mpi.rank() == 0) {
+        try {
+            partition = partition::make_partition(job);
+            prepare_run_dir(layout);
+        } catch (const partition::InputError& e) {
+            fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            status = kExitBadInput;
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "prs_mpi: error: cannot prepare run directory {}: {}\n", run_dir.string(), e.what());
+            status = kExitBadInput;
+        }
+    }
+    if (transport::broadcast_int(status) != kExitSucceeded) return mpi.rank() == 0 ? status : kExitBadInput;
+
+    agent::Agent agent(make_agent_config(job, run_dir, output_file, node, mpi.size()));
+    agent.start();
+    if (mpi.rank() != 0) {
+        transport::MpiTransport transport;
+        agent::run_agent_loop(agent, transport);
+        return kExitSucceeded;
+    }
+
+    if (job.instance_count != node.node_count)
+        fmt::print(stderr, "prs_mpi: warning: the job asks for resources.instance_count = {} nodes, the launcher gave {}; "
+                   "running on {}.\n", job.instance_count, node.node_count, node.node_count);
+    orchestrator::Topology topology;
+    topology.world_size = mpi.size();
+    topology.node_count = node.node_count;
+    // Each worker holds the mini-batch it runs plus prefetched ones, so it never waits on
+    // rank 0; remote ranks get a deeper window to hide the MPI round trip.
+    const int local_slots = mpi.size() > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency());
+    topology.credits.push_back(2 * local_slots);
+    for (int r = 1; r < mpi.size(); ++r) topology.credits.push_back(4);
+    std::unique_ptr<transport::MpiTransport> transport;
+    if (mpi.size() > 1) transport = std::make_unique<transport::MpiTransport>();
+    fmt::print(stderr, "prs_mpi: {} mini-batches ({} items) on {} worker(s); logs in {}\n",
+               partition->mini_batch_count(), partition->item_count(), mpi.size() > 1 ? mpi.size() : local_slots,
+               layout.logs().string());
+    orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology, output_file);
+    return orch.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // A dead worker must show up as EOF on its socket, not kill us with SIGPIPE.
+    ::signal(SIGPIPE, SIG_IGN);
+    const bool speak = is_rank0_before_init();
+    config::CommandLine cli;
+    config::JobSpec job;
+    try {
+        cli = config::parse_command_line(argc, argv);
+        if (cli.help) {
+            if (speak) fmt::print("{}", config::help_text());
+            return kExitSucceeded;
+        }
+        if (cli.version) {
+            if (speak) fmt::print("prs_mpi {}\n", PRS_VERSION);
+            return kExitSucceeded;
+        }
+        job = config::load_job(cli);
+    } catch (const config::JobError& e) {
+        if (speak) fmt::print(stderr, "{}\n", e.what());
+        return kExitBadInput;
+    }
+    if (speak)
+        for (const auto& w : job.warnings) fmt::print(stderr, "{}\n", w);
+
+    if (cli.dry_run) {
+        if (!speak) return kExitSucceeded;
+        try {
+            const auto partition = partition::make_partition(job);
+            const fs::path run_dir = resolve_run_dir(cli, job);
+            fmt::print("{}", config::describe(job));
+            fmt::print("run directory: {}\n", run_dir.string());
+            if (const auto out = resolve_output_file(job, run_dir)) fmt::print("output file: {}\n", out->string());
+            fmt::print("mini-batches: {} ({} items)\n", partition->mini_batch_count(), partition->item_count());
+        } catch (const partition::InputError& e) {
+            fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            return kExitBadInput;
+        }
+        return kExitSucceeded;
+    }
+    try {
+        return run_job(cli, job, &argc, &argv);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
+        return kExitJobFailed;
+    }
+}

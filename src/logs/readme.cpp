@@ -1,0 +1,32 @@
+#include "prs/logs/readme.hpp"
+
+namespace prs::logs {
+
+std::string readme_text() {
+    return R"(Logs of a prs_mpi run (the same layout as Azure ML's parallel job).
+
+Start here:
+  job_result.txt                      Whether the job succeeded; if not, why, and which setting to change.
+  job_error.txt                       The entry script's errors, grouped: count, sample mini-batches, traceback.
+  job_progress_overview.<hour>.txt    Scheduling and progress over time.
+
+System logs (written by prs_mpi):
+  sys/master_role.txt                 The orchestrator (rank 0): scheduling, worker events, failures.
+  sys/job_report/processed_mini-batches.csv
+                                      One row per attempt: node, process, times, counts, status, error.
+                                      Follow Node Id and Process to the per-process logs below.
+  sys/node/<node_id>/_main.txt        Worker processes on that node: starts, exits ("processNNN exits
+                                      with returncode -9"), timeouts.
+
+User logs (written by the entry script):
+  user/stdout/<node_id>/<process>.stdout.txt   print() and the root logger.
+  user/stderr/<node_id>/<process>.stderr.txt   stderr, including tracebacks.
+  user/error/<node_id>/<process>.txt           Tracebacks of failed init() and run() calls.
+  user/entry_script_log/<node_id>/<process>.log.txt
+                                               EntryScript().logger.
+
+Process names: processNNN; a worker that dies or times out is replaced by one with a new number.
+)";
+}
+
+}  // namespace prs::logs

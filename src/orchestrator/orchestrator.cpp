@@ -1,0 +1,303 @@
+#include "prs/orchestrator/orchestrator.hpp"
+
+#include <fmt/format.h>
+
+#include "prs/agent/agent_loop.hpp"
+#include "prs/orchestrator/exit_codes.hpp"
+
+namespace prs::orchestrator {
+
+namespace {
+constexpr auto kOverviewEvery = std::chrono::seconds(10);
+const char* const kSeeLogs = "Please check logs for error. You can check logs/readme.txt for the layout of logs.";
+
+std::string iso_now() {
+    return logs::iso_timestamp(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+}  // namespace
+
+Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
+                           agent::Agent& local, transport::Transport* transport, Topology topology,
+                           std::optional<std::filesystem::path> output_file)
+    : job_(job),
+      layout_(layout),
+      local_(local),
+      transport_(transport),
+      topology_(std::move(topology)),
+      scheduler_(source, job.max_retries),
+      policy_(job),
+      master_(layout.master_role()),
+      overview_(layout.progress_overview(logs::hour_stamp_now())),
+      report_(layout.processed_mini_batches()) {
+    counters_.mini_batches_total = source.mini_batch_count();
+    counters_.items_total = source.item_count();
+    for (int credit : topology_.credits) scheduler_.add_agent(credit);
+    workers_per_node_ = std::max(1, topology_.world_size / std::max(1, topology_.node_count));
+    if (output_file) {
+        writer_ = std::make_unique<output::RowWriter>(*output_file, job.append_row_dataframe_header);
+        if (job.output_order_input) sequencer_ = std::make_unique<output::InputOrderSequencer>(*writer_);
+    }
+}
+
+void Orchestrator::handle(int rank, protocol::Message&& m) {
+    if (auto* r = std::get_if<protocol::Result>(&m)) {
+        on_result(rank, std::move(r->result));
+    } else if (auto* e = std::get_if<protocol::WorkerEvent>(&m)) {
+        on_worker_event(rank, *e);
+    }
+}
+
+void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
+    // The descriptor is needed for the report and must be read before the scheduler settles it.
+    const protocol::MiniBatchDescriptor* d = scheduler_.descriptor(r.mini_batch_id);
+    if (!d) return;
+    const protocol::MiniBatchDescriptor descriptor = *d;
+    const Verdict verdict = scheduler_.on_result(rank, r);
+    if (verdict == Verdict::Stale) return;
+    any_result_ = true;
+    last_progress_ = Clock::now();
+    ++counters_.attempts;
+    report_.add(r, descriptor);
+    if (!r.ok()) {
+        ++counters_.failed_attempts;
+        errors_.add(r);
+        master_.line("WARNING", fmt::format("mini-batch {} attempt {} on node {} {}: {} {}{}", r.mini_batch_id,
+                                            r.attempt + 1, r.node_id, r.process, protocol::status_name(r.status),
+                                            r.error_message,
+                                            verdict == Verdict::WillRetry ? " (will retry)" : " (no retries left)"));
+    }
+    if (r.succeeded > r.total)
+        master_.line("WARNING", fmt::format("mini-batch {}: run() returned {} results for {} items; all rows are kept.",
+                                            r.mini_batch_id, r.succeeded, r.total));
+    if (verdict == Verdict::Succeeded || verdict == Verdict::Failed) on_final(r, verdict == Verdict::Succeeded);
+}
+
+void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
+    (succeeded ? counters_.mini_batches_succeeded : counters_.mini_batches_failed) += 1;
+    const std::uint32_t ok_items = std::min(r.succeeded, r.total);
+    counters_.items_succeeded += ok_items;
+    counters_.items_failed += r.total - ok_items;
+    if (writer_) {
+        writer_->offer_header(r.header);
+        if (sequencer_)
+            sequencer_->put(r.mini_batch_id, r.rows);
+        else
+            writer_->append(r.rows);
+        counters_.rows_written += r.row_count;
+    }
+}
+
+void Orchestrator::on_worker_event(int rank, const protocol::WorkerEvent& e) {
+    using K = protocol::WorkerEvent::Kind;
+    switch (e.kind) {
+        case K::Ready:
+            any_worker_ready_ = true;
+            master_.line("INFO", fmt::format("node {} {} (rank {}) is ready.", e.node_id, e.process, rank));
+            break;
+        case K::InitFailed:
+            ++init_failures_;
+            errors_.add_init_failure(fmt::format("node {} {}", e.node_id, e.process), e.message);
+            master_.line("ERROR", fmt::format("node {} {} (rank {}): init failed: {}", e.node_id, e.process, rank,
+                                              e.message));
+            break;
+        case K::Exited:
+            master_.line("INFO", fmt::format("node {} {} (rank {}) exits with returncode {}: {}", e.node_id,
+                                             e.process, rank, e.returncode, e.message));
+            break;
+        case K::GaveUp:
+            lose_agent(rank, e.message);
+            break;
+    }
+}
+
+void Orchestrator::lose_agent(int rank, const std::string& why) {
+    master_.line("ERROR", fmt::format("rank {} stopped working: {}", rank, why));
+    for (auto& [d, verdict] : scheduler_.on_agent_lost(rank)) {
+        if (verdict != Verdict::Failed) continue;
+        protocol::AttemptResult r;
+        r.mini_batch_id = d.id;
+        r.attempt = d.attempt;
+        r.status = protocol::AttemptStatus::ProcessDied;
+        r.total = static_cast<std::uint32_t>(d.files.size());
+        r.error_message = fmt::format("rank {} stopped working: {}", rank, why);
+        on_final(r, false);
+    }
+}
+
+void Orchestrator::fail(std::string rule, std::string detail, std::string fix) {
+    if (failure_) return;
+    failure_ = ThresholdBreach{std::move(rule), std::move(detail), std::move(fix)};
+    master_.line("ERROR", fmt::format("Job failed: {}: {}. Stop scheduling.", failure_->rule, failure_->detail));
+    scheduler_.stop_dispatching();
+}
+
+void Orchestrator::check_job_rules() {
+    if (failure_) return;
+    if (auto breach = policy_.check(counters_, scheduler_.all_scheduled())) {
+        fail(breach->rule, breach->detail, breach->fix);
+        return;
+    }
+    const auto now = Clock::now();
+    const auto elapsed = now - started_;
+    if (scheduler_.live_agents() == 0) {
+        fail("init failure",
+             fmt::format("init() failed on every worker ({} failures), so no worker is left. First error: {}",
+                         init_failures_, errors_.first_message()),
+             "fix the entry script's init() (see logs/job_error.txt and logs/user/error/)");
+        return;
+    }
+    // Azure's second init rule: after 2 minutes, 2 x nodes x workers-per-node init failures end the job.
+    if (elapsed > std::chrono::minutes(2) &&
+        init_failures_ >= 2ull * static_cast<unsigned>(topology_.node_count * workers_per_node_)) {
+        fail("init failure",
+             fmt::format("init() failed {} times in {} s. First error: {}", init_failures_,
+                         std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(), errors_.first_message()),
+             "fix the entry script's init() (see logs/job_error.txt)");
+        return;
+    }
+    if (!any_worker_ready_ && elapsed > std::chrono::seconds(3 * job_.timeout + 30)) {
+        fail("init timeout",
+             fmt::format("no worker finished init() within 3 x retry_settings.timeout + 30 s = {} s",
+                         3 * job_.timeout + 30),
+             "make init() faster or raise retry_settings.timeout");
+        return;
+    }
+    if (!any_result_ && elapsed > std::chrono::seconds(job_.first_task_creation_timeout)) {
+        fail("first_task_creation_timeout",
+             fmt::format("no mini-batch finished within --first_task_creation_timeout = {} s",
+                         job_.first_task_creation_timeout),
+             "raise --first_task_creation_timeout in task.program_arguments, or look at logs/user/stdout for "
+             "where the entry script spends its time");
+        return;
+    }
+    if (any_result_ && now - last_progress_ > std::chrono::seconds(job_.progress_update_timeout)) {
+        fail("progress_update_timeout",
+             fmt::format("no mini-batch finished for --progress_update_timeout = {} s", job_.progress_update_timeout),
+             "raise --progress_update_timeout in task.program_arguments");
+    }
+}
+
+void Orchestrator::write_progress(bool force) {
+    const auto now = Clock::now();
+    if (!scheduling_logged_ && scheduler_.all_scheduled()) {
+        scheduling_logged_ = true;
+        overview_.raw(fmt::format("{} Scheduling finished. Scheduled {} mini batches in {:.0f} seconds. There are {} "
+                                  "tasks with {} items.\n",
+                                  iso_now(), counters_.mini_batches_total,
+                                  std::chrono::duration<double>(now - started_).count(), counters_.mini_batches_total,
+                                  counters_.items_total));
+    }
+    if (!force && now - last_overview_ < kOverviewEvery) return;
+    last_overview_ = now;
+    if (counters_.mini_batches_done() == 0 && !force) {
+        overview_.raw(fmt::format("{} No task has been processed yet.\n", iso_now()));
+        return;
+    }
+    overview_.raw(fmt::format("{} {} of {} mini batches processed ({} failed), {} of {} items succeeded, {} rows "
+                              "written.\n",
+                              iso_now(), counters_.mini_batches_done(), counters_.mini_batches_total,
+                              counters_.mini_batches_failed, counters_.items_succeeded, counters_.items_total,
+                              counters_.rows_written));
+}
+
+void Orchestrator::shut_down() {
+    // Success: let workers call shutdown(). Failure: kill what still runs.
+    const bool abort = failure_.has_value();
+    if (abort)
+        local_.abort();
+    else
+        local_.drain();
+    int byes_missing = 0;
+    if (transport_) {
+        for (int r = 1; r < topology_.world_size; ++r) {
+            transport_->send(r, abort ? protocol::Message{protocol::Abort{}} : protocol::Message{protocol::Drain{}});
+            ++byes_missing;
+        }
+    }
+    while (!local_.finished() || byes_missing > 0) {
+        for (auto& m : local_.poll(transport_ ? 1 : 100)) handle(0, std::move(m));
+        while (transport_) {
+            auto in = transport_->receive();
+            if (!in) break;
+            if (std::holds_alternative<protocol::Bye>(in->second))
+                --byes_missing;
+            else
+                handle(in->first, std::move(in->second));
+        }
+    }
+    if (transport_) transport_->flush();
+}
+
+int Orchestrator::run() {
+    master_.line("INFO", fmt::format("Start scheduling: {} mini-batches, {} items, {} rank(s) on {} node(s).",
+                                     counters_.mini_batches_total, counters_.items_total, topology_.world_size,
+                                     topology_.node_count));
+    overview_.raw(fmt::format("{} Start the simulator.\n", iso_now()));
+    agent::PollPacer pacer;
+    while (!scheduler_.finished()) {
+        for (auto& a : scheduler_.assign()) {
+            if (a.agent == 0)
+                local_.enqueue(std::move(a.descriptor));
+            else
+                transport_->send(a.agent, protocol::Assign{std::move(a.descriptor)});
+        }
+        const int cap = transport_ ? pacer.timeout_ms(local_.next_deadline_ms(1000)) : local_.next_deadline_ms(1000);
+        for (auto& m : local_.poll(cap)) handle(0, std::move(m));
+        while (transport_) {
+            auto in = transport_->receive();
+            if (!in) break;
+            pacer.saw_traffic();
+            handle(in->first, std::move(in->second));
+        }
+        check_job_rules();
+        write_progress(false);
+    }
+    shut_down();
+    return finish();
+}
+
+int Orchestrator::finish() {
+    if (!failure_ && job_.append_row_file && counters_.rows_written == 0)
+        fail("no result to append",
+             "NoResultToAppendError: There is no succeeded mini batch item returned from run()",
+             "see logs/job_error.txt for the entry script's errors");
+    if (!failure_ && counters_.items_succeeded == 0 && counters_.items_total > 0)
+        fail("no item succeeded", fmt::format("all {} mini-batches failed", counters_.mini_batches_failed),
+             "see logs/job_error.txt for the entry script's errors");
+    if (writer_) writer_->close();
+    report_.flush();
+    write_progress(true);
+    if (!errors_.empty()) logs::write_file_atomically(layout_.job_error(), errors_.render());
+
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+    std::string summary = fmt::format(
+        "Mini-batches: {} succeeded, {} failed, {} total ({} attempts, {} failed attempts).\n"
+        "Items: {} succeeded, {} failed, {} total.\n",
+        counters_.mini_batches_succeeded, counters_.mini_batches_failed, counters_.mini_batches_total,
+        counters_.attempts, counters_.failed_attempts, counters_.items_succeeded, counters_.items_failed,
+        counters_.items_total);
+    if (writer_)
+        summary += fmt::format("Rows: {} written to {}.\n", counters_.rows_written, writer_->path().string());
+    else
+        summary += "Rows: none written (summary_only: no task.append_row_to).\n";
+    summary += fmt::format("Elapsed: {:.2f} s.\n", elapsed);
+
+    std::string result;
+    if (failure_) {
+        result = fmt::format("Job failed.\nReason ({}): {}.\nFix: {}.\n{}{}\n", failure_->rule, failure_->detail,
+                             failure_->fix, summary, kSeeLogs);
+        overview_.raw(fmt::format("{} Job failed: {}.\n", iso_now(), failure_->detail));
+    } else {
+        result = "Job succeeded.\n" + summary;
+        overview_.raw(fmt::format("{} The job completed and the result is succeeded.\n", iso_now()));
+    }
+    logs::write_file_atomically(layout_.job_result(), result);
+    master_.line(failure_ ? "ERROR" : "INFO", failure_ ? "Job failed." : "Job succeeded.");
+    fmt::print(stderr, "prs_mpi: {}{}See {}\n", result.substr(0, result.find(kSeeLogs)),
+               failure_ ? "" : "", layout_.job_result().string());
+    return failure_ ? kExitJobFailed : kExitSucceeded;
+}
+
+}  // namespace prs::orchestrator

@@ -1,0 +1,95 @@
+#include "prs/orchestrator/scheduler.hpp"
+
+#include <algorithm>
+
+namespace prs::orchestrator {
+
+Scheduler::Scheduler(partition::Partition& source, int max_retries)
+    : source_(source), max_retries_(max_retries) {}
+
+int Scheduler::add_agent(int credit) {
+    agents_.push_back(Agent{credit, 0, true});
+    return static_cast<int>(agents_.size()) - 1;
+}
+
+void Scheduler::set_credit(int agent, int credit) { agents_[static_cast<std::size_t>(agent)].credit = credit; }
+
+int Scheduler::live_agents() const {
+    return static_cast<int>(std::count_if(agents_.begin(), agents_.end(), [](const Agent& a) { return a.alive; }));
+}
+
+std::optional<protocol::MiniBatchDescriptor> Scheduler::take_for(int agent) {
+    // A retry goes elsewhere when it can: the failure may belong to that node.
+    for (auto it = retries_.begin(); it != retries_.end(); ++it) {
+        if (it->avoid_agent != agent || live_agents() == 1) {
+            auto d = std::move(it->descriptor);
+            retries_.erase(it);
+            return d;
+        }
+    }
+    if (source_done_) return std::nullopt;
+    auto d = source_.next();
+    if (!d) source_done_ = true;
+    return d;
+}
+
+std::vector<Assignment> Scheduler::assign() {
+    std::vector<Assignment> out;
+    if (stopped_) return out;
+    // Round-robin one at a time so that a short tail spreads over all agents.
+    bool progress = true;
+    while (progress) {
+        progress = false;
+        for (std::size_t i = 0; i < agents_.size(); ++i) {
+            auto& a = agents_[i];
+            if (!a.alive || a.held >= a.credit) continue;
+            auto d = take_for(static_cast<int>(i));
+            if (!d) continue;
+            ++a.held;
+            in_flight_.emplace(d->id, InFlight{static_cast<int>(i), *d});
+            out.push_back(Assignment{static_cast<int>(i), std::move(*d)});
+            progress = true;
+        }
+    }
+    return out;
+}
+
+Verdict Scheduler::settle(InFlight&& f, bool ok) {
+    if (ok) return Verdict::Succeeded;
+    if (static_cast<int>(f.descriptor.attempt) < max_retries_ && !stopped_) {
+        f.descriptor.attempt += 1;
+        retries_.push_back(Retry{std::move(f.descriptor), f.agent});
+        return Verdict::WillRetry;
+    }
+    return Verdict::Failed;
+}
+
+Verdict Scheduler::on_result(int agent, const protocol::AttemptResult& result) {
+    auto it = in_flight_.find(result.mini_batch_id);
+    if (it == in_flight_.end() || it->second.agent != agent || it->second.descriptor.attempt != result.attempt)
+        return Verdict::Stale;
+    InFlight f = std::move(it->second);
+    in_flight_.erase(it);
+    --agents_[static_cast<std::size_t>(agent)].held;
+    return settle(std::move(f), result.ok());
+}
+
+std::vector<std::pair<protocol::MiniBatchDescriptor, Verdict>> Scheduler::on_agent_lost(int agent) {
+    auto& a = agents_[static_cast<std::size_t>(agent)];
+    a.alive = false;
+    a.held = 0;
+    std::vector<std::pair<protocol::MiniBatchDescriptor, Verdict>> out;
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+        if (it->second.agent != agent) {
+            ++it;
+            continue;
+        }
+        InFlight f = std::move(it->second);
+        it = in_flight_.erase(it);
+        auto d = f.descriptor;
+        out.emplace_back(std::move(d), settle(std::move(f), false));
+    }
+    return out;
+}
+
+}  // namespace prs::orchestrator

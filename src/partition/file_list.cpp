@@ -1,0 +1,57 @@
+#include "prs/partition/file_list.hpp"
+
+#include <algorithm>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace prs::partition {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> list_files(const fs::path& root) {
+    std::error_code ec;
+    const auto status = fs::status(root, ec);
+    if (ec || !fs::exists(status))
+        throw InputError(fmt::format("input path '{}' does not exist. Fix: point the input's `path` at a "
+                                     "folder or file on this machine or a shared filesystem.",
+                                     root.string()));
+    std::vector<std::string> files;
+    if (fs::is_regular_file(status)) {
+        files.push_back(fs::absolute(root).lexically_normal().string());
+        return files;
+    }
+    const auto base = fs::absolute(root).lexically_normal();
+    for (auto it = fs::recursive_directory_iterator(base, fs::directory_options::follow_directory_symlink, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec)) files.push_back(it->path().string());
+    }
+    if (ec)
+        throw InputError(fmt::format("cannot list input folder '{}': {}", base.string(), ec.message()));
+    if (files.empty())
+        throw InputError(fmt::format("input folder '{}' holds no files, so there is nothing to process. "
+                                     "Fix: check the input's `path`.",
+                                     base.string()));
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+FileListPartition::FileListPartition(std::vector<std::string> files, std::uint64_t files_per_batch)
+    : files_(std::move(files)), per_batch_(std::max<std::uint64_t>(1, files_per_batch)) {}
+
+std::optional<protocol::MiniBatchDescriptor> FileListPartition::next() {
+    if (next_index_ >= files_.size()) return std::nullopt;
+    protocol::MiniBatchDescriptor d;
+    d.id = next_id_++;
+    const auto end = std::min<std::uint64_t>(files_.size(), next_index_ + per_batch_);
+    d.files.assign(files_.begin() + static_cast<std::ptrdiff_t>(next_index_),
+                   files_.begin() + static_cast<std::ptrdiff_t>(end));
+    next_index_ = end;
+    return d;
+}
+
+std::uint64_t FileListPartition::mini_batch_count() const {
+    return (files_.size() + per_batch_ - 1) / per_batch_;
+}
+
+}  // namespace prs::partition

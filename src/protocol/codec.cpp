@@ -1,0 +1,140 @@
+#include "prs/protocol/codec.hpp"
+
+#include <cstring>
+#include <type_traits>
+
+namespace prs::protocol {
+
+const char* status_name(AttemptStatus s) {
+    switch (s) {
+        case AttemptStatus::RunDone: return "RUN_DONE";
+        case AttemptStatus::RunException: return "RUN_EXCEPTION";
+        case AttemptStatus::BadReturn: return "RUN_BAD_RETURN";
+        case AttemptStatus::RunTimeout: return "RUN_TIMEOUT";
+        case AttemptStatus::LoadFailed: return "LOAD_FAILED";
+        case AttemptStatus::LoadTimeout: return "LOAD_TIMEOUT";
+        case AttemptStatus::ProcessDied: return "PROCESS_DIED";
+    }
+    return "UNKNOWN";
+}
+
+namespace {
+
+// One description of each message's fields serves both directions: `fields(ar, m)`
+// is called with a Writer to encode and with a Reader to decode.
+struct Writer {
+    std::string& out;
+    template <class T>
+    void raw(const T& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+    void operator()(const std::string& s) {
+        raw(static_cast<std::uint32_t>(s.size()));
+        out.append(s);
+    }
+    void operator()(const std::vector<std::string>& v) {
+        raw(static_cast<std::uint32_t>(v.size()));
+        for (const auto& s : v) (*this)(s);
+    }
+    template <class T>
+        requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+    void operator()(const T& v) { raw(v); }
+};
+
+struct Reader {
+    std::string_view in;
+    void need(std::size_t n) const {
+        if (in.size() < n) throw ProtocolError("truncated message");
+    }
+    template <class T>
+    void raw(T& v) {
+        need(sizeof v);
+        std::memcpy(&v, in.data(), sizeof v);
+        in.remove_prefix(sizeof v);
+    }
+    void operator()(std::string& s) {
+        std::uint32_t n = 0;
+        raw(n);
+        need(n);
+        s.assign(in.data(), n);
+        in.remove_prefix(n);
+    }
+    void operator()(std::vector<std::string>& v) {
+        std::uint32_t n = 0;
+        raw(n);
+        if (n > in.size()) throw ProtocolError("bad list length");
+        v.resize(n);
+        for (auto& s : v) (*this)(s);
+    }
+    template <class T>
+        requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+    void operator()(T& v) { raw(v); }
+};
+
+template <class Ar, class D> void fields(Ar& ar, D& d) requires std::is_same_v<std::remove_const_t<D>, MiniBatchDescriptor> {
+    ar(d.id); ar(d.attempt); ar(d.files);
+}
+template <class Ar, class R> void fields(Ar& ar, R& r) requires std::is_same_v<std::remove_const_t<R>, AttemptResult> {
+    ar(r.mini_batch_id); ar(r.attempt); ar(r.status); ar(r.total); ar(r.succeeded); ar(r.row_count);
+    ar(r.rows); ar(r.header); ar(r.error_category); ar(r.error_message); ar(r.traceback);
+    ar(r.node_id); ar(r.process); ar(r.pid); ar(r.start_us); ar(r.elapsed_s); ar(r.process_cpu_s);
+    ar(r.run_method_s);
+}
+template <class Ar, class T> void message_fields(Ar& ar, T& m) {
+    using M = std::remove_const_t<T>;
+    if constexpr (std::is_same_v<M, WorkerSetup>) {
+        ar(m.entry_script); ar(m.code_dir); ar(m.argv); ar(m.python_path); ar(m.logging_level);
+        ar(m.process_name); ar(m.node_id); ar(m.log_dir); ar(m.output_dir); ar(m.input_path);
+        ar(m.append_rows); ar(m.dataframe_header); ar(m.to_csv_kwargs_json);
+    } else if constexpr (std::is_same_v<M, RunTask> || std::is_same_v<M, Assign>) {
+        fields(ar, m.descriptor);
+    } else if constexpr (std::is_same_v<M, TaskDone> || std::is_same_v<M, Result>) {
+        fields(ar, m.result);
+    } else if constexpr (std::is_same_v<M, WorkerReady>) {
+        ar(m.ok); ar(m.error_message); ar(m.traceback);
+    } else if constexpr (std::is_same_v<M, WorkerEvent>) {
+        ar(m.kind); ar(m.node_id); ar(m.process); ar(m.returncode); ar(m.message);
+    } else {
+        static_assert(std::is_empty_v<M>, "every message with fields must be listed above");
+    }
+}
+
+template <std::size_t I = 0>
+Message decode_alternative(std::size_t index, Reader& r) {
+    if constexpr (I < std::variant_size_v<Message>) {
+        if (index == I) {
+            std::variant_alternative_t<I, Message> m;
+            message_fields(r, m);
+            return m;
+        }
+        return decode_alternative<I + 1>(index, r);
+    } else {
+        throw ProtocolError("unknown message type " + std::to_string(index));
+    }
+}
+
+}  // namespace
+
+void encode_into(const Message& m, std::string& out) {
+    Writer w{out};
+    w.raw(static_cast<std::uint8_t>(m.index()));
+    std::visit([&](const auto& alt) { message_fields(w, alt); }, m);
+}
+
+std::string encode(const Message& m) {
+    std::string out;
+    encode_into(m, out);
+    return out;
+}
+
+Message decode(std::string_view bytes) {
+    Reader r{bytes};
+    std::uint8_t index = 0;
+    r.raw(index);
+    Message m = decode_alternative(index, r);
+    if (!r.in.empty()) throw ProtocolError("trailing bytes after message");
+    return m;
+}
+
+}  // namespace prs::protocol

@@ -1,0 +1,110 @@
+#include "prs/transport/mpi_transport.hpp"
+
+#include <stdexcept>
+#include <vector>
+
+#include "prs/protocol/codec.hpp"
+
+namespace prs::transport {
+
+namespace {
+constexpr int kTag = 7;
+
+void check(int rc, const char* what) {
+    if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI error in ") + what);
+}
+}  // namespace
+
+MpiSession::MpiSession(int* argc, char*** argv) {
+    check(MPI_Init(argc, argv), "MPI_Init");
+    // Errors come back as codes so a failing call turns into a clean job error, not an abort.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+MpiSession::~MpiSession() { MPI_Finalize(); }
+
+NodeIdentity discover_node_identity() {
+    NodeIdentity id;
+    int world_rank = 0;
+    int world_size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    MPI_Comm local;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &local),
+          "MPI_Comm_split_type");
+    MPI_Comm_rank(local, &id.local_rank);
+    MPI_Comm_size(local, &id.local_size);
+    int leader = world_rank;  // the node's lowest world rank
+    MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, local);
+    MPI_Comm_free(&local);
+    std::vector<int> leaders(static_cast<std::size_t>(world_size));
+    MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    std::vector<bool> is_leader(static_cast<std::size_t>(world_size), false);
+    for (int l : leaders) is_leader[static_cast<std::size_t>(l)] = true;
+    id.node_count = 0;
+    for (int r = 0; r < world_size; ++r) {
+        if (!is_leader[static_cast<std::size_t>(r)]) continue;
+        if (r < leader) ++id.node_id;
+        ++id.node_count;
+    }
+    return id;
+}
+
+MpiTransport::MpiTransport() {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+MpiTransport::~MpiTransport() {
+    try {
+        flush();
+    } catch (...) {  // destructors must not throw
+    }
+}
+
+void MpiTransport::reap_sends() {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        int done = 0;
+        MPI_Test(&it->request, &done, MPI_STATUS_IGNORE);
+        it = done ? pending_.erase(it) : std::next(it);
+    }
+}
+
+void MpiTransport::send(int to, const protocol::Message& m) {
+    reap_sends();
+    auto& p = pending_.emplace_back();
+    protocol::encode_into(m, p.bytes);
+    check(MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, to, kTag, MPI_COMM_WORLD,
+                    &p.request),
+          "MPI_Isend");
+}
+
+std::optional<std::pair<int, protocol::Message>> MpiTransport::receive() {
+    int flag = 0;
+    MPI_Status status;
+    check(MPI_Iprobe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &flag, &status), "MPI_Iprobe");
+    if (!flag) {
+        if (!pending_.empty()) reap_sends();
+        return std::nullopt;
+    }
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    in_.resize(static_cast<std::size_t>(count));
+    check(MPI_Recv(in_.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+          "MPI_Recv");
+    return std::make_pair(status.MPI_SOURCE, protocol::decode(in_));
+}
+
+void MpiTransport::flush() {
+    for (auto& p : pending_) MPI_Wait(&p.request, MPI_STATUS_IGNORE);
+    pending_.clear();
+}
+
+int broadcast_int(int value) {
+    MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return value;
+}
+
+}  // namespace prs::transport

@@ -1,0 +1,87 @@
+// prs_mpi_worker: one worker process (Azure's "processNNN"), started by a rank's agent
+// (agent::WorkerProcess) with a socket on --fd. It embeds CPython to run the entry
+// script and never calls MPI.
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <string_view>
+
+#include "prs/protocol/channel.hpp"
+#include "serve.hpp"
+
+namespace {
+
+struct Arguments {
+    int fd = -1;
+    pid_t parent_pid = 0;
+};
+
+std::optional<Arguments> parse_arguments(int argc, char** argv) {
+    Arguments a;
+    if (argc % 2 == 0) return std::nullopt;
+    for (int i = 1; i < argc; i += 2) {
+        const std::string_view name = argv[i];
+        const std::string_view value = argv[i + 1];
+        int* target = name == "--fd" ? &a.fd : name == "--parent-pid" ? &a.parent_pid : nullptr;
+        if (!target) return std::nullopt;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), *target);
+        if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
+    }
+    if (a.fd < 0 || a.parent_pid <= 0) return std::nullopt;
+    return a;
+}
+
+// A worker must not outlive its agent. PDEATHSIG covers a later death; the getppid()
+// check covers an agent that died before prctl() ran.
+void die_with_parent(pid_t parent_pid) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent_pid) std::_Exit(0);
+}
+
+extern "C" void discard_signal(int) {}
+
+void set_signal_dispositions() {
+    // Ctrl-C, scancel and mpirun send SIGINT/SIGTERM to every process of the job; the
+    // agent then lets running mini-batches finish and stops its workers itself (StopWorker,
+    // EOF, SIGKILL). A handler rather than SIG_IGN: programs the entry script starts get
+    // the default action back at exec.
+    struct sigaction sa {};
+    sa.sa_handler = discard_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    // What python3 itself does at startup (install_signal_handlers = 0 skips it): a
+    // closed pipe or an over-large file is an OSError in Python, not a dead worker.
+    ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGXFSZ, SIG_IGN);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto args = parse_arguments(argc, argv);
+    if (!args) {
+        std::fprintf(stderr, "usage: prs_mpi_worker --fd N --parent-pid PID  (started by prs_mpi)\n");
+        return 2;
+    }
+    die_with_parent(args->parent_pid);
+    set_signal_dispositions();
+    try {
+        prs::protocol::Channel channel{prs::util::UniqueFd(args->fd)};
+        const auto first = channel.receive();
+        if (!first) return 0;
+        const auto* setup = std::get_if<prs::protocol::WorkerSetup>(&*first);
+        if (!setup) throw prs::protocol::ProtocolError("worker expected WorkerSetup first");
+        return prs::worker::serve(channel, *setup);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "prs_mpi_worker: %s\n", e.what());
+        return 70;  // EX_SOFTWARE: a bug of prs_mpi, not of the entry script
+    }
+}

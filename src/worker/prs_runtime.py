@@ -1,0 +1,328 @@
+"""Python half of prs_mpi_worker (Azure's "processNNN").
+
+The C++ host executes this text into a module named ``prs_runtime`` and calls
+start() once, run_mini_batch() per mini-batch and shutdown() at the end. What the
+entry script can see (sys.path, logging, the EntryScript helper) and what is done
+with run()'s return (type check, append_row text) lives here, so that a mini-batch
+costs the host a single Python call.
+
+Text goes back to the host as UTF-8 bytes; surrogate escapes (undecodable file
+names) become their original bytes again.
+"""
+
+import faulthandler
+import importlib.machinery
+import importlib.util
+import inspect
+import json
+import logging
+import os
+import site
+import sys
+import time
+import traceback
+import types
+
+# Values of prs::protocol::AttemptStatus.
+RUN_DONE, RUN_EXCEPTION, BAD_RETURN = 0, 1, 2
+
+_ROOT_FORMAT = "%(asctime)s|%(name)s|%(levelname)s|%(message)s"
+_ENTRY_SCRIPT_FORMAT = "%(asctime)s|%(name)s|%(funcName)s()|%(levelname)s|%(message)s"
+
+# Frames of this module and of importlib say nothing about the user's error.
+_HIDDEN_FRAMES = ("<prs_runtime>", "<frozen importlib._bootstrap>",
+                  "<frozen importlib._bootstrap_external>")
+
+_setup = None              # types.SimpleNamespace of the WorkerSetup fields
+_run = None
+_run_takes_context = False
+_shutdown = None
+_to_csv_kwargs = {}
+_header_argument = True    # to_csv(header=...) for the --append_row_dataframe_header line
+
+
+# ---------------------------------------------------------------- EntryScript helper
+
+class EntryScript:
+    """azureml_user.parallel_run.EntryScript: where the entry script may log and write."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    @property
+    def logger(self):
+        return logging.getLogger("ParallelRunStep")
+
+    @property
+    def log_dir(self):
+        return _entry_script_log_dir()
+
+    @property
+    def output_dir(self):
+        return _setup.output_dir
+
+    @property
+    def working_dir(self):
+        return os.getcwd()
+
+    @property
+    def agent_name(self):
+        return _setup.process_name
+
+    @property
+    def node_id(self):
+        return _setup.node_id
+
+
+def _entry_script_log_dir():
+    return os.path.join(_setup.log_dir, "user", "entry_script_log", str(_setup.node_id))
+
+
+def _register_helper_modules():
+    # Registered in sys.modules so the import works whether or not an azureml
+    # package is installed, and always finds this implementation.
+    package = types.ModuleType("azureml_user")
+    package.__path__ = []
+    parallel_run = types.ModuleType("azureml_user.parallel_run")
+    parallel_run.EntryScript = EntryScript
+    package.parallel_run = parallel_run
+    prs_mpi = types.ModuleType("prs_mpi")
+    prs_mpi.EntryScript = EntryScript
+    sys.modules.update({"azureml_user": package, "azureml_user.parallel_run": parallel_run,
+                        "prs_mpi": prs_mpi})
+
+
+# ---------------------------------------------------------------- start
+
+def _level(name):
+    level = logging.getLevelName(name.upper())
+    return level if isinstance(level, int) else logging.INFO
+
+
+def _configure_streams():
+    # Line buffering: a worker killed for a timeout or OOM keeps what it printed.
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.reconfigure(line_buffering=True)
+    # A segfault in an extension module leaves a Python traceback in the stderr log.
+    if sys.stderr is not None:
+        faulthandler.enable(file=sys.stderr, all_threads=True)
+
+
+def _configure_sys_path(code_dir, entry_script, python_path):
+    front = [code_dir, os.path.dirname(entry_script), *python_path]
+    sys.path[:0] = [p for p in dict.fromkeys(front) if p]
+    for directory in python_path:
+        site.addsitedir(directory)  # .pth files of a venv (editable installs) count too
+
+
+def _configure_logging(level):
+    logging.basicConfig(level=level, format=_ROOT_FORMAT, stream=sys.stdout, force=True)
+    log_dir = _entry_script_log_dir()
+    os.makedirs(log_dir, exist_ok=True)
+    handler = logging.FileHandler(os.path.join(log_dir, f"{_setup.process_name}.log.txt"),
+                                  delay=True)
+    handler.setFormatter(logging.Formatter(_ENTRY_SCRIPT_FORMAT))
+    logger = logging.getLogger("ParallelRunStep")
+    logger.setLevel(level)
+    logger.addHandler(handler)
+
+
+def _configure_to_csv(kwargs_json):
+    global _to_csv_kwargs, _header_argument
+    kwargs = {"sep": " ", "index": False}
+    if kwargs_json:
+        overrides = json.loads(kwargs_json)
+        if not isinstance(overrides, dict):
+            raise ValueError("to_csv arguments of parallel_run_step.settings.json must be an object")
+        kwargs.update(overrides)
+    # Rows come back as text; the header is written once, apart from the rows.
+    kwargs.pop("path_or_buf", None)
+    header = kwargs.pop("header", True)
+    _header_argument = header if isinstance(header, (list, tuple)) else True
+    _to_csv_kwargs = kwargs
+
+
+def _import_entry_script(path):
+    name = os.path.splitext(os.path.basename(path))[0]
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+def _function(module, *names):
+    for name in names:
+        f = getattr(module, name, None)
+        if callable(f):
+            return f
+    return None
+
+
+def _takes_context(f):
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in positional for p in parameters) >= 2
+
+
+def start(*, entry_script, code_dir, python_path, logging_level, process_name, node_id, log_dir,
+          output_dir, input_path, append_rows, dataframe_header, to_csv_kwargs_json):
+    """Prepares the interpreter, imports the entry script and calls its init().
+
+    Returns (ok, error_message, traceback)."""
+    global _setup, _run, _run_takes_context, _shutdown
+    _setup = types.SimpleNamespace(
+        entry_script=entry_script, process_name=process_name, node_id=node_id, log_dir=log_dir,
+        output_dir=output_dir, input_path=input_path, append_rows=append_rows,
+        dataframe_header=dataframe_header)
+    try:
+        _configure_streams()
+        _configure_sys_path(code_dir, entry_script, python_path)
+        _register_helper_modules()
+        _configure_logging(_level(logging_level))
+        _configure_to_csv(to_csv_kwargs_json)
+        module = _import_entry_script(entry_script)
+        init = _function(module, "init", "Init")
+        if init is not None:
+            init()
+        _run = _function(module, "run", "Run")
+        if _run is None:
+            message = f"entry script {entry_script} has no run(mini_batch) function"
+            print(message, file=sys.stderr)
+            return False, _encode(message), b""
+        _run_takes_context = _takes_context(_run)
+        _shutdown = _function(module, "shutdown", "Shutdown")
+        return True, b"", b""
+    except BaseException as e:  # SystemExit in init() too: the worker reports, not dies
+        message, tb = _report(e, f"entry script {entry_script} failed to start")
+        return False, _encode(message), _encode(tb)
+    finally:
+        flush()
+
+
+# ---------------------------------------------------------------- run
+
+class MiniBatchContext(dict):
+    """run()'s second argument: attributes, or keys as in a dict."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def run_mini_batch(mini_batch, index):
+    """Calls run() and judges its return.
+
+    Returns (status, succeeded, rows, row_count, header, error_category, error_message,
+    traceback, run_method_seconds)."""
+    run_seconds = 0.0
+    try:
+        args = (mini_batch,)
+        if _run_takes_context:
+            args = (mini_batch, MiniBatchContext(minibatch_index=index, partition_key_value={},
+                                                 dataset=_setup.input_path))
+        started = time.perf_counter()
+        try:
+            result = _run(*args)
+        finally:
+            run_seconds = time.perf_counter() - started
+        return _judge(result, len(mini_batch), index, run_seconds)
+    except BaseException as e:  # sys.exit() in run() fails the attempt, not the worker
+        message, tb = _report(e, f"mini-batch {index}: run() raised")
+        return RUN_EXCEPTION, 0, b"", 0, b"", b"UserError", _encode(message), _encode(tb), run_seconds
+    finally:
+        flush()
+
+
+def _judge(result, total, index, run_seconds):
+    header = ""
+    pandas = sys.modules.get("pandas")
+    if isinstance(result, (list, tuple)) or _is_array(result):
+        succeeded = len(result)
+        rows = "\n".join(map(str, result)) + "\n" if _setup.append_rows and succeeded else ""
+    elif pandas is not None and isinstance(result, pandas.DataFrame):
+        succeeded = len(result)
+        rows = ""
+        if _setup.append_rows:
+            if succeeded:
+                rows = result.to_csv(header=False, **_to_csv_kwargs)
+            if _setup.dataframe_header:
+                header = _end_line(result.head(0).to_csv(header=_header_argument, **_to_csv_kwargs))
+    else:
+        message = ("The run() method in the entry script should return a list, tuple or pandas "
+                   f"DataFrame, got {type(result).__name__}. The length of the returned result is "
+                   "counted as the number of succeeded items.")
+        print(f"mini-batch {index}: {message}", file=sys.stderr)
+        return BAD_RETURN, 0, b"", 0, b"", b"UserError", _encode(message), b"", run_seconds
+    if succeeded > total:
+        print(f"WARNING: mini-batch {index}: run() returned {succeeded} results for {total} items; "
+              "all are kept", file=sys.stderr)
+    rows = _end_line(rows)
+    return RUN_DONE, succeeded, _encode(rows), rows.count("\n"), _encode(header), b"", b"", b"", run_seconds
+
+
+def _is_array(result):
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(result, numpy.ndarray) and result.ndim > 0
+
+
+def _end_line(text):
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+# ---------------------------------------------------------------- shutdown and helpers
+
+def shutdown():
+    """Calls the entry script's shutdown(); its errors are logged, never raised."""
+    try:
+        if _shutdown is not None:
+            _shutdown()
+    except BaseException as e:
+        _report(e, "shutdown() raised")
+    finally:
+        flush()
+
+
+def flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a stream the entry script closed or replaced by None
+            pass
+
+
+def _report(exc, heading):
+    """One-line "<ExcType>: <msg>" and the traceback, which also goes to stderr
+    under the heading (which mini-batch, which step)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename in _HIDDEN_FRAMES:
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    sys.stderr.write(f"{heading}:\n{text}")
+    cls = type(exc)
+    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    try:
+        detail = str(exc)
+    except Exception:
+        detail = "<str() of the exception failed>"
+    return " ".join(f"{name}: {detail}".splitlines()) if detail else name, text
+
+
+def _encode(text):
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # lone surrogates that no file name produced
+        return text.encode("utf-8", "backslashreplace")

@@ -1,0 +1,143 @@
+#include "python_runtime.hpp"
+
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "attempt_clock.hpp"
+#include "prs_runtime_py.hpp"
+
+namespace py = pybind11;
+
+namespace prs::worker {
+
+namespace {
+
+using protocol::AttemptResult;
+using protocol::AttemptStatus;
+
+// The interpreter of the build (Debian's, with numpy and pandas), whatever python3 is
+// first on PATH: CPython finds its standard library from program_name.
+py::scoped_interpreter start_interpreter(const std::vector<std::string>& args) {
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;  // signals stay the host's business (see main.cpp)
+    config.parse_argv = 0;               // sys.argv is the entry script's, verbatim
+    const PyStatus status = PyConfig_SetBytesString(&config, &config.program_name, PRS_PYTHON_EXECUTABLE);
+    if (PyStatus_Exception(status)) {
+        PyConfig_Clear(&config);
+        throw std::runtime_error(std::string("cannot configure Python: ") + status.err_msg);
+    }
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    // pybind11 clears the config; argv is decoded like a real command line (surrogateescape).
+    return py::scoped_interpreter(&config, static_cast<int>(argv.size()), argv.data(), false);
+}
+
+// Paths are bytes on Linux: decode them as Python decodes file names, so that
+// undecodable names survive the round trip to open().
+py::object fs_str(const std::string& s) {
+    PyObject* o = PyUnicode_DecodeFSDefaultAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+    if (!o) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(o);
+}
+
+py::list fs_list(const std::vector<std::string>& items) {
+    py::list list(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i)
+        PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), fs_str(items[i]).release().ptr());
+    return list;
+}
+
+// A failure of prs_runtime itself: pybind11's what() is "<Type>: <message>", then the
+// traceback.
+std::pair<std::string, std::string> split_error(const py::error_already_set& e) {
+    const std::string_view what = e.what();
+    const auto eol = what.find('\n');
+    return {"prs_mpi_worker: " + std::string(what.substr(0, eol)),
+            eol == what.npos ? "" : std::string(what.substr(eol + 1))};
+}
+
+py::object load_runtime_module() {
+    const py::module_ builtins = py::module_::import("builtins");
+    py::module_ module = py::module_::import("types").attr("ModuleType")("prs_runtime");
+    const py::object code = builtins.attr("compile")(k_prs_runtime_source, "<prs_runtime>", "exec");
+    builtins.attr("exec")(code, module.attr("__dict__"));
+    py::module_::import("sys").attr("modules")["prs_runtime"] = module;
+    return module;
+}
+
+}  // namespace
+
+PythonRuntime::PythonRuntime(const protocol::WorkerSetup& setup)
+    : setup_(setup),
+      interpreter_(start_interpreter(setup.argv)),
+      runtime_(load_runtime_module()),
+      run_mini_batch_(runtime_.attr("run_mini_batch")) {
+    identity_.node_id = setup.node_id;
+    identity_.process = setup.process_name;
+    identity_.pid = static_cast<std::int32_t>(::getpid());
+}
+
+protocol::WorkerReady PythonRuntime::start() {
+    const auto& s = setup_;
+    try {
+        const py::tuple out = runtime_.attr("start")(
+            py::arg("entry_script") = fs_str(s.entry_script), py::arg("code_dir") = fs_str(s.code_dir),
+            py::arg("python_path") = fs_list(s.python_path), py::arg("logging_level") = s.logging_level,
+            py::arg("process_name") = s.process_name, py::arg("node_id") = s.node_id,
+            py::arg("log_dir") = fs_str(s.log_dir), py::arg("output_dir") = fs_str(s.output_dir),
+            py::arg("input_path") = fs_str(s.input_path), py::arg("append_rows") = s.append_rows,
+            py::arg("dataframe_header") = s.dataframe_header,
+            py::arg("to_csv_kwargs_json") = s.to_csv_kwargs_json);
+        return {out[0].cast<bool>(), out[1].cast<std::string>(), out[2].cast<std::string>()};
+    } catch (const py::error_already_set& e) {
+        auto [message, traceback] = split_error(e);
+        return {false, std::move(message), std::move(traceback)};
+    }
+}
+
+AttemptResult PythonRuntime::run(const protocol::MiniBatchDescriptor& d) {
+    const AttemptClock clock;
+    AttemptResult r = identity_;
+    r.mini_batch_id = d.id;
+    r.attempt = d.attempt;
+    r.total = static_cast<std::uint32_t>(d.files.size());
+    try {
+        const py::tuple out = run_mini_batch_(fs_list(d.files), d.id);
+        r.status = static_cast<AttemptStatus>(out[0].cast<int>());
+        r.succeeded = out[1].cast<std::uint32_t>();
+        r.rows = out[2].cast<std::string>();
+        r.row_count = out[3].cast<std::uint32_t>();
+        r.header = out[4].cast<std::string>();
+        r.error_category = out[5].cast<std::string>();
+        r.error_message = out[6].cast<std::string>();
+        r.traceback = out[7].cast<std::string>();
+        r.run_method_s = out[8].cast<double>();
+    } catch (const py::error_already_set& e) {
+        // prs_runtime itself failed (e.g. MemoryError): not the entry script's fault.
+        r.status = AttemptStatus::RunException;
+        r.error_category = "SystemError";
+        std::tie(r.error_message, r.traceback) = split_error(e);
+    }
+    clock.stop(r);
+    return r;
+}
+
+void PythonRuntime::shutdown() { runtime_.attr("shutdown")(); }
+
+void PythonRuntime::exit_now(int code) {
+    try {
+        runtime_.attr("flush")();
+    } catch (const py::error_already_set&) {
+        // Exiting anyway; there is nowhere left to report it.
+    }
+    ::_exit(code);
+}
+
+}  // namespace prs::worker

@@ -1,0 +1,36 @@
+#pragma once
+// The embedded CPython of a worker and the prs_runtime module running in it
+// (src/worker/prs_runtime.py, compiled into the binary). One object per process.
+
+#include <pybind11/embed.h>
+
+#include "prs/protocol/messages.hpp"
+
+namespace prs::worker {
+
+// Hidden like pybind11's own types, which it holds (GCC warns otherwise).
+class [[gnu::visibility("hidden")]] PythonRuntime {
+public:
+    // Starts CPython with sys.argv = setup.argv and loads prs_runtime. Throws on failure.
+    explicit PythonRuntime(const protocol::WorkerSetup& setup);
+
+    // Sets up sys.path, logging and the EntryScript helper, imports the entry script and
+    // calls its init(). Errors of the entry script come back as ok = false.
+    protocol::WorkerReady start();
+    protocol::AttemptResult run(const protocol::MiniBatchDescriptor& descriptor);
+    // The entry script's shutdown(), if it has one; its errors go to stderr only.
+    void shutdown();
+    // Flushes sys.stdout/sys.stderr and ends the process without finalising Python
+    // (which would wait for threads the entry script left running).
+    [[noreturn]] void exit_now(int code);
+
+private:
+    protocol::WorkerSetup setup_;
+    pybind11::scoped_interpreter interpreter_;
+    // Declared after the interpreter: destroyed before it finalises.
+    pybind11::object runtime_;
+    pybind11::object run_mini_batch_;
+    protocol::AttemptResult identity_;  // node, process and pid: the same for every attempt
+};
+
+}  // namespace prs::worker

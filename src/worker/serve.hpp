@@ -1,0 +1,13 @@
+#pragma once
+// A worker's life after its WorkerSetup: start the entry script, answer RunTask with
+// TaskDone until StopWorker or until the agent goes away.
+
+#include "prs/protocol/channel.hpp"
+
+namespace prs::worker {
+
+// Exit code of the worker process. Ends the process itself (no return) when init()
+// failed or the agent closed the channel.
+int serve(protocol::Channel& channel, const protocol::WorkerSetup& setup);
+
+}  // namespace prs::worker

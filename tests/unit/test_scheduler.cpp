@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "prs/orchestrator/scheduler.hpp"
+#include "prs/partition/file_list.hpp"
+
+using namespace prs;
+using orchestrator::Scheduler;
+using orchestrator::Verdict;
+
+namespace {
+
+std::vector<std::string> names(int n) {
+    std::vector<std::string> v;
+    for (int i = 0; i < n; ++i) v.push_back("/f" + std::to_string(i));
+    return v;
+}
+
+protocol::AttemptResult result_for(const protocol::MiniBatchDescriptor& d, bool ok) {
+    protocol::AttemptResult r;
+    r.mini_batch_id = d.id;
+    r.attempt = d.attempt;
+    r.total = static_cast<std::uint32_t>(d.files.size());
+    r.succeeded = ok ? r.total : 0;
+    r.status = ok ? protocol::AttemptStatus::RunDone : protocol::AttemptStatus::RunException;
+    return r;
+}
+
+}  // namespace
+
+TEST(Scheduler, HandsOutNoMoreThanEachAgentsCredit) {
+    partition::FileListPartition p(names(10), 1);
+    Scheduler s(p, 2);
+    s.add_agent(2);
+    s.add_agent(3);
+    const auto a = s.assign();
+    ASSERT_EQ(a.size(), 5u);
+    EXPECT_EQ(std::count_if(a.begin(), a.end(), [](auto& x) { return x.agent == 0; }), 2);
+    EXPECT_TRUE(s.assign().empty()) << "no credit left";
+    EXPECT_EQ(s.on_result(0, result_for(a[0].descriptor, true)), Verdict::Succeeded);
+    const auto more = s.assign();
+    ASSERT_EQ(more.size(), 1u);
+    EXPECT_EQ(more[0].agent, a[0].agent);
+}
+
+TEST(Scheduler, EveryMiniBatchIsFinalExactlyOnce) {
+    partition::FileListPartition p(names(25), 2);
+    Scheduler s(p, 2);
+    s.add_agent(4);
+    s.add_agent(4);
+    std::multiset<std::uint64_t> finals;
+    int round = 0;
+    while (!s.finished()) {
+        for (auto& a : s.assign()) {
+            // every third first attempt fails, then succeeds on retry
+            const bool ok = !(a.descriptor.id % 3 == 0 && a.descriptor.attempt == 0);
+            const auto v = s.on_result(a.agent, result_for(a.descriptor, ok));
+            if (v == Verdict::Succeeded || v == Verdict::Failed) finals.insert(a.descriptor.id);
+        }
+        ASSERT_LT(++round, 100);
+    }
+    ASSERT_EQ(finals.size(), 13u);
+    for (std::uint64_t id = 0; id < 13; ++id) EXPECT_EQ(finals.count(id), 1u) << id;
+}
+
+TEST(Scheduler, RetriesUntilMaxRetriesThenFails) {
+    partition::FileListPartition p(names(1), 1);
+    Scheduler s(p, 2);
+    s.add_agent(1);
+    std::vector<Verdict> verdicts;
+    std::vector<std::uint32_t> attempts;
+    while (!s.finished()) {
+        for (auto& a : s.assign()) {
+            attempts.push_back(a.descriptor.attempt);
+            verdicts.push_back(s.on_result(a.agent, result_for(a.descriptor, false)));
+        }
+    }
+    EXPECT_EQ(attempts, (std::vector<std::uint32_t>{0, 1, 2}));
+    EXPECT_EQ(verdicts, (std::vector<Verdict>{Verdict::WillRetry, Verdict::WillRetry, Verdict::Failed}));
+}
+
+TEST(Scheduler, RetryPrefersAnotherAgent) {
+    partition::FileListPartition p(names(1), 1);
+    Scheduler s(p, 1);
+    s.add_agent(1);
+    s.add_agent(1);
+    auto first = s.assign();
+    ASSERT_EQ(first.size(), 1u);
+    const int failed_on = first[0].agent;
+    s.on_result(failed_on, result_for(first[0].descriptor, false));
+    auto retry = s.assign();
+    ASSERT_EQ(retry.size(), 1u);
+    EXPECT_NE(retry[0].agent, failed_on);
+    EXPECT_EQ(retry[0].descriptor.attempt, 1u);
+}
+
+TEST(Scheduler, StaleAndDuplicateResultsAreIgnored) {
+    partition::FileListPartition p(names(1), 1);
+    Scheduler s(p, 2);
+    s.add_agent(1);
+    auto a = s.assign();
+    auto r = result_for(a[0].descriptor, true);
+    EXPECT_EQ(s.on_result(0, r), Verdict::Succeeded);
+    EXPECT_EQ(s.on_result(0, r), Verdict::Stale);
+}
+
+TEST(Scheduler, LostAgentsWorkGoesElsewhere) {
+    partition::FileListPartition p(names(4), 1);
+    Scheduler s(p, 2);
+    s.add_agent(2);
+    s.add_agent(2);
+    auto a = s.assign();
+    ASSERT_EQ(a.size(), 4u);
+    const auto lost = s.on_agent_lost(1);
+    EXPECT_EQ(lost.size(), 2u);
+    for (auto& [d, v] : lost) EXPECT_EQ(v, Verdict::WillRetry);
+    EXPECT_FALSE(s.agent_alive(1));
+    for (auto& x : a)
+        if (x.agent == 0) s.on_result(0, result_for(x.descriptor, true));
+    auto again = s.assign();
+    ASSERT_EQ(again.size(), 2u);
+    for (auto& x : again) EXPECT_EQ(x.agent, 0);
+}
+
+TEST(Scheduler, StopDispatchingFinishesWhenInFlightReturn) {
+    partition::FileListPartition p(names(10), 1);
+    Scheduler s(p, 2);
+    s.add_agent(2);
+    auto a = s.assign();
+    s.stop_dispatching();
+    EXPECT_FALSE(s.finished());
+    for (auto& x : a) s.on_result(0, result_for(x.descriptor, true));
+    EXPECT_TRUE(s.finished());
+    EXPECT_TRUE(s.assign().empty());
+}
