@@ -56,11 +56,21 @@ std::string JobFile::where(const Field& f) const {
 Origin JobFile::origin(const Field& f) const { return Origin{Origin::Kind::Yaml, where(f)}; }
 
 void JobFile::fail(const Field& f, std::string_view problem, std::string_view fix) const {
-    throw JobError(fmt::format("{}: error: {}: {}.\n  Fix: {}", where(f), f.path, problem, fix));
+    throw_error(where(f), f.path, problem, fix);
 }
 
 void JobFile::fail(const YAML::Node& at, std::string_view key, std::string_view problem, std::string_view fix) const {
-    throw JobError(fmt::format("{}: error: {}: {}.\n  Fix: {}", where(at), key, problem, fix));
+    throw_error(where(at), key, problem, fix);
+}
+
+void JobFile::throw_error(const std::string& where, std::string_view key, std::string_view problem,
+                          std::string_view fix) const {
+    std::string message = fmt::format("{}: error: {}: {}.\n  Fix: {}", where, key, problem, fix);
+    // A misspelt key often causes the error ("entry_scrpt" -> entry_script is missing): show
+    // the warnings so far with it, since the program stops here.
+    for (const auto& w : *warnings_)
+        if (w.find(": warning: ") != std::string::npos) message += "\n" + w;
+    throw JobError(message);
 }
 
 void JobFile::fail_expected(const Field& f, std::string_view what, std::string_view fix) const {

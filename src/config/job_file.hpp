@@ -53,6 +53,9 @@ public:
     fs::path local_path(const Field& f) const;
 
 private:
+    [[noreturn]] void throw_error(const std::string& where, std::string_view key, std::string_view problem,
+                                  std::string_view fix) const;
+
     std::string name_;
     fs::path dir_;
     std::vector<std::string>* warnings_;

@@ -62,7 +62,9 @@ bool is_bare_jobs_mapping(const Mapping& top) {
     const auto& fields = top.fields();
     const bool all_maps = std::all_of(fields.begin(), fields.end(), [](const Field& f) { return f.value.IsMap(); });
     const bool any_parallel = std::any_of(fields.begin(), fields.end(), [](const Field& f) {
-        return f.value.IsMap() && f.value["type"].IsScalar() && f.value["type"].Scalar() == "parallel";
+        if (!f.value.IsMap()) return false;
+        const YAML::Node type = f.value["type"];
+        return type.IsDefined() && type.IsScalar() && type.Scalar() == "parallel";
     });
     return !fields.empty() && all_maps && any_parallel;
 }

@@ -12,7 +12,7 @@ namespace {
 std::string step_type(const Field& step) {
     if (!step.value.IsMap()) return "?";
     const YAML::Node type = step.value["type"];
-    return type.IsScalar() ? type.Scalar() : "command";  // Azure's default step type
+    return type.IsDefined() && type.IsScalar() ? type.Scalar() : "command";  // Azure's default step type
 }
 
 std::string list_steps(const std::vector<Field>& steps) {

@@ -65,7 +65,7 @@ bool parse_boolean(std::string_view text) {
     const std::string t = lower(text);
     if (t == "true" || t == "1" || t == "yes") return true;
     if (t == "false" || t == "0" || t == "no") return false;
-    throw ValueError{"True or False", "write True or False"};
+    throw ValueError{"true or false", "write true or false (True/False and 1/0 work too)"};
 }
 
 void set_integer(JobSpec& spec, std::string_view key, long long v) {
@@ -111,8 +111,6 @@ long long parse_in_range(std::string_view text, const IntRange& range, std::stri
                          fmt::format("give a whole number in {}, e.g. {}", range.text(), example)};
     return *v;
 }
-
-bool is_setting(std::string_view key) { return find_rule(key) != nullptr; }
 
 void apply_setting(JobSpec& spec, std::string_view key, std::string_view text, Origin origin) {
     const Rule* rule = find_rule(key);

@@ -33,9 +33,6 @@ std::optional<long long> parse_integer(std::string_view text);
 // Reads `text` as an integer in `range`; throws ValueError whose fix shows `example`.
 long long parse_in_range(std::string_view text, const IntRange& range, std::string_view example);
 
-// Whether `key` is one of the settings below.
-bool is_setting(std::string_view key);
-
 // Sets the setting `key` (v2 dotted name: "retry_settings.timeout", "mini_batch_size",
 // "error_threshold", ...) from its text and records `origin`. Throws ValueError.
 void apply_setting(JobSpec& spec, std::string_view key, std::string_view text, Origin origin);

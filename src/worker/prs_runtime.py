@@ -181,9 +181,8 @@ def start(*, entry_script, code_dir, python_path, logging_level, process_name, n
     Returns (ok, error_message, traceback)."""
     global _setup, _run, _run_takes_context, _shutdown
     _setup = types.SimpleNamespace(
-        entry_script=entry_script, process_name=process_name, node_id=node_id, log_dir=log_dir,
-        output_dir=output_dir, input_path=input_path, append_rows=append_rows,
-        dataframe_header=dataframe_header)
+        process_name=process_name, node_id=node_id, log_dir=log_dir, output_dir=output_dir,
+        input_path=input_path, append_rows=append_rows, dataframe_header=dataframe_header)
     try:
         _configure_streams()
         _configure_sys_path(code_dir, entry_script, python_path)

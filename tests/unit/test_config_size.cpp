@@ -18,7 +18,9 @@ TEST_P(MiniBatchSize, ParsesAsAzureDoes) {
     bool has_unit = !c.has_unit;  // must be overwritten on success
     const auto value = parse_mini_batch_size(c.text, &has_unit);
     EXPECT_EQ(value, c.value) << "'" << c.text << "'";
-    if (c.value) EXPECT_EQ(has_unit, c.has_unit) << "'" << c.text << "'";
+    if (c.value) {
+        EXPECT_EQ(has_unit, c.has_unit) << "'" << c.text << "'";
+    }
 }
 
 constexpr std::uint64_t kKb = 1024, kMb = kKb * 1024, kGb = kMb * 1024;

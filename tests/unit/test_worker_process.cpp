@@ -334,12 +334,15 @@ TEST_F(WorkerProcessTest, StartsWithoutInheritedDescriptorsOrBlockedSignals) {
 TEST_F(WorkerProcessTest, MissingRunIsNotReady) {
     const auto ready = start("def init():\n    pass\n");
     EXPECT_FALSE(ready.ok);
-    EXPECT_EQ(ready.error_message, "entry script " + setup_.entry_script + " has no run(mini_batch) function");
+    EXPECT_EQ(ready.error_message,
+              "entry script " + setup_.entry_script + " has no run(mini_batch) function");
     EXPECT_EQ(worker_->wait(), 1);
 }
 
 TEST_F(WorkerProcessTest, InitExceptionIsNotReady) {
-    const auto ready = start("def init():\n    raise RuntimeError('no model at /models/x')\n\ndef run(mb):\n    return mb\n");
+    const auto ready = start(
+        "def init():\n    raise RuntimeError('no model at /models/x')\n"
+        "def run(mb):\n    return mb\n");
     EXPECT_FALSE(ready.ok);
     EXPECT_EQ(ready.error_message, "RuntimeError: no model at /models/x");
     EXPECT_NE(ready.traceback.find("in init"), std::string::npos) << ready.traceback;
