@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace prs::agent {
 
@@ -14,6 +15,22 @@ long long steady_us() {
         .count();
 }
 constexpr long long kHotWindowUs = 300;
+// After Bye, rank 0's last word says whether MPI_Finalize is safe.
+AgentExit wait_for_finish(transport::Transport& transport, PeerClock& rank0, int rank_timeout_s) {
+    for (;;) {
+        while (auto in = transport.receive()) {
+            rank0.heard();
+            if (auto* f = std::get_if<protocol::Finish>(&in->second))
+                return f->abandon ? AgentExit::Abandon : AgentExit::Finalize;
+        }
+        if (rank0.silent_for(rank_timeout_s)) return AgentExit::RankZeroLost;
+        if (rank0.should_heartbeat()) {
+            transport.send(0, protocol::Heartbeat{});
+            rank0.spoke();
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+}
 }  // namespace
 
 int PollPacer::timeout_ms(int cap) const {
@@ -26,15 +43,26 @@ int PollPacer::timeout_ms(int cap) const {
 
 void PollPacer::saw_traffic() { last_traffic_us_ = steady_us(); }
 
-void run_agent_loop(Agent& agent, transport::Transport& transport) {
+AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank_timeout_s) {
     PollPacer pacer;
+    PeerClock rank0;
     bool stopping = false;
     for (;;) {
         for (auto& m : agent.poll(pacer.timeout_ms(agent.next_deadline_ms(1000)))) {
             transport.send(0, m);
+            rank0.spoke();
             pacer.saw_traffic();
         }
+        if (rank0.should_heartbeat()) {
+            transport.send(0, protocol::Heartbeat{});
+            rank0.spoke();
+        }
+        if (rank0.silent_for(rank_timeout_s)) {
+            agent.abort();
+            return AgentExit::RankZeroLost;
+        }
         while (auto in = transport.receive()) {
+            rank0.heard();
             pacer.saw_traffic();
             std::visit(
                 [&](auto& msg) {
@@ -54,8 +82,7 @@ void run_agent_loop(Agent& agent, transport::Transport& transport) {
         if (stopping && agent.finished()) {
             for (auto& m : agent.poll(0)) transport.send(0, m);
             transport.send(0, protocol::Bye{});
-            transport.flush();
-            return;
+            return wait_for_finish(transport, rank0, rank_timeout_s);
         }
     }
 }

@@ -45,12 +45,6 @@ fs::path resolve_run_dir(const config::CommandLine& cli, const config::JobSpec& 
     return fs::absolute(cli.run_dir ? *cli.run_dir : fs::path("prs_runs") / job.job_name).lexically_normal();
 }
 
-std::optional<fs::path> resolve_output_file(const config::JobSpec& job, const fs::path& run_dir) {
-    if (!job.append_row_file) return std::nullopt;
-    // A relative path means the output had no `path`: it lives in the run directory.
-    return job.append_row_file->is_absolute() ? *job.append_row_file : run_dir / *job.append_row_file;
-}
-
 std::string read_text_if_exists(const fs::path& file) {
     std::ifstream in(file);
     if (!in) return {};
@@ -62,8 +56,8 @@ std::string read_text_if_exists(const fs::path& file) {
 int default_concurrency() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 agent::AgentConfig make_agent_config(const config::JobSpec& job, const fs::path& run_dir,
-                                     const std::optional<fs::path>& output_file,
                                      const transport::NodeIdentity& node, int world_size) {
+    const auto& output_file = job.append_row_file;
     agent::AgentConfig cfg;
     cfg.node_id = node.node_id;
     cfg.local_rank = node.local_rank;
@@ -100,12 +94,10 @@ void prepare_run_dir(const logs::Layout& layout) {
     logs::write_file_atomically(layout.readme(), logs::readme_text());
 }
 
-int run_job(const config::CommandLine& cli, const config::JobSpec& job, int* argc, char*** argv) {
+int run_job(const config::JobSpec& job, const fs::path& run_dir, int* argc, char*** argv) {
     transport::MpiSession mpi(argc, argv);
     const auto node = transport::discover_node_identity();
-    const fs::path run_dir = resolve_run_dir(cli, job);
     const logs::Layout layout(run_dir);
-    const auto output_file = resolve_output_file(job, run_dir);
 
     std::unique_ptr<partition::Partition> partition;
     int status = kExitSucceeded;
@@ -123,11 +115,18 @@ int run_job(const config::CommandLine& cli, const config::JobSpec& job, int* arg
     }
     if (transport::broadcast_int(status) != kExitSucceeded) return mpi.rank() == 0 ? status : kExitBadInput;
 
-    agent::Agent agent(make_agent_config(job, run_dir, output_file, node, mpi.size()));
+    agent::Agent agent(make_agent_config(job, run_dir, node, mpi.size()));
     agent.start();
     if (mpi.rank() != 0) {
         transport::MpiTransport transport;
-        agent::run_agent_loop(agent, transport);
+        switch (agent::run_agent_loop(agent, transport, job.rank_timeout)) {
+            case agent::AgentExit::Finalize: return kExitSucceeded;
+            case agent::AgentExit::Abandon: mpi.abandon(kExitSucceeded);
+            case agent::AgentExit::RankZeroLost:
+                fmt::print(stderr, "prs_mpi: rank {}: no word from rank 0 for {} s; stopping.\n", mpi.rank(),
+                           job.rank_timeout);
+                mpi.abandon(kExitJobFailed);
+        }
         return kExitSucceeded;
     }
 
@@ -147,8 +146,13 @@ int run_job(const config::CommandLine& cli, const config::JobSpec& job, int* arg
     fmt::print(stderr, "prs_mpi: {} mini-batches ({} items) on {} worker(s); logs in {}\n",
                partition->mini_batch_count(), partition->item_count(), mpi.size() > 1 ? mpi.size() : local_slots,
                layout.logs().string());
-    orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology, output_file);
-    return orch.run();
+    orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology, job.append_row_file);
+    const int code = orch.run();
+    if (orch.lost_ranks() > 0) {
+        transport.reset();
+        mpi.abandon(code);  // MPI_Finalize would wait for the lost ranks
+    }
+    return code;
 }
 
 }  // namespace
@@ -170,6 +174,7 @@ int main(int argc, char** argv) {
             return kExitSucceeded;
         }
         job = config::load_job(cli);
+        config::bind_run_dir(job, resolve_run_dir(cli, job));
     } catch (const config::JobError& e) {
         if (speak) fmt::print(stderr, "{}\n", e.what());
         return kExitBadInput;
@@ -181,10 +186,9 @@ int main(int argc, char** argv) {
         if (!speak) return kExitSucceeded;
         try {
             const auto partition = partition::make_partition(job);
-            const fs::path run_dir = resolve_run_dir(cli, job);
             fmt::print("{}", config::describe(job));
-            fmt::print("run directory: {}\n", run_dir.string());
-            if (const auto out = resolve_output_file(job, run_dir)) fmt::print("output file: {}\n", out->string());
+            fmt::print("run directory: {}\n", resolve_run_dir(cli, job).string());
+            if (job.append_row_file) fmt::print("output file: {}\n", job.append_row_file->string());
             fmt::print("mini-batches: {} ({} items)\n", partition->mini_batch_count(), partition->item_count());
         } catch (const partition::InputError& e) {
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
@@ -193,7 +197,7 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(cli, job, &argc, &argv);
+        return run_job(job, resolve_run_dir(cli, job), &argc, &argv);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

@@ -29,8 +29,8 @@ void bind_program_arguments(JobSpec& spec) {
     // Split first, then bind: a path with blanks stays one argument.
     for (const auto& token : split_arguments(spec.program_arguments_source)) {
         spec.program_arguments.push_back(substitute_bindings(token, bindings));
-        spec.program_arguments_raw += (spec.program_arguments_raw.empty() ? "" : " ") +
-                                      quote_argument(spec.program_arguments.back());
+        spec.program_arguments_raw +=
+            (spec.program_arguments_raw.empty() ? "" : " ") + quote_argument(spec.program_arguments.back());
     }
 }
 

@@ -29,6 +29,8 @@ constexpr SettingFlag kJobFileSettings[] = {
     {"max_retries", "N", "retries of a failed or timed-out mini-batch (retry_settings.max_retries, default 2)"},
     {"timeout", "SECONDS", "limit per run() call, (0, 259200] (retry_settings.timeout, default 60)"},
     {"logging_level", "LEVEL", "INFO, WARNING or DEBUG (default INFO)"},
+    {"rank_timeout", "SECONDS",
+     "declare an MPI rank lost after this long without a word; its work goes to the others (default 30)"},
 };
 
 constexpr SettingFlag kProgramArgumentSettings[] = {
@@ -54,11 +56,11 @@ struct Options {
     po::positional_options_description positional;
 
     Options() {
-        general.add_options()                                                          //
-            ("help,h", "show this help and exit")                                       //
-            ("version", "show the version and exit")                                    //
+        general.add_options()                                                                                    //
+            ("help,h", "show this help and exit")                                                                //
+            ("version", "show the version and exit")                                                             //
             ("dry-run", "check the job file, print every resolved setting and where it came from, run nothing")  //
-            ("fresh", "start over: discard the run directory's journal instead of resuming or reusing a run")   //
+            ("fresh", "start over: discard the run directory's journal instead of resuming or reusing a run")    //
             ("run-dir", po::value<std::string>()->value_name("DIR"),
              "run directory with the journal, outputs/ and logs/ (default: ./prs_runs/<job name>)")  //
             ("job", po::value<std::string>()->value_name("NAME"),
@@ -67,15 +69,15 @@ struct Options {
             job_file.add_options()(s.name, po::value<std::string>()->value_name(s.value_name), s.help);
         for (const auto& s : kProgramArgumentSettings)
             program_arguments.add_options()(s.name, po::value<std::string>()->value_name(s.value_name), s.help);
-        hidden.add_options()("job-file", po::value<std::vector<std::string>>());
-        positional.add("job-file", -1);
+        hidden.add_options()("JOB_FILE", po::value<std::vector<std::string>>());
+        positional.add("JOB_FILE", -1);
         all.add(general).add(job_file).add(program_arguments).add(hidden);
     }
 
     std::vector<std::string> long_names() const {
         std::vector<std::string> names;
         for (const auto& option : all.options())
-            if (option->long_name() != "job-file") names.push_back("--" + option->long_name());
+            if (option->long_name() != "JOB_FILE") names.push_back("--" + option->long_name());
         return names;
     }
 };
@@ -83,8 +85,8 @@ struct Options {
 [[noreturn]] void unknown_option(const Options& options, const std::string& flag) {
     const std::string bare = flag.substr(0, flag.find('='));
     const auto suggestion = closest_key(bare, options.long_names());
-    throw JobError(suggestion ? fmt::format("prs_mpi: unknown option '{}'; did you mean '{}'? See prs_mpi --help",
-                                            bare, *suggestion)
+    throw JobError(suggestion ? fmt::format("prs_mpi: unknown option '{}'; did you mean '{}'? See prs_mpi --help", bare,
+                                            *suggestion)
                               : fmt::format("prs_mpi: unknown option '{}'. See prs_mpi --help", bare));
 }
 
@@ -121,10 +123,11 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     take(kJobFileSettings);
     take(kProgramArgumentSettings);
 
-    const auto files = vm.count("job-file") ? vm["job-file"].as<std::vector<std::string>>() : std::vector<std::string>{};
+    const auto files =
+        vm.count("JOB_FILE") ? vm["JOB_FILE"].as<std::vector<std::string>>() : std::vector<std::string>{};
     if (files.size() > 1)
-        throw JobError(fmt::format("prs_mpi: one job file expected, got '{}' and '{}'. See prs_mpi --help", files[0],
-                                   files[1]));
+        throw JobError(
+            fmt::format("prs_mpi: one job file expected, got '{}' and '{}'. See prs_mpi --help", files[0], files[1]));
     if (files.empty() && !cli.help && !cli.version)
         throw JobError("prs_mpi: no job file given. Usage: prs_mpi [options] job.yml; see prs_mpi --help");
     if (!files.empty()) cli.job_file = files.front();

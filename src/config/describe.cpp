@@ -13,37 +13,47 @@ std::string origin_text(const JobSpec& spec, const std::string& key) {
     if (it == spec.origins.end()) return "default";
     const Origin& o = it->second;
     switch (o.kind) {
-        case Origin::Kind::Default: return o.detail.empty() || o.detail == "default" ? "default" : "default: " + o.detail;
-        case Origin::Kind::Yaml: return o.detail;
-        case Origin::Kind::ProgramArgument: return "program_arguments: " + o.detail;
-        case Origin::Kind::CommandLine: return "command line: " + o.detail;
-        case Origin::Kind::Computed: return "computed: " + o.detail;
+        case Origin::Kind::Default:
+            return o.detail.empty() || o.detail == "default" ? "default" : "default: " + o.detail;
+        case Origin::Kind::Yaml:
+            return o.detail;
+        case Origin::Kind::ProgramArgument:
+            return "program_arguments: " + o.detail;
+        case Origin::Kind::CommandLine:
+            return "command line: " + o.detail;
+        case Origin::Kind::Computed:
+            return "computed: " + o.detail;
     }
     return o.detail;
 }
 
 std::string form_text(const JobSpec& spec) {
     switch (spec.form) {
-        case JobForm::Parallel: return "v2 parallel job";
-        case JobForm::Pipeline: return fmt::format("parallel step '{}' of a pipeline", spec.job_name);
-        case JobForm::V1: return "v1 ParallelRunConfig/ParallelRunStep";
+        case JobForm::Parallel:
+            return "v2 parallel job";
+        case JobForm::Pipeline:
+            return fmt::format("parallel step '{}' of a pipeline", spec.job_name);
+        case JobForm::V1:
+            return "v1 ParallelRunConfig/ParallelRunStep";
     }
     return "";
 }
 
 std::string input_type(InputType t) {
     switch (t) {
-        case InputType::UriFolder: return "uri_folder";
-        case InputType::UriFile: return "uri_file";
-        case InputType::MLTable: return "mltable";
-        case InputType::Hdf5: return "hdf5";
+        case InputType::UriFolder:
+            return "uri_folder";
+        case InputType::UriFile:
+            return "uri_file";
+        case InputType::MLTable:
+            return "mltable";
+        case InputType::Hdf5:
+            return "hdf5";
     }
     return "";
 }
 
-std::string shown_path(const fs::path& p) {
-    return p.is_relative() ? "<run_dir>/" + p.string() : p.string();
-}
+std::string shown_path(const fs::path& p) { return p.is_relative() ? "<run_dir>/" + p.string() : p.string(); }
 
 std::string size_text(const JobSpec& spec) {
     if (!spec.mini_batch_size) {
@@ -57,9 +67,12 @@ std::string size_text(const JobSpec& spec) {
         if (input.name != spec.major_input) continue;
         switch (input.type) {
             case InputType::UriFolder:
-            case InputType::UriFile: return fmt::format("{} files", n);
-            case InputType::Hdf5: return fmt::format("{} rows", n);
-            case InputType::MLTable: break;
+            case InputType::UriFile:
+                return fmt::format("{} files", n);
+            case InputType::Hdf5:
+                return fmt::format("{} rows", n);
+            case InputType::MLTable:
+                break;
         }
     }
     return fmt::format("{} (files, or bytes for tabular data)", n);
@@ -125,7 +138,8 @@ std::string describe(const JobSpec& spec) {
     out.setting(spec, "task.entry_script", spec.entry_script.string());
     std::vector<std::string> argv;
     for (const auto& arg : spec.program_arguments) argv.push_back(python_repr(arg));
-    out.setting(spec, "task.program_arguments", spec.program_arguments_raw.empty() ? "(none)" : spec.program_arguments_raw);
+    out.setting(spec, "task.program_arguments",
+                spec.program_arguments_raw.empty() ? "(none)" : spec.program_arguments_raw);
     out.add("sys.argv[1:]", "[" + join(argv, ", ") + "]");
     out.setting(spec, "task.append_row_to",
                 spec.append_row_file ? shown_path(*spec.append_row_file) : "(none: summary_only)");
@@ -155,6 +169,7 @@ std::string describe(const JobSpec& spec) {
                 spec.resource_monitor_interval == 0 ? "0 (off)" : fmt::format("{} s", spec.resource_monitor_interval));
     out.setting(spec, "profiling_module", spec.profiling_module.empty() ? "(none)" : spec.profiling_module);
     out.setting(spec, "append_row_dataframe_header", spec.append_row_dataframe_header ? "True" : "False");
+    out.setting(spec, "rank_timeout", fmt::format("{} s", spec.rank_timeout));
     return out.take();
 }
 

@@ -80,8 +80,9 @@ private:
         if (auto bound = parent_->inputs->get(*name)) return *bound;
         std::vector<std::string> names;
         for (const auto& g : parent_->inputs->fields()) names.push_back(g.key.Scalar());
-        file_.fail(f, fmt::format("{} names no input of the pipeline (its inputs: {})", text,
-                                  names.empty() ? "none" : join(names)),
+        file_.fail(f,
+                   fmt::format("{} names no input of the pipeline (its inputs: {})", text,
+                               names.empty() ? "none" : join(names)),
                    "declare it under the pipeline's top-level inputs:, or fix the name");
     }
 
@@ -105,7 +106,8 @@ private:
         if (t == "uri_file") return InputType::UriFile;
         if (t == "mltable") return InputType::MLTable;
         if (t == "hdf5") return InputType::Hdf5;
-        file_.fail_expected(f, "uri_folder, uri_file, mltable or hdf5 (or string, integer, number, boolean for a value)",
+        file_.fail_expected(f,
+                            "uri_folder, uri_file, mltable or hdf5 (or string, integer, number, boolean for a value)",
                             "write type: uri_folder for a folder of files, mltable for tabular data");
     }
 
@@ -157,8 +159,9 @@ private:
         std::error_code ec;
         const auto status = fs::status(p, ec);
         if (!fs::exists(status))
-            file_.fail(at, fmt::format("expected an existing {}, but {} does not exist",
-                                       input.type == InputType::UriFile ? "file" : "folder", p.string()),
+            file_.fail(at,
+                       fmt::format("expected an existing {}, but {} does not exist",
+                                   input.type == InputType::UriFile ? "file" : "folder", p.string()),
                        fix);
         const bool is_dir = fs::is_directory(status);
         switch (input.type) {
@@ -176,10 +179,11 @@ private:
                 if (!is_dir && p.filename() == "MLTable") {
                     input.path = p.parent_path();
                 } else if (!is_dir || !fs::is_regular_file(p / "MLTable")) {
-                    file_.fail(at, fmt::format("type mltable needs a folder with an MLTable file, but {} has none",
-                                               p.string()),
-                               "add an MLTable file (paths:, transformations:) to the folder, or use type: uri_folder "
-                               "for a plain folder of files");
+                    file_.fail(
+                        at,
+                        fmt::format("type mltable needs a folder with an MLTable file, but {} has none", p.string()),
+                        "add an MLTable file (paths:, transformations:) to the folder, or use type: uri_folder "
+                        "for a plain folder of files");
                 }
                 break;
             case InputType::Hdf5:

@@ -166,8 +166,8 @@ void Mapping::read(const JobFile& file) {
             file.fail(it->first, path_.empty() ? "(top level)" : path_, "expected a plain key, got " + found(it->first),
                       "write `name: value`");
         const std::string& key = it->first.Scalar();
-        const auto earlier = std::find_if(fields_.begin(), fields_.end(),
-                                          [&](const Field& g) { return g.key.Scalar() == key; });
+        const auto earlier =
+            std::find_if(fields_.begin(), fields_.end(), [&](const Field& g) { return g.key.Scalar() == key; });
         if (earlier != fields_.end())
             file.fail(f.key, f.path, fmt::format("key given twice (first at {})", file.where(earlier->key)),
                       "keep one of them");

@@ -42,7 +42,7 @@ public:
     void warn(const YAML::Node& at, std::string_view message) const;
     void info(const YAML::Node& at, std::string_view message) const;
 
-    std::string text(const Field& f) const;  // any scalar, as written
+    std::string text(const Field& f) const;                  // any scalar, as written
     std::vector<std::string> strings(const Field& f) const;  // a list of scalars
     bool boolean(const Field& f) const;
     long long integer(const Field& f, const IntRange& range, std::string_view example) const;

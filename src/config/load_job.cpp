@@ -19,16 +19,26 @@ using detail::Field;
 using detail::JobFile;
 using detail::Mapping;
 
-const std::vector<std::string> kPipelineKeys = {"$schema", "type",    "name",    "display_name",
-                                                "description", "tags", "settings", "jobs",
-                                                "inputs",  "outputs", "experiment_name", "compute"};
+const std::vector<std::string> kPipelineKeys = {
+    "$schema",  "type", "name",   "display_name", "description",     "tags",
+    "settings", "jobs", "inputs", "outputs",      "experiment_name", "compute"};
 
 // Keys only a v1 (ParallelRunConfig / ParallelRunStep) file has.
-const std::vector<std::string> kV1OnlyKeys = {
-    "entry_script",   "source_directory",       "run_invocation_timeout", "run_max_try",
-    "output_action",  "append_row_file_name",   "process_count_per_node", "node_count",
-    "allowed_failed_count", "side_inputs",      "output",                 "arguments",
-    "compute_target", "allow_reuse",            "parallel_run_config"};
+const std::vector<std::string> kV1OnlyKeys = {"entry_script",
+                                              "source_directory",
+                                              "run_invocation_timeout",
+                                              "run_max_try",
+                                              "output_action",
+                                              "append_row_file_name",
+                                              "process_count_per_node",
+                                              "node_count",
+                                              "allowed_failed_count",
+                                              "side_inputs",
+                                              "output",
+                                              "arguments",
+                                              "compute_target",
+                                              "allow_reuse",
+                                              "parallel_run_config"};
 
 YAML::Node parse_yaml(const CommandLine& cli) {
     const std::string shown = cli.job_file.string();
@@ -36,8 +46,8 @@ YAML::Node parse_yaml(const CommandLine& cli) {
         throw JobError(fmt::format("prs_mpi: {} is a folder, not a job file.\n  Fix: name the job's YAML file", shown));
     std::ifstream in(cli.job_file);
     if (!in)
-        throw JobError(fmt::format("prs_mpi: cannot read job file '{}': {}.\n  Fix: check the path", shown,
-                                   std::strerror(errno)));
+        throw JobError(
+            fmt::format("prs_mpi: cannot read job file '{}': {}.\n  Fix: check the path", shown, std::strerror(errno)));
     std::stringstream text;
     text << in.rdbuf();
     try {
@@ -52,9 +62,10 @@ YAML::Node parse_yaml(const CommandLine& cli) {
 
 void refuse_job_flag(const CommandLine& cli, std::string_view form) {
     if (cli.job)
-        throw JobError(fmt::format("prs_mpi: --job {}: {} is a {}, not a pipeline; --job picks a pipeline's step.\n"
-                                   "  Fix: drop --job",
-                                   *cli.job, cli.job_file.string(), form));
+        throw JobError(
+            fmt::format("prs_mpi: --job {}: {} is a {}, not a pipeline; --job picks a pipeline's step.\n"
+                        "  Fix: drop --job",
+                        *cli.job, cli.job_file.string(), form));
 }
 
 // The seed docs show a parallel step alone, `name: {type: parallel, ...}`: a bare `jobs:` mapping.
@@ -99,9 +110,8 @@ void read_form(const JobFile& file, const Mapping& top, const CommandLine& cli, 
         detail::read_parallel_job(file, top, nullptr, spec);
         return;
     }
-    const bool v1 = std::any_of(kV1OnlyKeys.begin(), kV1OnlyKeys.end(), [&](const std::string& k) {
-        return top.get(k).has_value();
-    });
+    const bool v1 = std::any_of(kV1OnlyKeys.begin(), kV1OnlyKeys.end(),
+                                [&](const std::string& k) { return top.get(k).has_value(); });
     if (v1) {
         refuse_job_flag(cli, "v1 ParallelRunConfig job");
         detail::read_v1_job(file, top, spec);
@@ -120,8 +130,9 @@ void apply_overrides(const CommandLine& cli, JobSpec& spec) {
         const auto key = detail::setting_for_flag(flag);
         if (!key) throw JobError(fmt::format("prs_mpi: --{} is not a setting prs_mpi can override", flag));
         try {
-            detail::apply_setting(spec, *key, value,
-                                  Origin{Origin::Kind::CommandLine, fmt::format("--{} {}", flag, quote_argument(value))});
+            detail::apply_setting(
+                spec, *key, value,
+                Origin{Origin::Kind::CommandLine, fmt::format("--{} {}", flag, quote_argument(value))});
         } catch (const detail::ValueError& e) {
             throw JobError(
                 fmt::format("prs_mpi: --{}: expected {}, got '{}'.\n  Fix: {}", flag, e.expected, value, e.fix));
@@ -135,9 +146,10 @@ void settle(JobSpec& spec) {
         // Azure's v2 lets partition keys win (v1 files were refused earlier).
         const Origin& size = spec.origins["mini_batch_size"];
         const std::string where = size.kind == Origin::Kind::Yaml ? size.detail : "prs_mpi";
-        spec.warnings.push_back(fmt::format("{}: warning: mini_batch_size is ignored because partition_keys is set: "
-                                            "each mini-batch holds one partition, as on Azure",
-                                            where));
+        spec.warnings.push_back(
+            fmt::format("{}: warning: mini_batch_size is ignored because partition_keys is set: "
+                        "each mini-batch holds one partition, as on Azure",
+                        where));
         spec.mini_batch_size.reset();
         spec.mini_batch_size_has_unit = false;
         spec.origins["mini_batch_size"] = Origin{Origin::Kind::Computed, "ignored: partition_keys is set"};

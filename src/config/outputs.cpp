@@ -64,8 +64,9 @@ private:
     Field parent_field(const Field& f, const std::string& text) const {
         const auto name = parent_output(text);
         if (!name || !parent_ || !parent_->outputs)
-            file_.fail_expected(f, parent_ ? "${{parent.outputs.NAME}} or an output mapping" : "an output mapping",
-                                "write e.g.\n    outputs:\n      result:\n        type: uri_folder\n        path: ./out");
+            file_.fail_expected(
+                f, parent_ ? "${{parent.outputs.NAME}} or an output mapping" : "an output mapping",
+                "write e.g.\n    outputs:\n      result:\n        type: uri_folder\n        path: ./out");
         if (auto bound = parent_->outputs->get(*name)) return *bound;
         file_.fail(f, fmt::format("{} names no output of the pipeline", text),
                    "declare it under the pipeline's top-level outputs:, or fix the name");

@@ -10,11 +10,29 @@ namespace prs::config::detail {
 
 namespace {
 
-const std::vector<std::string> kJobKeys = {
-    "$schema", "type", "name", "version", "display_name", "description", "tags", "compute", "experiment_name",
-    "settings", "is_deterministic", "inputs", "outputs", "input_data", "mini_batch_size", "partition_keys",
-    "resources", "max_concurrency_per_instance", "mini_batch_error_threshold", "retry_settings", "logging_level",
-    "task", "output_order"};
+const std::vector<std::string> kJobKeys = {"$schema",
+                                           "type",
+                                           "name",
+                                           "version",
+                                           "display_name",
+                                           "description",
+                                           "tags",
+                                           "compute",
+                                           "experiment_name",
+                                           "settings",
+                                           "is_deterministic",
+                                           "inputs",
+                                           "outputs",
+                                           "input_data",
+                                           "mini_batch_size",
+                                           "partition_keys",
+                                           "resources",
+                                           "max_concurrency_per_instance",
+                                           "mini_batch_error_threshold",
+                                           "retry_settings",
+                                           "logging_level",
+                                           "task",
+                                           "output_order"};
 
 // Keys that belong elsewhere in a v2 job: misplaced ones and v1 names.
 const std::map<std::string, std::string, std::less<>> kJobHints = {
@@ -41,9 +59,8 @@ const std::map<std::string, std::string, std::less<>> kJobHints = {
 const std::vector<std::string> kResourceKeys = {"instance_count", "instance_type", "shm_size", "docker_args",
                                                 "properties"};
 const std::vector<std::string> kRetryKeys = {"max_retries", "timeout"};
-const std::vector<std::string> kTaskKeys = {"type",          "code",          "entry_script",
-                                            "program_arguments", "append_row_to", "environment_variables",
-                                            "environment"};
+const std::vector<std::string> kTaskKeys = {
+    "type", "code", "entry_script", "program_arguments", "append_row_to", "environment_variables", "environment"};
 
 // NAME when `text` is exactly ${{<kind>.NAME}}.
 std::optional<std::string> own_reference(const std::string& text, const std::string& kind) {
@@ -63,9 +80,10 @@ std::string names_of(const std::vector<Spec>& specs) {
 void read_input_data(const JobFile& file, const Field& f, JobSpec& spec) {
     const std::string text = file.text(f);
     const auto name = own_reference(text, "inputs");
-    const std::string fix = fmt::format("write input_data: ${{{{inputs.NAME}}}} with NAME one of the data inputs "
-                                        "({})",
-                                        names_of(spec.inputs));
+    const std::string fix = fmt::format(
+        "write input_data: ${{{{inputs.NAME}}}} with NAME one of the data inputs "
+        "({})",
+        names_of(spec.inputs));
     if (!name) file.fail_expected(f, "${{inputs.NAME}}", fix);
     for (const auto& input : spec.inputs) {
         if (input.name != *name) continue;

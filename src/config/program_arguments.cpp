@@ -88,8 +88,7 @@ std::vector<std::string> split_arguments(std::string_view text) {
             i = j;
             in_word = true;
         } else if (c == '\\') {
-            if (i + 1 >= text.size())
-                throw JobError(fmt::format("trailing backslash in '{}' escapes nothing", text));
+            if (i + 1 >= text.size()) throw JobError(fmt::format("trailing backslash in '{}' escapes nothing", text));
             if (text[i + 1] != '\n') {
                 word += text[i + 1];
                 in_word = true;
@@ -128,8 +127,8 @@ std::string substitute_bindings(std::string_view text, const Bindings& bindings)
         out.append(text.substr(pos, open - pos));
         const std::size_t close = text.find("}}", open + 3);
         if (close == std::string_view::npos)
-            throw JobError(fmt::format("'{}' opens a ${{{{...}}}} binding that is never closed with }}}}",
-                                       text.substr(open)));
+            throw JobError(
+                fmt::format("'{}' opens a ${{{{...}}}} binding that is never closed with }}}}", text.substr(open)));
         const std::string_view expr = text.substr(open, close + 2 - open);
         const std::string_view inner = trim(text.substr(open + 3, close - open - 3));
         const std::size_t dot = inner.find('.');
@@ -138,9 +137,10 @@ std::string substitute_bindings(std::string_view text, const Bindings& bindings)
         const bool well_formed = (kind == "inputs" || kind == "outputs") && !name.empty() &&
                                  std::all_of(name.begin(), name.end(), is_name_char);
         if (!well_formed)
-            throw JobError(fmt::format("{} is not a binding prs_mpi can fill here; only ${{{{inputs.NAME}}}} and "
-                                       "${{{{outputs.NAME}}}} are",
-                                       expr));
+            throw JobError(
+                fmt::format("{} is not a binding prs_mpi can fill here; only ${{{{inputs.NAME}}}} and "
+                            "${{{{outputs.NAME}}}} are",
+                            expr));
         const auto& table = kind == "inputs" ? bindings.inputs : bindings.outputs;
         const auto found = table.find(std::string(name));
         if (found == table.end()) {
@@ -159,9 +159,15 @@ std::string substitute_bindings(std::string_view text, const Bindings& bindings)
 
 const std::vector<std::string>& prs_flag_names() {
     static const std::vector<std::string> names = {
-        "error_threshold",         "allowed_failed_percent",      "task_overhead_timeout",
-        "progress_update_timeout", "first_task_creation_timeout", "copy_logs_to_parent",
-        "resource_monitor_interval", "profiling_module",          "append_row_dataframe_header",
+        "error_threshold",
+        "allowed_failed_percent",
+        "task_overhead_timeout",
+        "progress_update_timeout",
+        "first_task_creation_timeout",
+        "copy_logs_to_parent",
+        "resource_monitor_interval",
+        "profiling_module",
+        "append_row_dataframe_header",
     };
     return names;
 }
@@ -187,9 +193,10 @@ std::vector<PrsFlag> extract_prs_flags(const std::vector<std::string>& args) {
         if (matches.size() > 1) {
             std::string list;
             for (const auto& m : matches) list += (list.empty() ? "--" : ", --") + m;
-            throw JobError(fmt::format("ambiguous option --{}: it could be {} (PRS settings accept any unambiguous "
-                                       "prefix, as Python's argparse does)",
-                                       written, list));
+            throw JobError(
+                fmt::format("ambiguous option --{}: it could be {} (PRS settings accept any unambiguous "
+                            "prefix, as Python's argparse does)",
+                            written, list));
         }
 
         PrsFlag flag{matches.front(), {}, {}};

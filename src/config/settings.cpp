@@ -48,6 +48,7 @@ constexpr std::array kRules = {
     Rule{"resource_monitor_interval", Kind::Integer, kNonNegative, "600 (seconds; 0 = off)"},
     Rule{"profiling_module", Kind::Text, {}, "cProfile"},
     Rule{"append_row_dataframe_header", Kind::Boolean, {}, "False"},
+    Rule{"rank_timeout", Kind::Integer, kTimeout, "30 (seconds)"},
 };
 
 const Rule* find_rule(std::string_view key) {
@@ -70,30 +71,44 @@ bool parse_boolean(std::string_view text) {
 
 void set_integer(JobSpec& spec, std::string_view key, long long v) {
     // Ranges are checked before this, so the narrowing casts are exact.
-    if (key == "resources.instance_count") spec.instance_count = static_cast<int>(v);
-    else if (key == "max_concurrency_per_instance") spec.max_concurrency_per_instance = static_cast<int>(v);
-    else if (key == "mini_batch_error_threshold") spec.mini_batch_error_threshold = static_cast<long>(v);
-    else if (key == "retry_settings.max_retries") spec.max_retries = static_cast<int>(v);
-    else if (key == "retry_settings.timeout") spec.timeout = static_cast<int>(v);
-    else if (key == "error_threshold") spec.error_threshold = static_cast<long>(v);
-    else if (key == "allowed_failed_percent") spec.allowed_failed_percent = static_cast<int>(v);
-    else if (key == "task_overhead_timeout") spec.task_overhead_timeout = static_cast<int>(v);
-    else if (key == "progress_update_timeout") spec.progress_update_timeout = static_cast<int>(v);
-    else if (key == "first_task_creation_timeout") spec.first_task_creation_timeout = static_cast<int>(v);
-    else if (key == "resource_monitor_interval") spec.resource_monitor_interval = static_cast<int>(v);
+    if (key == "resources.instance_count")
+        spec.instance_count = static_cast<int>(v);
+    else if (key == "max_concurrency_per_instance")
+        spec.max_concurrency_per_instance = static_cast<int>(v);
+    else if (key == "mini_batch_error_threshold")
+        spec.mini_batch_error_threshold = static_cast<long>(v);
+    else if (key == "retry_settings.max_retries")
+        spec.max_retries = static_cast<int>(v);
+    else if (key == "retry_settings.timeout")
+        spec.timeout = static_cast<int>(v);
+    else if (key == "error_threshold")
+        spec.error_threshold = static_cast<long>(v);
+    else if (key == "allowed_failed_percent")
+        spec.allowed_failed_percent = static_cast<int>(v);
+    else if (key == "task_overhead_timeout")
+        spec.task_overhead_timeout = static_cast<int>(v);
+    else if (key == "progress_update_timeout")
+        spec.progress_update_timeout = static_cast<int>(v);
+    else if (key == "first_task_creation_timeout")
+        spec.first_task_creation_timeout = static_cast<int>(v);
+    else if (key == "resource_monitor_interval")
+        spec.resource_monitor_interval = static_cast<int>(v);
+    else if (key == "rank_timeout")
+        spec.rank_timeout = static_cast<int>(v);
 }
 
 void set_boolean(JobSpec& spec, std::string_view key, bool v) {
-    if (key == "is_deterministic") spec.is_deterministic = v;
-    else if (key == "copy_logs_to_parent") spec.copy_logs_to_parent = v;
-    else if (key == "append_row_dataframe_header") spec.append_row_dataframe_header = v;
+    if (key == "is_deterministic")
+        spec.is_deterministic = v;
+    else if (key == "copy_logs_to_parent")
+        spec.copy_logs_to_parent = v;
+    else if (key == "append_row_dataframe_header")
+        spec.append_row_dataframe_header = v;
 }
 
 }  // namespace
 
-std::string IntRange::text() const {
-    return fmt::format("{}{}, {}]", lo_open ? '(' : '[', lo, hi);
-}
+std::string IntRange::text() const { return fmt::format("{}{}, {}]", lo_open ? '(' : '[', lo, hi); }
 
 std::optional<long long> parse_integer(std::string_view text) {
     if (!text.empty() && text.front() == '+') text.remove_prefix(1);
@@ -157,7 +172,7 @@ void apply_setting(JobSpec& spec, std::string_view key, std::string_view text, O
 std::optional<std::string> setting_for_flag(std::string_view flag) {
     if (flag == "timeout" || flag == "max_retries") return "retry_settings." + std::string(flag);
     if (flag == "mini_batch_size" || flag == "max_concurrency_per_instance" || flag == "mini_batch_error_threshold" ||
-        flag == "logging_level")
+        flag == "logging_level" || flag == "rank_timeout")
         return std::string(flag);
     const auto& prs = prs_flag_names();
     if (std::find(prs.begin(), prs.end(), flag) != prs.end()) return std::string(flag);

@@ -11,10 +11,14 @@ namespace {
 std::optional<std::uint64_t> unit_multiplier(std::string_view unit) {
     if (unit.size() != 2 || std::tolower(static_cast<unsigned char>(unit[1])) != 'b') return std::nullopt;
     switch (std::tolower(static_cast<unsigned char>(unit[0]))) {
-        case 'k': return std::uint64_t{1} << 10;
-        case 'm': return std::uint64_t{1} << 20;
-        case 'g': return std::uint64_t{1} << 30;
-        default: return std::nullopt;
+        case 'k':
+            return std::uint64_t{1} << 10;
+        case 'm':
+            return std::uint64_t{1} << 20;
+        case 'g':
+            return std::uint64_t{1} << 30;
+        default:
+            return std::nullopt;
     }
 }
 

@@ -12,8 +12,8 @@ namespace prs::config::detail {
 namespace {
 
 // Keys of an Azure environment that only matter for building images and conda envs.
-const std::vector<std::string> kImageKeys = {"name",  "version", "image",   "conda_file",      "description",
-                                             "tags",  "build",   "os_type", "inference_config"};
+const std::vector<std::string> kImageKeys = {"name", "version", "image",   "conda_file",      "description",
+                                             "tags", "build",   "os_type", "inference_config"};
 
 fs::path existing_folder(const JobFile& file, const Field& f) {
     const fs::path dir = file.local_path(f);
@@ -45,8 +45,9 @@ fs::path read_entry_script(const JobFile& file, const Field& entry, const fs::pa
     const fs::path script = (code_dir / written).lexically_normal();
     const std::string rel = script.lexically_relative(code_dir).string();
     if (inside_code && (rel.empty() || rel.starts_with("..")))
-        file.fail(entry, fmt::format("the entry script must be inside the code folder {}, but {} is not",
-                                     code_dir.string(), script.string()),
+        file.fail(entry,
+                  fmt::format("the entry script must be inside the code folder {}, but {} is not", code_dir.string(),
+                              script.string()),
                   "move the script into the code folder, or point task.code at its folder");
     if (!fs::is_regular_file(script))
         file.fail(entry, fmt::format("expected the entry script file {}, but it does not exist", script.string()),

@@ -13,11 +13,12 @@ namespace prs::config::detail {
 namespace {
 
 const std::vector<std::string> kConfigKeys = {
-    "entry_script", "source_directory", "mini_batch_size", "error_threshold", "allowed_failed_count",
-    "allowed_failed_percent", "run_invocation_timeout", "run_max_try", "output_action", "append_row_file_name",
-    "process_count_per_node", "node_count", "partition_keys", "environment_variables", "logging_level",
-    "description", "environment", "compute_target"};
-const std::vector<std::string> kStepKeys = {"name",   "inputs",    "side_inputs", "output",
+    "entry_script",         "source_directory",       "mini_batch_size",        "error_threshold",
+    "allowed_failed_count", "allowed_failed_percent", "run_invocation_timeout", "run_max_try",
+    "output_action",        "append_row_file_name",   "process_count_per_node", "node_count",
+    "partition_keys",       "environment_variables",  "logging_level",          "description",
+    "environment",          "compute_target"};
+const std::vector<std::string> kStepKeys = {"name",      "inputs",      "side_inputs",         "output",
                                             "arguments", "allow_reuse", "parallel_run_config", "output_order"};
 
 // v2 spellings in a v1 file.
@@ -116,8 +117,10 @@ void read_output(const JobFile& file, const V1Keys& keys, JobSpec& spec) {
     if (action == "append_row") {
         const fs::path folder = output.path.empty() ? fs::path("outputs") / output.name : output.path;
         spec.append_row_file = folder / file_name;
-        if (const auto f = keys.get("output_action")) spec.origins["task.append_row_to"] = file.origin(*f);
-        else spec.origins["task.append_row_to"] = Origin{Origin::Kind::Default, "output_action: append_row"};
+        if (const auto f = keys.get("output_action"))
+            spec.origins["task.append_row_to"] = file.origin(*f);
+        else
+            spec.origins["task.append_row_to"] = Origin{Origin::Kind::Default, "output_action: append_row"};
     }
 }
 

@@ -35,6 +35,8 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     counters_.items_total = source.item_count();
     for (int credit : topology_.credits) scheduler_.add_agent(credit);
     workers_per_node_ = std::max(1, topology_.world_size / std::max(1, topology_.node_count));
+    peers_.resize(static_cast<std::size_t>(topology_.world_size));
+    lost_.assign(static_cast<std::size_t>(topology_.world_size), false);
     if (output_file) {
         writer_ = std::make_unique<output::RowWriter>(*output_file, job.append_row_dataframe_header);
         if (job.output_order_input) sequencer_ = std::make_unique<output::InputOrderSequencer>(*writer_);
@@ -58,6 +60,11 @@ void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
     if (verdict == Verdict::Stale) return;
     any_result_ = true;
     last_progress_ = Clock::now();
+    account(r, descriptor, verdict);
+}
+
+void Orchestrator::account(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& descriptor,
+                           Verdict verdict) {
     ++counters_.attempts;
     report_.add(r, descriptor);
     if (!r.ok()) {
@@ -115,20 +122,23 @@ void Orchestrator::on_worker_event(int rank, const protocol::WorkerEvent& e) {
 void Orchestrator::lose_agent(int rank, const std::string& why) {
     master_.line("ERROR", fmt::format("rank {} stopped working: {}", rank, why));
     for (auto& [d, verdict] : scheduler_.on_agent_lost(rank)) {
-        if (verdict != Verdict::Failed) continue;
         protocol::AttemptResult r;
         r.mini_batch_id = d.id;
         r.attempt = d.attempt;
         r.status = protocol::AttemptStatus::ProcessDied;
         r.total = static_cast<std::uint32_t>(d.files.size());
+        r.error_category = "SystemError";
         r.error_message = fmt::format("rank {} stopped working: {}", rank, why);
-        on_final(r, false);
+        account(r, d, verdict);
     }
 }
 
-void Orchestrator::fail(std::string rule, std::string detail, std::string fix) {
+void Orchestrator::fail(std::string rule, std::string detail, std::string fix, bool wait_for_in_flight) {
     if (failure_) return;
     failure_ = ThresholdBreach{std::move(rule), std::move(detail), std::move(fix)};
+    // After a threshold, mini-batches already running may finish (their rows count), but
+    // never longer than one run() timeout; when nothing progresses, waiting is pointless.
+    abort_at_ = Clock::now() + (wait_for_in_flight ? std::chrono::seconds(job_.timeout) : Clock::duration::zero());
     master_.line("ERROR", fmt::format("Job failed: {}: {}. Stop scheduling.", failure_->rule, failure_->detail));
     scheduler_.stop_dispatching();
 }
@@ -136,7 +146,7 @@ void Orchestrator::fail(std::string rule, std::string detail, std::string fix) {
 void Orchestrator::check_job_rules() {
     if (failure_) return;
     if (auto breach = policy_.check(counters_, scheduler_.all_scheduled())) {
-        fail(breach->rule, breach->detail, breach->fix);
+        fail(breach->rule, breach->detail, breach->fix, true);
         return;
     }
     const auto now = Clock::now();
@@ -145,7 +155,7 @@ void Orchestrator::check_job_rules() {
         fail("init failure",
              fmt::format("init() failed on every worker ({} failures), so no worker is left. First error: {}",
                          init_failures_, errors_.first_message()),
-             "fix the entry script's init() (see logs/job_error.txt and logs/user/error/)");
+             "fix the entry script's init() (see logs/job_error.txt and logs/user/error/)", false);
         return;
     }
     // Azure's second init rule: after 2 minutes, 2 x nodes x workers-per-node init failures end the job.
@@ -154,14 +164,14 @@ void Orchestrator::check_job_rules() {
         fail("init failure",
              fmt::format("init() failed {} times in {} s. First error: {}", init_failures_,
                          std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(), errors_.first_message()),
-             "fix the entry script's init() (see logs/job_error.txt)");
+             "fix the entry script's init() (see logs/job_error.txt)", false);
         return;
     }
     if (!any_worker_ready_ && elapsed > std::chrono::seconds(3 * job_.timeout + 30)) {
         fail("init timeout",
              fmt::format("no worker finished init() within 3 x retry_settings.timeout + 30 s = {} s",
                          3 * job_.timeout + 30),
-             "make init() faster or raise retry_settings.timeout");
+             "make init() faster or raise retry_settings.timeout", false);
         return;
     }
     if (!any_result_ && elapsed > std::chrono::seconds(job_.first_task_creation_timeout)) {
@@ -169,13 +179,13 @@ void Orchestrator::check_job_rules() {
              fmt::format("no mini-batch finished within --first_task_creation_timeout = {} s",
                          job_.first_task_creation_timeout),
              "raise --first_task_creation_timeout in task.program_arguments, or look at logs/user/stdout for "
-             "where the entry script spends its time");
+             "where the entry script spends its time", false);
         return;
     }
     if (any_result_ && now - last_progress_ > std::chrono::seconds(job_.progress_update_timeout)) {
         fail("progress_update_timeout",
              fmt::format("no mini-batch finished for --progress_update_timeout = {} s", job_.progress_update_timeout),
-             "raise --progress_update_timeout in task.program_arguments");
+             "raise --progress_update_timeout in task.program_arguments", false);
     }
 }
 
@@ -202,6 +212,37 @@ void Orchestrator::write_progress(bool force) {
                               counters_.rows_written));
 }
 
+int Orchestrator::pump_remote(agent::PollPacer& pacer) {
+    if (!transport_) return 0;
+    int byes = 0;
+    while (auto in = transport_->receive()) {
+        const auto rank = static_cast<std::size_t>(in->first);
+        pacer.saw_traffic();
+        peers_[rank].heard();
+        if (lost_[rank]) continue;  // a rank declared lost stays lost: its work went elsewhere
+        if (std::holds_alternative<protocol::Bye>(in->second))
+            ++byes;
+        else
+            handle(in->first, std::move(in->second));
+    }
+    for (int r = 1; r < topology_.world_size; ++r) {
+        const auto i = static_cast<std::size_t>(r);
+        if (lost_[i]) continue;
+        if (peers_[i].silent_for(job_.rank_timeout)) {
+            lost_[i] = true;
+            if (scheduler_.agent_alive(r))
+                lose_agent(r, fmt::format("no message for --rank_timeout = {} s: the rank died or hangs",
+                                          job_.rank_timeout));
+            else
+                master_.line("ERROR", fmt::format("rank {} fell silent for {} s.", r, job_.rank_timeout));
+        } else if (peers_[i].should_heartbeat()) {
+            transport_->send(r, protocol::Heartbeat{});
+            peers_[i].spoke();
+        }
+    }
+    return byes;
+}
+
 void Orchestrator::shut_down() {
     // Success: let workers call shutdown(). Failure: kill what still runs.
     const bool abort = failure_.has_value();
@@ -209,25 +250,27 @@ void Orchestrator::shut_down() {
         local_.abort();
     else
         local_.drain();
-    int byes_missing = 0;
     if (transport_) {
         for (int r = 1; r < topology_.world_size; ++r) {
+            if (lost_[static_cast<std::size_t>(r)]) continue;
             transport_->send(r, abort ? protocol::Message{protocol::Abort{}} : protocol::Message{protocol::Drain{}});
-            ++byes_missing;
+            peers_[static_cast<std::size_t>(r)].spoke();
         }
     }
-    while (!local_.finished() || byes_missing > 0) {
+    agent::PollPacer pacer;
+    int byes = 0;
+    const auto byes_expected = [&] {
+        return static_cast<int>(std::count(lost_.begin() + 1, lost_.end(), false));
+    };
+    while (!local_.finished() || byes < byes_expected()) {
         for (auto& m : local_.poll(transport_ ? 1 : 100)) handle(0, std::move(m));
-        while (transport_) {
-            auto in = transport_->receive();
-            if (!in) break;
-            if (std::holds_alternative<protocol::Bye>(in->second))
-                --byes_missing;
-            else
-                handle(in->first, std::move(in->second));
-        }
+        byes += pump_remote(pacer);
     }
-    if (transport_) transport_->flush();
+    if (transport_) {
+        for (int r = 1; r < topology_.world_size; ++r)
+            if (!lost_[static_cast<std::size_t>(r)]) transport_->send(r, protocol::Finish{lost_ranks() > 0});
+        transport_->flush();
+    }
 }
 
 int Orchestrator::run() {
@@ -236,21 +279,18 @@ int Orchestrator::run() {
                                      topology_.node_count));
     overview_.raw(fmt::format("{} Start the simulator.\n", iso_now()));
     agent::PollPacer pacer;
-    while (!scheduler_.finished()) {
+    while (!scheduler_.finished() && !(failure_ && Clock::now() >= abort_at_)) {
         for (auto& a : scheduler_.assign()) {
             if (a.agent == 0)
                 local_.enqueue(std::move(a.descriptor));
-            else
+            else {
                 transport_->send(a.agent, protocol::Assign{std::move(a.descriptor)});
+                peers_[static_cast<std::size_t>(a.agent)].spoke();
+            }
         }
         const int cap = transport_ ? pacer.timeout_ms(local_.next_deadline_ms(1000)) : local_.next_deadline_ms(1000);
         for (auto& m : local_.poll(cap)) handle(0, std::move(m));
-        while (transport_) {
-            auto in = transport_->receive();
-            if (!in) break;
-            pacer.saw_traffic();
-            handle(in->first, std::move(in->second));
-        }
+        pump_remote(pacer);
         check_job_rules();
         write_progress(false);
     }
@@ -262,10 +302,10 @@ int Orchestrator::finish() {
     if (!failure_ && job_.append_row_file && counters_.rows_written == 0)
         fail("no result to append",
              "NoResultToAppendError: There is no succeeded mini batch item returned from run()",
-             "see logs/job_error.txt for the entry script's errors");
+             "see logs/job_error.txt for the entry script's errors", false);
     if (!failure_ && counters_.items_succeeded == 0 && counters_.items_total > 0)
         fail("no item succeeded", fmt::format("all {} mini-batches failed", counters_.mini_batches_failed),
-             "see logs/job_error.txt for the entry script's errors");
+             "see logs/job_error.txt for the entry script's errors", false);
     if (writer_) writer_->close();
     report_.flush();
     write_progress(true);
@@ -295,8 +335,7 @@ int Orchestrator::finish() {
     }
     logs::write_file_atomically(layout_.job_result(), result);
     master_.line(failure_ ? "ERROR" : "INFO", failure_ ? "Job failed." : "Job succeeded.");
-    fmt::print(stderr, "prs_mpi: {}{}See {}\n", result.substr(0, result.find(kSeeLogs)),
-               failure_ ? "" : "", layout_.job_result().string());
+    fmt::print(stderr, "prs_mpi: {}See {}\n", result.substr(0, result.find(kSeeLogs)), layout_.job_result().string());
     return failure_ ? kExitJobFailed : kExitSucceeded;
 }
 

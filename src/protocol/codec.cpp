@@ -93,6 +93,8 @@ template <class Ar, class T> void message_fields(Ar& ar, T& m) {
         fields(ar, m.result);
     } else if constexpr (std::is_same_v<M, WorkerReady>) {
         ar(m.ok); ar(m.error_message); ar(m.traceback);
+    } else if constexpr (std::is_same_v<M, Finish>) {
+        ar(m.abandon);
     } else if constexpr (std::is_same_v<M, WorkerEvent>) {
         ar(m.kind); ar(m.node_id); ar(m.process); ar(m.returncode); ar(m.message);
     } else {

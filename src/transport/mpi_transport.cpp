@@ -1,6 +1,10 @@
 #include "prs/transport/mpi_transport.hpp"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "prs/protocol/codec.hpp"
@@ -24,6 +28,11 @@ MpiSession::MpiSession(int* argc, char*** argv) {
 }
 
 MpiSession::~MpiSession() { MPI_Finalize(); }
+
+void MpiSession::abandon(int code) {
+    std::fflush(nullptr);
+    std::_Exit(code);
+}
 
 NodeIdentity discover_node_identity() {
     NodeIdentity id;
@@ -72,13 +81,16 @@ void MpiTransport::reap_sends() {
     }
 }
 
-void MpiTransport::send(int to, const protocol::Message& m) {
+bool MpiTransport::send(int to, const protocol::Message& m) {
     reap_sends();
     auto& p = pending_.emplace_back();
     protocol::encode_into(m, p.bytes);
-    check(MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, to, kTag, MPI_COMM_WORLD,
-                    &p.request),
-          "MPI_Isend");
+    if (MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, to, kTag, MPI_COMM_WORLD,
+                  &p.request) != MPI_SUCCESS) {
+        pending_.pop_back();
+        return false;
+    }
+    return true;
 }
 
 std::optional<std::pair<int, protocol::Message>> MpiTransport::receive() {
@@ -98,8 +110,12 @@ std::optional<std::pair<int, protocol::Message>> MpiTransport::receive() {
 }
 
 void MpiTransport::flush() {
-    for (auto& p : pending_) MPI_Wait(&p.request, MPI_STATUS_IGNORE);
-    pending_.clear();
+    // Bounded: a send to a rank that died never completes, and must not hang the exit.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!pending_.empty() && std::chrono::steady_clock::now() < deadline) {
+        reap_sends();
+        if (!pending_.empty()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
 }
 
 int broadcast_int(int value) {

@@ -5,8 +5,9 @@
 namespace prs::config {
 namespace {
 
-const std::vector<std::string> kKeys = {"mini_batch_size", "max_concurrency_per_instance", "retry_settings", "task",
-                                        "type", "inputs", "outputs", "input_data"};
+const std::vector<std::string> kKeys = {
+    "mini_batch_size", "max_concurrency_per_instance", "retry_settings", "task", "type", "inputs", "outputs",
+    "input_data"};
 
 TEST(ConfigClosestKey, EditDistanceCountsSwapsAsOneAndFoldsCaseAndDashes) {
     EXPECT_EQ(edit_distance("timeout", "timeout"), 0u);

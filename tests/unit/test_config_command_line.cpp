@@ -45,15 +45,12 @@ TEST(CommandLine, DefaultsAreOff) {
 }
 
 TEST(CommandLine, SettingsBecomeOverridesUnderTheirCanonicalNames) {
-    const CommandLine cli = parse({"--timeout", "120", "--error_threshold=5", "--resource_monitor_int", "20",
-                                   "--max_retries", "0", "--mini_batch_size", "1 GB", "--logging_level", "debug",
-                                   "job.yml"});
-    const std::map<std::string, std::string> expected = {{"timeout", "120"},
-                                                         {"error_threshold", "5"},
-                                                         {"resource_monitor_interval", "20"},
-                                                         {"max_retries", "0"},
-                                                         {"mini_batch_size", "1 GB"},
-                                                         {"logging_level", "debug"}};
+    const CommandLine cli =
+        parse({"--timeout", "120", "--error_threshold=5", "--resource_monitor_int", "20", "--max_retries", "0",
+               "--mini_batch_size", "1 GB", "--logging_level", "debug", "job.yml"});
+    const std::map<std::string, std::string> expected = {
+        {"timeout", "120"},   {"error_threshold", "5"},    {"resource_monitor_interval", "20"},
+        {"max_retries", "0"}, {"mini_batch_size", "1 GB"}, {"logging_level", "debug"}};
     EXPECT_EQ(cli.overrides, expected);
 }
 
@@ -64,7 +61,8 @@ TEST(CommandLine, HelpAndVersionNeedNoJobFile) {
 }
 
 TEST(CommandLine, UnknownOptionSuggestsTheClosest) {
-    EXPECT_EQ(error_of({"--frsh", "job.yml"}), "prs_mpi: unknown option '--frsh'; did you mean '--fresh'? See prs_mpi --help");
+    EXPECT_EQ(error_of({"--frsh", "job.yml"}),
+              "prs_mpi: unknown option '--frsh'; did you mean '--fresh'? See prs_mpi --help");
     EXPECT_HAS(error_of({"--dry_run", "job.yml"}), "did you mean '--dry-run'?");
     EXPECT_HAS(error_of({"--timout=5", "job.yml"}), "unknown option '--timout'; did you mean '--timeout'?");
     EXPECT_EQ(error_of({"--completely-different", "job.yml"}),
@@ -81,13 +79,32 @@ TEST(CommandLine, ProblemsWithArgumentsAreJobErrors) {
 
 TEST(CommandLine, HelpExplainsUsageOptionsExitCodesAndLogs) {
     const std::string help = help_text();
-    for (const char* part : {"prs_mpi [options] job.yml", "mpirun -np N prs_mpi", "--dry-run", "--fresh", "--run-dir",
-                             "--job", "--mini_batch_size", "--max_concurrency_per_instance",
-                             "--mini_batch_error_threshold", "--max_retries", "--timeout", "--logging_level",
-                             "--error_threshold", "--allowed_failed_percent", "--task_overhead_timeout",
-                             "--progress_update_timeout", "--first_task_creation_timeout", "--copy_logs_to_parent",
-                             "--resource_monitor_interval", "--profiling_module", "--append_row_dataframe_header",
-                             "default 600", "default 60)", "42", "75", "<run_dir>/logs/job_result.txt",
+    for (const char* part : {"prs_mpi [options] job.yml",
+                             "mpirun -np N prs_mpi",
+                             "--dry-run",
+                             "--fresh",
+                             "--run-dir",
+                             "--job",
+                             "--mini_batch_size",
+                             "--max_concurrency_per_instance",
+                             "--mini_batch_error_threshold",
+                             "--max_retries",
+                             "--timeout",
+                             "--logging_level",
+                             "--error_threshold",
+                             "--allowed_failed_percent",
+                             "--task_overhead_timeout",
+                             "--progress_update_timeout",
+                             "--first_task_creation_timeout",
+                             "--copy_logs_to_parent",
+                             "--resource_monitor_interval",
+                             "--profiling_module",
+                             "--append_row_dataframe_header",
+                             "default 600",
+                             "default 60)",
+                             "42",
+                             "75",
+                             "<run_dir>/logs/job_result.txt",
                              "./prs_runs/<job name>"})
         EXPECT_HAS(help, part);
 }

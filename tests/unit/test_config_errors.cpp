@@ -58,7 +58,8 @@ TEST_F(ConfigErrors, BadValueNamesPositionKeyExpectedFoundAndFix) {
 }
 
 TEST_F(ConfigErrors, RangesAreTheSeeds) {
-    EXPECT_HAS(error_with("timeout: 60", "timeout: 0"), "retry_settings.timeout: expected an integer in (0, 259200], got '0'");
+    EXPECT_HAS(error_with("timeout: 60", "timeout: 0"),
+               "retry_settings.timeout: expected an integer in (0, 259200], got '0'");
     EXPECT_HAS(error_with("timeout: 60", "timeout: 259201"), "got '259201'");
     EXPECT_EQ(load_with("timeout: 60", "timeout: 259200").timeout, 259200);
     EXPECT_HAS(error_with("timeout: 60", "max_retries: -1"),
@@ -73,14 +74,16 @@ TEST_F(ConfigErrors, RangesAreTheSeeds) {
                "job.yml:10:16: error: logging_level: expected INFO, WARNING or DEBUG, got 'verbose'");
     EXPECT_HAS(error_with("logging_level: info", "mini_batch_size: 10kib"),
                "job.yml:10:18: error: mini_batch_size: expected a positive number of files");
-    EXPECT_HAS(error_with("logging_level: info", "is_deterministic: maybe"), "is_deterministic: expected true or false");
+    EXPECT_HAS(error_with("logging_level: info", "is_deterministic: maybe"),
+               "is_deterministic: expected true or false");
     EXPECT_HAS(error_with("logging_level: info", "output_order: random"), "output_order: expected completion or input");
 }
 
 TEST_F(ConfigErrors, ProgramArgumentValuesAreValidatedWithTheirPosition) {
     const std::string e = error_with("--model ${{inputs.model}}", "--model ${{inputs.model}} --allowed_failed 130");
-    EXPECT_HAS(e, "job.yml:14:22: error: task.program_arguments: --allowed_failed 130 (read as "
-                  "--allowed_failed_percent): expected an integer in [0, 100], got '130'");
+    EXPECT_HAS(e,
+               "job.yml:14:22: error: task.program_arguments: --allowed_failed 130 (read as "
+               "--allowed_failed_percent): expected an integer in [0, 100], got '130'");
     EXPECT_HAS(e, "Fix:");
     EXPECT_HAS(error_with("--model ${{inputs.model}}", "--copy_logs_to_parent maybe"),
                "--copy_logs_to_parent maybe: expected true or false");
@@ -94,8 +97,9 @@ TEST_F(ConfigErrors, AmbiguousProgramArgumentPrefix) {
 
 TEST_F(ConfigErrors, UnknownBindingListsTheDeclaredNames) {
     const std::string e = error_with("${{inputs.model}}", "${{inputs.modle}}");
-    EXPECT_HAS(e, "job.yml:14:22: error: task.program_arguments: ${{inputs.modle}} names input 'modle', which the job "
-                  "does not declare; the inputs are: data, model");
+    EXPECT_HAS(e,
+               "job.yml:14:22: error: task.program_arguments: ${{inputs.modle}} names input 'modle', which the job "
+               "does not declare; the inputs are: data, model");
     EXPECT_HAS(error_with("input_data: ${{inputs.data}}", "input_data: ${{inputs.dta}}"),
                "job.yml:7:13: error: input_data: ${{inputs.dta}} names no data input of this job");
     EXPECT_HAS(error_with("input_data: ${{inputs.data}}", "input_data: ./mnist"),
@@ -113,14 +117,17 @@ TEST_F(ConfigErrors, SyntaxErrorsUseYamlCppsPosition) {
 TEST_F(ConfigErrors, MisspeltKeysWarnWithTheClosestKey) {
     const JobSpec spec = load_with("logging_level: info", "mini_batch_sise: 10\nretry_settings_: {}");
     ASSERT_EQ(spec.warnings.size(), 2u);
-    EXPECT_HAS(spec.warnings[0], "job.yml:10:1: warning: unknown key 'mini_batch_sise'; did you mean 'mini_batch_size'?");
-    EXPECT_HAS(spec.warnings[1], "job.yml:11:1: warning: unknown key 'retry_settings_'; did you mean 'retry_settings'?");
+    EXPECT_HAS(spec.warnings[0],
+               "job.yml:10:1: warning: unknown key 'mini_batch_sise'; did you mean 'mini_batch_size'?");
+    EXPECT_HAS(spec.warnings[1],
+               "job.yml:11:1: warning: unknown key 'retry_settings_'; did you mean 'retry_settings'?");
 }
 
 TEST_F(ConfigErrors, NestedAndMisplacedKeysWarnToo) {
     const JobSpec spec = load_with("  timeout: 60", "  timout: 60\ntimeout: 30\nfrobnicate: 1");
     ASSERT_EQ(spec.warnings.size(), 3u);
-    EXPECT_HAS(spec.warnings[0], "job.yml:10:1: warning: unknown key 'timeout'; did you mean 'retry_settings.timeout'?");
+    EXPECT_HAS(spec.warnings[0],
+               "job.yml:10:1: warning: unknown key 'timeout'; did you mean 'retry_settings.timeout'?");
     EXPECT_HAS(spec.warnings[1], "job.yml:11:1: warning: unknown key 'frobnicate' is ignored");
     EXPECT_HAS(spec.warnings[2],
                "job.yml:9:3: warning: unknown key 'timout' under 'retry_settings'; did you mean 'timeout'?");
@@ -128,8 +135,8 @@ TEST_F(ConfigErrors, NestedAndMisplacedKeysWarnToo) {
 }
 
 TEST_F(ConfigErrors, KnownButIgnoredKeysAreQuiet) {
-    const JobSpec spec = load_with("logging_level: info",
-                                   "compute: azureml:cpu-cluster\ntags: {a: b}\nexperiment_name: x\nversion: 1");
+    const JobSpec spec =
+        load_with("logging_level: info", "compute: azureml:cpu-cluster\ntags: {a: b}\nexperiment_name: x\nversion: 1");
     EXPECT_TRUE(spec.warnings.empty());
 }
 
@@ -162,7 +169,8 @@ TEST_F(ConfigErrors, EntryScriptMustExistInsideCode) {
                    (dir() / "script" / "score.py").string() + ", but it does not exist");
     EXPECT_HAS(error_with("entry_script: iris_prediction.py", "entry_script: ../v1.yml"),
                "task.entry_script: the entry script must be inside the code folder");
-    EXPECT_HAS(error_with("code: ./script", "code: ./scripts"), "job.yml:12:9: error: task.code: expected an existing folder");
+    EXPECT_HAS(error_with("code: ./script", "code: ./scripts"),
+               "job.yml:12:9: error: task.code: expected an existing folder");
 }
 
 TEST_F(ConfigErrors, MissingRequiredKeys) {
@@ -181,7 +189,8 @@ TEST_F(ConfigErrors, AnErrorShowsTheMisspeltKeyThatCausedIt) {
 }
 
 TEST_F(ConfigErrors, OtherJobTypesAndShapes) {
-    EXPECT_HAS(error_with("type: parallel", "type: command"), "job.yml:1:7: error: type: expected parallel or pipeline, got 'command'");
+    EXPECT_HAS(error_with("type: parallel", "type: command"),
+               "job.yml:1:7: error: type: expected parallel or pipeline, got 'command'");
     EXPECT_HAS(error_with("type: parallel", "description: no type"), "cannot tell what kind of job this is");
     EXPECT_HAS(error_with("logging_level: info", "logging_level: debug\nlogging_level: info"),
                "job.yml:11:1: error: logging_level: key given twice (first at ");
@@ -197,12 +206,14 @@ TEST_F(ConfigErrors, CommandLineOverrideValuesAreChecked) {
     EXPECT_EQ(error_of("job.yml", {{"timeout", "-5"}}),
               "prs_mpi: --timeout: expected an integer in (0, 259200], got '-5'.\n  Fix: give a whole number in (0, "
               "259200], e.g. 300 (seconds)");
-    EXPECT_HAS(error_of("job.yml", {{"copy_logs_to_parent", "yes please"}}), "--copy_logs_to_parent: expected true or false");
+    EXPECT_HAS(error_of("job.yml", {{"copy_logs_to_parent", "yes please"}}),
+               "--copy_logs_to_parent: expected true or false");
 }
 
 TEST_F(ConfigErrors, EnvironmentImageIsOneInfoLine) {
-    const JobSpec spec = load_with(
-        "  program_arguments", "  environment:\n    image: mcr.microsoft.com/x\n    conda_file: ./env.yml\n  program_arguments");
+    const JobSpec spec =
+        load_with("  program_arguments",
+                  "  environment:\n    image: mcr.microsoft.com/x\n    conda_file: ./env.yml\n  program_arguments");
     ASSERT_EQ(spec.warnings.size(), 1u);
     EXPECT_HAS(spec.warnings[0], "job.yml:14:3: info: task.environment (image, conda_file) is not used");
 }

@@ -3,13 +3,13 @@
 // input folders the seed's YAML examples name, into which tests copy or write job files.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
 #include "prs/config/load_job.hpp"
 
@@ -21,9 +21,8 @@ class JobDir : public ::testing::Test {
 protected:
     void SetUp() override {
         const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               (std::string("prs_config_") + test->test_suite_name() + "_" + test->name() + "_" +
-                std::to_string(::getpid()));
+        dir_ = fs::temp_directory_path() / (std::string("prs_config_") + test->test_suite_name() + "_" + test->name() +
+                                            "_" + std::to_string(::getpid()));
         fs::remove_all(dir_);
         fs::create_directories(dir_ / "script");
         fs::copy_file(data_dir() / "script" / "iris_prediction.py", dir_ / "script" / "iris_prediction.py");

@@ -64,10 +64,22 @@ void expect_seed_step(const JobSpec& spec, const fs::path& dir) {
     EXPECT_EQ(spec.origins.at("progress_update_timeout").kind, Origin::Kind::ProgramArgument);
 
     // The script sees all of program_arguments, PRS flags included, with the binding filled in.
-    const Args expected = {"--model", (dir / "iris-model").string(), "--error_threshold", "5",
-                           "--allowed_failed_percent", "30", "--task_overhead_timeout", "1200",
-                           "--progress_update_timeout", "600", "--first_task_creation_timeout", "600",
-                           "--copy_logs_to_parent", "True", "--resource_monitor_interva", "20"};
+    const Args expected = {"--model",
+                           (dir / "iris-model").string(),
+                           "--error_threshold",
+                           "5",
+                           "--allowed_failed_percent",
+                           "30",
+                           "--task_overhead_timeout",
+                           "1200",
+                           "--progress_update_timeout",
+                           "600",
+                           "--first_task_creation_timeout",
+                           "600",
+                           "--copy_logs_to_parent",
+                           "True",
+                           "--resource_monitor_interva",
+                           "20"};
     EXPECT_EQ(spec.program_arguments, expected);
 
     // Only the one environment line: compute, mode, image... are known and quietly ignored.
@@ -173,8 +185,9 @@ jobs:
 TEST_F(ConfigLoad, PipelineWithSeveralParallelStepsNeedsJobFlag) {
     write("pipeline.yml", kTwoParallelSteps);
     const std::string e = error_of("pipeline.yml");
-    EXPECT_HAS(e, "pipeline.yml:11:3: error: jobs: the pipeline has several parallel steps: score_a (parallel), "
-                  "score_b (parallel)");
+    EXPECT_HAS(e,
+               "pipeline.yml:11:3: error: jobs: the pipeline has several parallel steps: score_a (parallel), "
+               "score_b (parallel)");
     EXPECT_HAS(e, "Fix: choose one with --job NAME");
 
     const JobSpec b = load("pipeline.yml", {}, "score_b");
@@ -199,8 +212,9 @@ TEST_F(ConfigLoad, PipelineStepBindsToThePipelinesInputsAndOutputs) {
 TEST_F(ConfigLoad, JobFlagNamingANonParallelOrMissingStepIsAnError) {
     write("pipeline.yml", kTwoParallelSteps);
     const std::string train = error_of("pipeline.yml", {}, "train");
-    EXPECT_HAS(train, "pipeline.yml:12:5: error: jobs.train: --job train names a command step; prs_mpi runs only "
-                      "parallel steps");
+    EXPECT_HAS(train,
+               "pipeline.yml:12:5: error: jobs.train: --job train names a command step; prs_mpi runs only "
+               "parallel steps");
     EXPECT_HAS(train, "score_a (parallel), score_b (parallel)");
     EXPECT_HAS(error_of("pipeline.yml", {}, "nope"),
                "--job nope: the pipeline has no step of that name; its steps: train (command), score_a (parallel)");
@@ -220,12 +234,12 @@ TEST_F(ConfigLoad, V1ParallelRunConfigMapsToV2Settings) {
     EXPECT_EQ(spec.error_threshold, 10);
     EXPECT_EQ(spec.mini_batch_error_threshold, 15);  // allowed_failed_count
     EXPECT_EQ(spec.allowed_failed_percent, 10);
-    EXPECT_EQ(spec.timeout, 120);                    // run_invocation_timeout
-    EXPECT_EQ(spec.max_retries, 2);                  // run_max_try 3 = 1 try + 2 retries
-    EXPECT_EQ(spec.instance_count, 2);               // node_count
-    EXPECT_EQ(spec.max_concurrency_per_instance, 2); // process_count_per_node
+    EXPECT_EQ(spec.timeout, 120);                     // run_invocation_timeout
+    EXPECT_EQ(spec.max_retries, 2);                   // run_max_try 3 = 1 try + 2 retries
+    EXPECT_EQ(spec.instance_count, 2);                // node_count
+    EXPECT_EQ(spec.max_concurrency_per_instance, 2);  // process_count_per_node
     EXPECT_EQ(spec.logging_level, "WARNING");
-    EXPECT_FALSE(spec.is_deterministic);             // allow_reuse: false
+    EXPECT_FALSE(spec.is_deterministic);  // allow_reuse: false
     EXPECT_EQ(spec.code_dir, dir() / "script");
     EXPECT_EQ(spec.entry_script, dir() / "script" / "iris_prediction.py");
     EXPECT_EQ(spec.environment_variables, (std::vector<std::pair<std::string, std::string>>{{"OMP_NUM_THREADS", "1"}}));
@@ -239,7 +253,8 @@ TEST_F(ConfigLoad, V1ParallelRunConfigMapsToV2Settings) {
     EXPECT_EQ(spec.outputs[0].path, dir() / "out");
     EXPECT_EQ(spec.append_row_file, dir() / "out" / "mnist_outputs.txt");
 
-    EXPECT_EQ(spec.program_arguments, (Args{"--labels_dir", (dir() / "labels").string(), "--profiling_module", "cProfile"}));
+    EXPECT_EQ(spec.program_arguments,
+              (Args{"--labels_dir", (dir() / "labels").string(), "--profiling_module", "cProfile"}));
     EXPECT_EQ(spec.profiling_module, "cProfile");
     EXPECT_EQ(spec.origins.at("retry_settings.timeout").kind, Origin::Kind::Yaml);
     EXPECT_HAS(spec.origins.at("retry_settings.max_retries").detail, "v1.yml:11:14");
@@ -466,7 +481,8 @@ task: {code: ./script, entry_script: iris_prediction.py}
 )");
     const std::string text = describe(load("job.yml"));
     EXPECT_HAS(line_of(text, "progress_update_timeout"), "1980 s");
-    EXPECT_HAS(line_of(text, "progress_update_timeout"), "[computed: 3 * (retry_settings.timeout + task_overhead_timeout)]");
+    EXPECT_HAS(line_of(text, "progress_update_timeout"),
+               "[computed: 3 * (retry_settings.timeout + task_overhead_timeout)]");
     EXPECT_HAS(line_of(text, "max_concurrency_per_instance"), "CPU cores, or GPUs on GPU nodes");
     EXPECT_HAS(line_of(text, "mini_batch_size"), "5 files");
     EXPECT_HAS(line_of(text, "task.append_row_to"), "(none: summary_only)");

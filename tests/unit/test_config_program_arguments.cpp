@@ -24,14 +24,15 @@ std::string error_of(F&& f) {
 TEST(ProgramArgs, SplitsLikeAShellWithoutRunningOne) {
     EXPECT_EQ(split_arguments(R"(a "b c" 'd e' f\ g "h\"i" '' x)"), (Args{"a", "b c", "d e", "f g", "h\"i", "", "x"}));
     EXPECT_EQ(split_arguments("  --model\t./m \n --n 3 "), (Args{"--model", "./m", "--n", "3"}));
-    EXPECT_EQ(split_arguments(R"('a'"b"c)"), (Args{"abc"}));        // adjacent pieces join
+    EXPECT_EQ(split_arguments(R"('a'"b"c)"), (Args{"abc"}));  // adjacent pieces join
     EXPECT_EQ(split_arguments(R"('$HOME' "\$x" *.py ;)"), (Args{"$HOME", "$x", "*.py", ";"}));
-    EXPECT_EQ(split_arguments(R"("a\nb")"), (Args{"a\\nb"}));       // \n is no escape inside "..."
+    EXPECT_EQ(split_arguments(R"("a\nb")"), (Args{"a\\nb"}));  // \n is no escape inside "..."
     EXPECT_EQ(split_arguments(""), (Args{}));
 }
 
 TEST(ProgramArgs, KeepsABindingWithBlanksInOnePiece) {
-    EXPECT_EQ(split_arguments("--model ${{ inputs.score_model }} --x"), (Args{"--model", "${{ inputs.score_model }}", "--x"}));
+    EXPECT_EQ(split_arguments("--model ${{ inputs.score_model }} --x"),
+              (Args{"--model", "${{ inputs.score_model }}", "--x"}));
 }
 
 TEST(ProgramArgs, RefusesUnterminatedQuotes) {
@@ -62,7 +63,8 @@ TEST(ProgramArgs, UnknownBindingNamesItAndTheKnownNames) {
     EXPECT_HAS(e, "'modle'");
     EXPECT_HAS(e, "input_data, score_model");
     EXPECT_HAS(error_of([&] { substitute_bindings("${{outputs.result}}", b); }), "declares no outputs");
-    EXPECT_HAS(error_of([&] { substitute_bindings("${{parent.inputs.x}}", b); }), "${{parent.inputs.x}} is not a binding");
+    EXPECT_HAS(error_of([&] { substitute_bindings("${{parent.inputs.x}}", b); }),
+               "${{parent.inputs.x}} is not a binding");
     EXPECT_HAS(error_of([&] { substitute_bindings("${{inputs.x", b); }), "never closed");
 }
 
@@ -101,7 +103,10 @@ TEST(ProgramArgs, AmbiguousPrefixListsTheCandidates) {
 
 TEST(ProgramArgs, FlagWithoutValueIsAnError) {
     EXPECT_HAS(error_of([] { extract_prs_flags({"--error_threshold"}); }), "--error_threshold expects a value");
-    EXPECT_HAS(error_of([] { extract_prs_flags({"--first_task", "--model", "x"}); }), "--first_task (taken as --first_task_creation_timeout) expects a value");
+    EXPECT_HAS(error_of([] {
+                   extract_prs_flags({"--first_task", "--model", "x"});
+               }),
+               "--first_task (taken as --first_task_creation_timeout) expects a value");
 }
 
 }  // namespace

@@ -63,7 +63,9 @@ std::vector<Message> samples() {
             Abort{},
             Result{sample_result()},
             WorkerEvent{WorkerEvent::Kind::Exited, 1, "process003", -9, "killed"},
-            Bye{}};
+            Bye{},
+            Heartbeat{},
+            Finish{true}};
 }
 
 TEST(ProtocolCodec, SamplesCoverEveryMessageType) {

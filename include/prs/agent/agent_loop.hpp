@@ -2,12 +2,33 @@
 // The event loop of a rank other than 0: takes orders from rank 0, runs them on its
 // Agent, sends results back, until rank 0 says Drain or Abort.
 
+#include <chrono>
+
 #include "prs/agent/agent.hpp"
 #include "prs/transport/transport.hpp"
 
 namespace prs::agent {
 
-void run_agent_loop(Agent& agent, transport::Transport& transport);
+// When a peer was last heard from and last spoken to.
+class PeerClock {
+public:
+    using Clock = std::chrono::steady_clock;
+    void heard() { heard_ = Clock::now(); }
+    void spoke() { spoke_ = Clock::now(); }
+    bool should_heartbeat() const { return Clock::now() - spoke_ > std::chrono::seconds(1); }
+    bool silent_for(int seconds) const { return Clock::now() - heard_ > std::chrono::seconds(seconds); }
+
+private:
+    Clock::time_point heard_ = Clock::now();
+    Clock::time_point spoke_ = Clock::now();
+};
+
+// How the rank should end. Finalize: normally. Abandon: some rank died, so MPI_Finalize
+// would wait forever. RankZeroLost: rank 0 fell silent for the rank timeout; the
+// workers were killed.
+enum class AgentExit { Finalize, Abandon, RankZeroLost };
+AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank_timeout_s);
+
 
 // How long an event loop may sleep in poll() while MPI messages may be waiting:
 // zero right after traffic (hot path), a millisecond when idle so that

@@ -108,6 +108,10 @@ struct JobSpec {
     std::string profiling_module;
     bool append_row_dataframe_header = false;
 
+    // Ours: seconds without a word from a rank before rank 0 declares it lost and
+    // hands its mini-batches to the others (and a rank gives up on a silent rank 0).
+    int rank_timeout = 30;
+
     // setting name (v2 dotted name, e.g. "retry_settings.timeout", "error_threshold",
     // "task.entry_script") -> origin. v1 keys are recorded under their v2 names.
     std::map<std::string, Origin> origins;

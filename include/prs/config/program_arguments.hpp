@@ -33,7 +33,7 @@ std::string substitute_bindings(std::string_view text, const Bindings& bindings)
 
 // A PRS setting found among the program arguments.
 struct PrsFlag {
-    std::string name;        // canonical, without dashes: "resource_monitor_interval"
+    std::string name;  // canonical, without dashes: "resource_monitor_interval"
     std::string value;
     std::string as_written;  // "--resource_monitor_interva 20": for messages and --dry-run
 };

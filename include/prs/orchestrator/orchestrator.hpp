@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
+
 #include "prs/agent/agent.hpp"
+#include "prs/agent/agent_loop.hpp"
 #include "prs/config/job_spec.hpp"
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
@@ -35,16 +38,23 @@ public:
                  agent::Agent& local, transport::Transport* transport, Topology topology,
                  std::optional<std::filesystem::path> output_file);
     int run();  // the job's exit code
+    // Ranks that fell silent and were left behind; MPI_Finalize would wait on them.
+    int lost_ranks() const { return static_cast<int>(std::count(lost_.begin(), lost_.end(), true)); }
 
 private:
     void handle(int rank, protocol::Message&& m);
     void on_result(int rank, protocol::AttemptResult&& r);
     void on_worker_event(int rank, const protocol::WorkerEvent& e);
+    // Counts, reports and (when final) writes one attempt's outcome.
+    void account(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, Verdict verdict);
     void on_final(const protocol::AttemptResult& r, bool succeeded);
     void lose_agent(int rank, const std::string& why);
     void check_job_rules();
-    void fail(std::string rule, std::string detail, std::string fix);
+    void fail(std::string rule, std::string detail, std::string fix, bool wait_for_in_flight);
     void shut_down();
+    // Receives what remote ranks sent, keeps their heartbeats, declares silent ones lost.
+    // Returns the number of Bye messages seen.
+    int pump_remote(agent::PollPacer& pacer);
     void write_progress(bool force);
     int finish();
 
@@ -65,6 +75,7 @@ private:
     std::unique_ptr<output::InputOrderSequencer> sequencer_;
     std::optional<ThresholdBreach> failure_;
     Clock::time_point started_ = Clock::now();
+    Clock::time_point abort_at_;
     Clock::time_point last_progress_ = Clock::now();
     Clock::time_point last_overview_ = Clock::now();
     bool any_result_ = false;
@@ -72,6 +83,8 @@ private:
     bool scheduling_logged_ = false;
     std::uint64_t init_failures_ = 0;
     int workers_per_node_ = 1;
+    std::vector<agent::PeerClock> peers_;   // per rank (index 0 unused)
+    std::vector<bool> lost_;
 };
 
 }  // namespace prs::orchestrator

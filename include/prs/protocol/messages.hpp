@@ -122,7 +122,21 @@ struct Bye {
     bool operator==(const Bye&) const = default;
 };
 
+// After every Bye: the last word. `abandon` = some rank died, so MPI_Finalize (which
+// waits for every rank) must be skipped.
+struct Finish {
+    bool abandon = false;
+    bool operator==(const Finish&) const = default;
+};
+
+// ---- both directions (MPI) ----
+// Sent after a second of silence, so that a rank that died (Open MPI 4.1 reports no
+// error for a dead peer) is noticed by its silence, not waited on forever.
+struct Heartbeat {
+    bool operator==(const Heartbeat&) const = default;
+};
+
 using Message = std::variant<WorkerSetup, RunTask, StopWorker, WorkerReady, TaskDone, Assign, Drain,
-                             Abort, Result, WorkerEvent, Bye>;
+                             Abort, Result, WorkerEvent, Bye, Heartbeat, Finish>;
 
 }  // namespace prs::protocol

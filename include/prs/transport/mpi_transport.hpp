@@ -18,6 +18,9 @@ public:
     ~MpiSession();
     int rank() const { return rank_; }
     int size() const { return size_; }
+    // Ends this process with `code` without MPI_Finalize, which would wait forever for
+    // a rank that died. Open MPI then ends the job with this code.
+    [[noreturn]] void abandon(int code);
 
 private:
     int rank_ = 0;
@@ -40,7 +43,7 @@ public:
     ~MpiTransport() override;
     int rank() const override { return rank_; }
     int size() const override { return size_; }
-    void send(int to, const protocol::Message& m) override;
+    bool send(int to, const protocol::Message& m) override;
     std::optional<std::pair<int, protocol::Message>> receive() override;
     void flush() override;
 

@@ -14,7 +14,8 @@ public:
     virtual ~Transport() = default;
     virtual int rank() const = 0;
     virtual int size() const = 0;
-    virtual void send(int to, const protocol::Message& m) = 0;        // never blocks for long
+    // Never blocks for long. False when the message cannot be sent (the peer is gone).
+    virtual bool send(int to, const protocol::Message& m) = 0;
     virtual std::optional<std::pair<int, protocol::Message>> receive() = 0;  // non-blocking
     virtual void flush() = 0;                                          // waits until all sends completed
 };
