@@ -103,6 +103,8 @@ void Agent::dispatch() {
             s.task = std::move(queue_.front());
             queue_.pop_front();
             s.task_started = Clock::now();
+            s.phase_started = s.task_started;
+            s.loading = s.task->kind != protocol::InputKind::FileList;
             s.task_started_us = now_us();
             s.state = State::Busy;
             if (!s.process->channel().send(protocol::RunTask{*s.task})) continue;  // EOF shows up in poll()
@@ -118,7 +120,7 @@ void Agent::emit_failure(Slot& s, protocol::AttemptStatus status, std::string me
     r.mini_batch_id = s.task->id;
     r.attempt = s.task->attempt;
     r.status = status;
-    r.total = static_cast<std::uint32_t>(s.task->files.size());
+    r.total = s.task->items;
     r.error_category = "SystemError";
     r.error_message = std::move(message);
     r.node_id = cfg_.node_id;
@@ -167,6 +169,11 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
             s.state = State::Stopping;
             s.process->kill(SIGKILL);
         }
+    } else if (auto* started = std::get_if<protocol::RunStarted>(&m)) {
+        if (s.state == State::Busy && s.task && started->mini_batch_id == s.task->id) {
+            s.loading = false;
+            s.phase_started = Clock::now();
+        }
     } else if (auto* done = std::get_if<protocol::TaskDone>(&m)) {
         if (s.state != State::Busy || !s.task || done->result.mini_batch_id != s.task->id) return;
         if (!done->result.traceback.empty())
@@ -179,22 +186,28 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
     }
 }
 
+Agent::Clock::time_point Agent::deadline(const Slot& s) const {
+    return s.phase_started + std::chrono::seconds(s.loading ? cfg_.load_timeout_s : cfg_.timeout_s);
+}
+
 void Agent::check_timeouts() {
-    const auto limit = std::chrono::seconds(cfg_.timeout_s);
     const auto now = Clock::now();
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         auto& s = slots_[i];
-        if (s.state != State::Busy || now - s.task_started < limit) continue;
+        if (s.state != State::Busy || now < deadline(s)) continue;
         s.process->kill(SIGKILL);
         const int rc = s.process->wait();
-        main_log_.line("WARNING", fmt::format("{} killed: run() exceeded retry_settings.timeout = {} s on mini-batch "
-                                              "{}. {} exits with returncode {}.",
-                                              s.name, cfg_.timeout_s, s.task->id, s.name, rc));
-        emit_failure(s, protocol::AttemptStatus::RunTimeout,
-                     fmt::format("run() did not return within retry_settings.timeout = {} s, so {} was killed and "
-                                 "replaced. Fix: raise retry_settings.timeout (v1: run_invocation_timeout) if "
+        const char* what = s.loading ? "loading the mini-batch's data" : "run()";
+        const char* setting = s.loading ? "--task_overhead_timeout" : "retry_settings.timeout";
+        const int limit = s.loading ? cfg_.load_timeout_s : cfg_.timeout_s;
+        main_log_.line("WARNING", fmt::format("{} killed: {} exceeded {} = {} s on mini-batch {}. {} exits with "
+                                              "returncode {}.",
+                                              s.name, what, setting, limit, s.task->id, s.name, rc));
+        emit_failure(s, s.loading ? protocol::AttemptStatus::LoadTimeout : protocol::AttemptStatus::RunTimeout,
+                     fmt::format("{} took longer than {} = {} s, so {} was killed and replaced. Fix: raise {}{} if "
                                  "mini-batches need longer.",
-                                 cfg_.timeout_s, s.name));
+                                 what, setting, limit, s.name, setting,
+                                 s.loading ? " (in task.program_arguments)" : " (v1: run_invocation_timeout)"));
         out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc,
                                              "killed after run() timeout"});
         s.process.reset();
@@ -258,8 +271,7 @@ int Agent::next_deadline_ms(int cap) const {
     auto best = std::chrono::milliseconds(cap);
     for (const auto& s : slots_) {
         if (s.state != State::Busy) continue;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            s.task_started + std::chrono::seconds(cfg_.timeout_s) - now);
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline(s) - now);
         best = std::min(best, std::max(left, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1));
     }
     return static_cast<int>(best.count());

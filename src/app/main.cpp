@@ -55,8 +55,8 @@ std::string read_text_if_exists(const fs::path& file) {
 
 int default_concurrency() { return std::max(1u, std::thread::hardware_concurrency()); }
 
-agent::AgentConfig make_agent_config(const config::JobSpec& job, const fs::path& run_dir,
-                                     const transport::NodeIdentity& node, int world_size) {
+agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol::InputFormat& input,
+                                     const fs::path& run_dir, const transport::NodeIdentity& node, int world_size) {
     const auto& output_file = job.append_row_file;
     agent::AgentConfig cfg;
     cfg.node_id = node.node_id;
@@ -66,6 +66,7 @@ agent::AgentConfig make_agent_config(const config::JobSpec& job, const fs::path&
     // max_concurrency_per_instance workers itself.
     cfg.slots = world_size > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency());
     cfg.timeout_s = job.timeout;
+    cfg.load_timeout_s = job.task_overhead_timeout;
     cfg.run_dir = run_dir;
 
     auto& s = cfg.setup;
@@ -81,6 +82,7 @@ agent::AgentConfig make_agent_config(const config::JobSpec& job, const fs::path&
     s.append_rows = output_file.has_value();
     s.dataframe_header = job.append_row_dataframe_header;
     s.to_csv_kwargs_json = read_text_if_exists(job.code_dir / "parallel_run_step.settings.json");
+    s.input = input;
 
     cfg.launch.worker_binary = agent::default_worker_binary();
     cfg.launch.env = job.environment_variables;
@@ -94,7 +96,8 @@ void prepare_run_dir(const logs::Layout& layout) {
     logs::write_file_atomically(layout.readme(), logs::readme_text());
 }
 
-int run_job(const config::JobSpec& job, const fs::path& run_dir, int* argc, char*** argv) {
+int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, int* argc,
+            char*** argv) {
     transport::MpiSession mpi(argc, argv);
     const auto node = transport::discover_node_identity();
     const logs::Layout layout(run_dir);
@@ -103,7 +106,7 @@ int run_job(const config::JobSpec& job, const fs::path& run_dir, int* argc, char
     int status = kExitSucceeded;
     if (mpi.rank() == 0) {
         try {
-            partition = partition::make_partition(job);
+            partition = partition::make_partition(job, input);
             prepare_run_dir(layout);
         } catch (const partition::InputError& e) {
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
@@ -115,7 +118,7 @@ int run_job(const config::JobSpec& job, const fs::path& run_dir, int* argc, char
     }
     if (transport::broadcast_int(status) != kExitSucceeded) return mpi.rank() == 0 ? status : kExitBadInput;
 
-    agent::Agent agent(make_agent_config(job, run_dir, node, mpi.size()));
+    agent::Agent agent(make_agent_config(job, input, run_dir, node, mpi.size()));
     agent.start();
     if (mpi.rank() != 0) {
         transport::MpiTransport transport;
@@ -181,11 +184,18 @@ int main(int argc, char** argv) {
     }
     if (speak)
         for (const auto& w : job.warnings) fmt::print(stderr, "{}\n", w);
+    protocol::InputFormat input;
+    try {
+        input = partition::describe_input(job);
+    } catch (const partition::InputError& e) {
+        if (speak) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+        return kExitBadInput;
+    }
 
     if (cli.dry_run) {
         if (!speak) return kExitSucceeded;
         try {
-            const auto partition = partition::make_partition(job);
+            const auto partition = partition::make_partition(job, input);
             fmt::print("{}", config::describe(job));
             fmt::print("run directory: {}\n", resolve_run_dir(cli, job).string());
             if (job.append_row_file) fmt::print("output file: {}\n", job.append_row_file->string());
@@ -197,7 +207,7 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(job, resolve_run_dir(cli, job), &argc, &argv);
+        return run_job(job, input, resolve_run_dir(cli, job), &argc, &argv);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

@@ -15,7 +15,15 @@ std::string detail_json(const protocol::MiniBatchDescriptor& d) {
         if (i) json += ", ";
         json += util::json_quote(d.files[i]);
     }
-    return json + "]}";
+    json += "]";
+    if (d.kind != protocol::InputKind::FileList) json += fmt::format(", \"begin\": {}, \"end\": {}", d.begin, d.end);
+    if (!d.partition_values.empty()) {
+        json += ", \"partition_key_value\": [";
+        for (std::size_t i = 0; i < d.partition_values.size(); ++i)
+            json += (i ? ", " : "") + util::json_quote(d.partition_values[i]);
+        json += "]";
+    }
+    return json + "}";
 }
 }  // namespace
 

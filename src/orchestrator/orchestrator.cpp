@@ -126,7 +126,7 @@ void Orchestrator::lose_agent(int rank, const std::string& why) {
         r.mini_batch_id = d.id;
         r.attempt = d.attempt;
         r.status = protocol::AttemptStatus::ProcessDied;
-        r.total = static_cast<std::uint32_t>(d.files.size());
+        r.total = d.items;
         r.error_category = "SystemError";
         r.error_message = fmt::format("rank {} stopped working: {}", rank, why);
         account(r, d, verdict);

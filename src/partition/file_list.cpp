@@ -46,6 +46,7 @@ std::optional<protocol::MiniBatchDescriptor> FileListPartition::next() {
     const auto end = std::min<std::uint64_t>(files_.size(), next_index_ + per_batch_);
     d.files.assign(files_.begin() + static_cast<std::ptrdiff_t>(next_index_),
                    files_.begin() + static_cast<std::ptrdiff_t>(end));
+    d.items = static_cast<std::uint32_t>(d.files.size());
     next_index_ = end;
     return d;
 }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "prs/partition/file_list.hpp"
+#include "prs/partition/hdf5.hpp"
+#include "prs/partition/tabular.hpp"
 
 namespace prs::partition {
 
@@ -10,26 +12,41 @@ namespace {
 constexpr std::uint64_t kDefaultFilesPerBatch = 10;  // Azure's default for file inputs
 }
 
-std::unique_ptr<Partition> make_partition(const config::JobSpec& job) {
+protocol::InputFormat describe_input(const config::JobSpec& job) {
+    protocol::InputFormat format;
     const auto& input = job.major();
     switch (input.type) {
         case config::InputType::UriFolder:
-        case config::InputType::UriFile: {
-            if (job.mini_batch_size_has_unit)
-                throw InputError(fmt::format(
-                    "mini_batch_size has a size unit, but input '{}' is a list of files ({}): give the number of "
-                    "files per mini-batch, e.g. mini_batch_size: \"10\".",
-                    input.name, input.path.string()));
-            return std::make_unique<FileListPartition>(list_files(input.path),
-                                                       job.mini_batch_size.value_or(kDefaultFilesPerBatch));
-        }
-        case config::InputType::MLTable:
+        case config::InputType::UriFile: format.kind = protocol::InputKind::FileList; break;
+        case config::InputType::MLTable: format = mltable_input_format(job); break;
         case config::InputType::Hdf5:
+            format.kind = protocol::InputKind::Hdf5;
+            format.datasets = input.datasets;
             break;
     }
-    throw InputError(fmt::format("input '{}' ({}): this input type is not supported by this version of prs_mpi yet. "
-                                 "Fix: use a uri_folder input.",
-                                 input.name, input.path.string()));
+    format.partition_keys = job.partition_keys;
+    return format;
+}
+
+std::unique_ptr<Partition> make_file_list_partition(const config::JobSpec& job, std::vector<std::string> files) {
+    const auto& input = job.major();
+    if (job.mini_batch_size_has_unit)
+        throw InputError(fmt::format(
+            "mini_batch_size has a size unit, but input '{}' is a list of files ({}): give the number of "
+            "files per mini-batch, e.g. mini_batch_size: \"10\".",
+            input.name, input.path.string()));
+    return std::make_unique<FileListPartition>(std::move(files), job.mini_batch_size.value_or(kDefaultFilesPerBatch));
+}
+
+std::unique_ptr<Partition> make_partition(const config::JobSpec& job, const protocol::InputFormat& format) {
+    const auto& input = job.major();
+    switch (input.type) {
+        case config::InputType::UriFolder:
+        case config::InputType::UriFile: return make_file_list_partition(job, list_files(input.path));
+        case config::InputType::MLTable: return make_mltable_partition(job, format);
+        case config::InputType::Hdf5: return make_hdf5_partition(job, format);
+    }
+    throw InputError(fmt::format("input '{}': unknown input type", input.name));
 }
 
 }  // namespace prs::partition

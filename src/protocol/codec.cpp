@@ -73,7 +73,7 @@ struct Reader {
 };
 
 template <class Ar, class D> void fields(Ar& ar, D& d) requires std::is_same_v<std::remove_const_t<D>, MiniBatchDescriptor> {
-    ar(d.id); ar(d.attempt); ar(d.files);
+    ar(d.id); ar(d.attempt); ar(d.kind); ar(d.files); ar(d.begin); ar(d.end); ar(d.items); ar(d.partition_values);
 }
 template <class Ar, class R> void fields(Ar& ar, R& r) requires std::is_same_v<std::remove_const_t<R>, AttemptResult> {
     ar(r.mini_batch_id); ar(r.attempt); ar(r.status); ar(r.total); ar(r.succeeded); ar(r.row_count);
@@ -87,12 +87,17 @@ template <class Ar, class T> void message_fields(Ar& ar, T& m) {
         ar(m.entry_script); ar(m.code_dir); ar(m.argv); ar(m.python_path); ar(m.logging_level);
         ar(m.process_name); ar(m.node_id); ar(m.log_dir); ar(m.output_dir); ar(m.input_path);
         ar(m.append_rows); ar(m.dataframe_header); ar(m.to_csv_kwargs_json);
+        ar(m.input.kind); ar(m.input.delimiter); ar(m.input.header); ar(m.input.encoding);
+        ar(m.input.empty_as_string); ar(m.input.support_multi_line); ar(m.input.first_file);
+        ar(m.input.datasets); ar(m.input.partition_keys);
     } else if constexpr (std::is_same_v<M, RunTask> || std::is_same_v<M, Assign>) {
         fields(ar, m.descriptor);
     } else if constexpr (std::is_same_v<M, TaskDone> || std::is_same_v<M, Result>) {
         fields(ar, m.result);
     } else if constexpr (std::is_same_v<M, WorkerReady>) {
         ar(m.ok); ar(m.error_message); ar(m.traceback);
+    } else if constexpr (std::is_same_v<M, RunStarted>) {
+        ar(m.mini_batch_id);
     } else if constexpr (std::is_same_v<M, Finish>) {
         ar(m.abandon);
     } else if constexpr (std::is_same_v<M, WorkerEvent>) {

@@ -139,6 +139,9 @@ def _configure_to_csv(kwargs_json):
         overrides = json.loads(kwargs_json)
         if not isinstance(overrides, dict):
             raise ValueError("to_csv arguments of parallel_run_step.settings.json must be an object")
+        # The file as Azure reads it: {"append_row": {"pandas.DataFrame.to_csv": {...}}}
+        if "append_row" in overrides:
+            overrides = (overrides["append_row"] or {}).get("pandas.DataFrame.to_csv", {})
         kwargs.update(overrides)
     # Rows come back as text; the header is written once, apart from the rows.
     kwargs.pop("path_or_buf", None)
@@ -222,7 +225,7 @@ class MiniBatchContext(dict):
             raise AttributeError(name) from None
 
 
-def run_mini_batch(mini_batch, index):
+def run_mini_batch(mini_batch, index, total, partition_key_value):
     """Calls run() and judges its return.
 
     Returns (status, succeeded, rows, row_count, header, error_category, error_message,
@@ -231,14 +234,14 @@ def run_mini_batch(mini_batch, index):
     try:
         args = (mini_batch,)
         if _run_takes_context:
-            args = (mini_batch, MiniBatchContext(minibatch_index=index, partition_key_value={},
+            args = (mini_batch, MiniBatchContext(minibatch_index=index, partition_key_value=partition_key_value,
                                                  dataset=_setup.input_path))
         started = time.perf_counter()
         try:
             result = _run(*args)
         finally:
             run_seconds = time.perf_counter() - started
-        return _judge(result, len(mini_batch), index, run_seconds)
+        return _judge(result, total, index, run_seconds)
     except BaseException as e:  # sys.exit() in run() fails the attempt, not the worker
         message, tb = _report(e, f"mini-batch {index}: run() raised")
         return RUN_EXCEPTION, 0, b"", 0, b"", b"UserError", _encode(message), _encode(tb), run_seconds

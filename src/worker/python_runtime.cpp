@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attempt_clock.hpp"
+#include "loaders.hpp"
 #include "prs_runtime_py.hpp"
 
 namespace py = pybind11;
@@ -37,21 +38,6 @@ py::scoped_interpreter start_interpreter(const std::vector<std::string>& args) {
     for (const auto& a : args) argv.push_back(a.c_str());
     // pybind11 clears the config; argv is decoded like a real command line (surrogateescape).
     return py::scoped_interpreter(&config, static_cast<int>(argv.size()), argv.data(), false);
-}
-
-// Paths are bytes on Linux: decode them as Python decodes file names, so that
-// undecodable names survive the round trip to open().
-py::object fs_str(const std::string& s) {
-    PyObject* o = PyUnicode_DecodeFSDefaultAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
-    if (!o) throw py::error_already_set();
-    return py::reinterpret_steal<py::object>(o);
-}
-
-py::list fs_list(const std::vector<std::string>& items) {
-    py::list list(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i)
-        PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), fs_str(items[i]).release().ptr());
-    return list;
 }
 
 // A failure of prs_runtime itself: pybind11's what() is "<Type>: <message>", then the
@@ -102,14 +88,35 @@ protocol::WorkerReady PythonRuntime::start() {
     }
 }
 
-AttemptResult PythonRuntime::run(const protocol::MiniBatchDescriptor& d) {
+AttemptResult PythonRuntime::run(const protocol::MiniBatchDescriptor& d, const std::function<void()>& loaded) {
     const AttemptClock clock;
     AttemptResult r = identity_;
     r.mini_batch_id = d.id;
     r.attempt = d.attempt;
-    r.total = static_cast<std::uint32_t>(d.files.size());
+    r.total = d.items;
+    LoadedMiniBatch batch;
     try {
-        const py::tuple out = run_mini_batch_(fs_list(d.files), d.id);
+        batch = load_mini_batch(d, setup_.input);
+    } catch (const LoadError& e) {
+        r.status = AttemptStatus::LoadFailed;
+        r.error_category = "UserError";
+        r.error_message = e.what();
+        clock.stop(r);
+        return r;
+    } catch (const py::error_already_set& e) {
+        r.status = AttemptStatus::LoadFailed;
+        r.error_category = "UserError";
+        std::tie(r.error_message, r.traceback) = split_error(e);
+        clock.stop(r);
+        return r;
+    }
+    r.total = batch.items;
+    loaded();
+    try {
+        py::dict key_values;
+        for (std::size_t i = 0; i < d.partition_values.size() && i < setup_.input.partition_keys.size(); ++i)
+            key_values[py::str(setup_.input.partition_keys[i])] = py::str(d.partition_values[i]);
+        const py::tuple out = run_mini_batch_(batch.value, d.id, batch.items, key_values);
         r.status = static_cast<AttemptStatus>(out[0].cast<int>());
         r.succeeded = out[1].cast<std::uint32_t>();
         r.rows = out[2].cast<std::string>();

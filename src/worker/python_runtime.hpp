@@ -4,6 +4,8 @@
 
 #include <pybind11/embed.h>
 
+#include <functional>
+
 #include "prs/protocol/messages.hpp"
 
 namespace prs::worker {
@@ -17,7 +19,9 @@ public:
     // Sets up sys.path, logging and the EntryScript helper, imports the entry script and
     // calls its init(). Errors of the entry script come back as ok = false.
     protocol::WorkerReady start();
-    protocol::AttemptResult run(const protocol::MiniBatchDescriptor& descriptor);
+    // Loads the mini-batch's data, calls `loaded` (the agent's load timeout ends there),
+    // then run().
+    protocol::AttemptResult run(const protocol::MiniBatchDescriptor& descriptor, const std::function<void()>& loaded);
     // The entry script's shutdown(), if it has one; its errors go to stderr only.
     void shutdown();
     // Flushes sys.stdout/sys.stderr and ends the process without finalising Python

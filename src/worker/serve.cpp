@@ -31,7 +31,13 @@ int serve(protocol::Channel& channel, const protocol::WorkerSetup& setup) {
         const auto message = receive(channel);
         if (!message) python.exit_now(0);  // the agent is gone: nobody wants the results
         if (const auto* task = std::get_if<protocol::RunTask>(&*message)) {
-            if (!channel.send(protocol::TaskDone{python.run(task->descriptor)})) python.exit_now(0);
+            const auto& d = task->descriptor;
+            // File lists need no loading; other kinds tell the agent when loading is done so
+            // that --task_overhead_timeout and retry_settings.timeout each time their own phase.
+            const auto loaded = [&] {
+                if (d.kind != protocol::InputKind::FileList) channel.send(protocol::RunStarted{d.id});
+            };
+            if (!channel.send(protocol::TaskDone{python.run(d, loaded)})) python.exit_now(0);
         } else if (std::holds_alternative<protocol::StopWorker>(*message)) {
             python.shutdown();
             return 0;  // finalising Python runs the entry script's atexit handlers

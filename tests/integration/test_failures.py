@@ -262,3 +262,45 @@ class DeadRank(PrsTestCase):
     def test_default_mpirun_ends_the_job_when_a_rank_dies(self):
         code, out, err = self.start_and_kill_rank(3, 1, [], [])
         self.assertNotEqual(code, 0)
+
+
+class Orphans(PrsTestCase):
+    def test_workers_die_with_their_rank(self):
+        import signal, subprocess, time
+        from harness import PRS
+        self.dir.files(4).script("""
+            import time
+            def init():
+                pass
+            def run(mini_batch):
+                time.sleep(3600)
+        """)
+        job = self.dir.job(parallel_job(mini_batch_size=1))
+        tag = f"PRS_ORPHAN_TAG={os.getpid()}"
+        env = dict(os.environ, PRS_ORPHAN_TAG=str(os.getpid()))
+        proc = subprocess.Popen([PRS, "--run-dir", str(self.dir.run_dir), str(job)], cwd=self.dir.root, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def workers():
+            found = []
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit() or int(pid) == proc.pid:
+                    continue
+                try:
+                    with open(f"/proc/{pid}/environ", "rb") as f:
+                        if tag.encode() in f.read().split(b"\0"):
+                            found.append(int(pid))
+                except OSError:
+                    pass
+            return found
+
+        deadline = time.time() + 30
+        while time.time() < deadline and len(workers()) < 2:
+            time.sleep(0.1)
+        self.assertEqual(len(workers()), 2, "two workers should be running")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and workers():
+            time.sleep(0.1)
+        self.assertEqual(workers(), [], "workers outlived their rank")

@@ -11,6 +11,9 @@ import helper_module  # task.code is on sys.path
 
 def init():
     print("init argv", sys.argv[1:], "env", os.environ.get("PRS_ITEST_VAR"), flush=True)
+    launcher = sorted(k for k in os.environ if k.startswith(("OMPI_", "PMIX_", "OPAL_")))
+    print("launcher variables:", launcher)
+    print("open fds:", sorted(int(fd) for fd in os.listdir("/proc/self/fd")))
     print("init stderr marker", file=sys.stderr)
 
 def run(mini_batch):
@@ -93,8 +96,12 @@ class FileListJob(PrsTestCase):
         self.assertEqual({r["Process"] for r in rows}, {"process001", "process002", "process003"})
         self.assertEqual({r["Node Id"] for r in rows}, {"0"})
         for p in ("process001", "process002", "process003"):
-            self.assertIn("shutdown called",
-                          (self.dir.logs / "user" / "stdout" / "0" / f"{p}.stdout.txt").read_text())
+            stdout = (self.dir.logs / "user" / "stdout" / "0" / f"{p}.stdout.txt").read_text()
+            self.assertIn("shutdown called", stdout)
+            # workers are not MPI processes: no launcher variables, no inherited sockets
+            self.assertIn("launcher variables: []", stdout)
+            fds = eval(stdout.split("open fds: ")[1].splitlines()[0])
+            self.assertLessEqual(len(fds), 5, f"worker inherited descriptors: {fds}")
 
     def test_uri_file_output_is_the_file_itself(self):
         target = self.dir.root / "out" / "scores.txt"

@@ -148,8 +148,10 @@ TEST(MakePartition, SizeUnitOnAFileListIsRejected) {
     job.major_input = "input_data";
     job.mini_batch_size = 10240;
     job.mini_batch_size_has_unit = true;
-    EXPECT_THROW(partition::make_partition(job), partition::InputError);
+    const auto format = partition::describe_input(job);
+    EXPECT_EQ(format.kind, protocol::InputKind::FileList);
+    EXPECT_THROW(partition::make_partition(job, format), partition::InputError);
     job.mini_batch_size_has_unit = false;
     job.mini_batch_size.reset();
-    EXPECT_EQ(partition::make_partition(job)->mini_batch_count(), 1u);
+    EXPECT_EQ(partition::make_partition(job, format)->mini_batch_count(), 1u);
 }

@@ -11,7 +11,9 @@ namespace prs::protocol {
 namespace {
 
 MiniBatchDescriptor sample_descriptor() {
-    return {.id = 1234567890123ULL, .attempt = 2, .files = {"/data/a.csv", "/data/b \xff.csv", ""}};
+    return {.id = 1234567890123ULL, .attempt = 2, .kind = InputKind::Delimited,
+            .files = {"/data/a.csv", "/data/b \xff.csv", ""}, .begin = 7, .end = 99, .items = 3,
+            .partition_values = {"store1", "brand \xfe"}};
 }
 
 AttemptResult sample_result() {
@@ -65,7 +67,8 @@ std::vector<Message> samples() {
             WorkerEvent{WorkerEvent::Kind::Exited, 1, "process003", -9, "killed"},
             Bye{},
             Heartbeat{},
-            Finish{true}};
+            Finish{true},
+            RunStarted{42}};
 }
 
 TEST(ProtocolCodec, SamplesCoverEveryMessageType) {

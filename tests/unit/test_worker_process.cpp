@@ -19,6 +19,17 @@
 namespace prs::agent {
 namespace {
 
+// A file-list mini-batch, as FileListPartition makes them.
+protocol::RunTask file_task(std::uint64_t id, std::uint32_t attempt, std::vector<std::string> files) {
+    protocol::MiniBatchDescriptor d;
+    d.id = id;
+    d.attempt = attempt;
+    d.items = static_cast<std::uint32_t>(files.size());
+    d.files = std::move(files);
+    return protocol::RunTask{std::move(d)};
+}
+
+
 namespace fs = std::filesystem;
 using namespace protocol;
 
@@ -88,7 +99,7 @@ protected:
     }
 
     AttemptResult run(std::vector<std::string> files, std::uint64_t id = 0) {
-        EXPECT_TRUE(worker_->channel().send(RunTask{{.id = id, .attempt = 1, .files = std::move(files)}}));
+        EXPECT_TRUE(worker_->channel().send(file_task(id, 1, std::move(files))));
         auto m = receive(worker_->channel());
         if (!m || !std::holds_alternative<TaskDone>(*m))
             throw std::runtime_error("no TaskDone; stderr: " + read_file(launch_.stderr_file));
@@ -359,7 +370,7 @@ TEST_F(WorkerProcessTest, ImportErrorIsNotReady) {
 
 TEST_F(WorkerProcessTest, ExitInRunClosesTheChannel) {
     start_ok("import os\ndef init():\n    pass\ndef run(mini_batch):\n    os._exit(3)\n");
-    ASSERT_TRUE(worker_->channel().send(RunTask{{.id = 0, .attempt = 0, .files = files(1)}}));
+    ASSERT_TRUE(worker_->channel().send(file_task(0, 0, files(1))));
     EXPECT_FALSE(receive(worker_->channel()));
     EXPECT_EQ(worker_->wait(), 3);
     EXPECT_EQ(worker_->try_reap(), 3);
@@ -400,7 +411,7 @@ TEST_F(WorkerProcessTest, ClosingTheChannelEndsTheWorker) {
 
 TEST_F(WorkerProcessTest, DestructorKillsARunningWorker) {
     start_ok("import time\ndef run(mb):\n    time.sleep(600)\n");
-    ASSERT_TRUE(worker_->channel().send(RunTask{{.id = 0, .attempt = 0, .files = files(1)}}));
+    ASSERT_TRUE(worker_->channel().send(file_task(0, 0, files(1))));
     const pid_t pid = worker_->pid();
     worker_.reset();  // killed and reaped
     EXPECT_EQ(::kill(pid, 0), -1);

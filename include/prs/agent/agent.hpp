@@ -24,6 +24,7 @@ struct AgentConfig {
     int local_size = 1;             // ranks on this node
     int slots = 1;                  // workers this agent runs
     int timeout_s = 60;             // retry_settings.timeout, per run() call
+    int load_timeout_s = 600;       // --task_overhead_timeout, per data load
     protocol::WorkerSetup setup;    // process_name and node_id are filled per worker
     WorkerLaunch launch;            // stdout/stderr files are filled per worker
     std::filesystem::path run_dir;
@@ -58,10 +59,15 @@ private:
         int generation = 0;
         std::optional<protocol::MiniBatchDescriptor> task;
         std::chrono::steady_clock::time_point task_started;
+        // Loading (until the worker's RunStarted) is timed by --task_overhead_timeout, run()
+        // by retry_settings.timeout, each from the start of its own phase.
+        bool loading = false;
+        std::chrono::steady_clock::time_point phase_started;
         std::int64_t task_started_us = 0;
     };
     using Clock = std::chrono::steady_clock;
 
+    Clock::time_point deadline(const Slot& s) const;
     void spawn(Slot& s, int index);
     void dispatch();
     void handle(Slot& s, protocol::Message&& m);

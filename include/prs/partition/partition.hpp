@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "prs/config/job_spec.hpp"
 #include "prs/protocol/messages.hpp"
@@ -28,7 +30,14 @@ public:
     virtual std::uint64_t item_count() const = 0;
 };
 
-// Chooses the partitioning for the job's major input. Throws InputError.
-std::unique_ptr<Partition> make_partition(const config::JobSpec& job);
+// How workers read the job's major input (every rank calls this; it reads at most the
+// MLTable file). Throws InputError.
+protocol::InputFormat describe_input(const config::JobSpec& job);
+
+// Chooses the partitioning for the job's major input (rank 0). Throws InputError.
+std::unique_ptr<Partition> make_partition(const config::JobSpec& job, const protocol::InputFormat& format);
+
+// File lists (uri_folder, uri_file, an MLTable of paths): mini_batch_size files each.
+std::unique_ptr<Partition> make_file_list_partition(const config::JobSpec& job, std::vector<std::string> files);
 
 }  // namespace prs::partition

@@ -10,11 +10,50 @@
 
 namespace prs::protocol {
 
+// How the worker turns a descriptor into run()'s argument.
+enum class InputKind : std::uint8_t {
+    FileList,    // a list of absolute paths
+    Delimited,   // MLTable read_delimited: a byte range of one file -> pandas DataFrame
+    JsonLines,   // MLTable read_json_lines: a byte range of one file -> pandas DataFrame
+    Hdf5,        // a row range of the first axis of one .h5 file's datasets -> numpy arrays
+};
+
 struct MiniBatchDescriptor {
     std::uint64_t id = 0;                // 0-based, in partition order
     std::uint32_t attempt = 0;           // 0 for the first try; Azure's "Picked Count" is attempt + 1
-    std::vector<std::string> files;      // file-list mini-batch: absolute paths
+    InputKind kind = InputKind::FileList;
+    // FileList: the paths. Delimited/JsonLines/Hdf5: one file (several for a partition
+    // mini-batch whose key values occur in several files).
+    std::vector<std::string> files;
+    // Delimited/JsonLines: byte range [begin, end) of whole rows in files[0] (end 0 = to
+    // the end of the file). Hdf5: row range [begin, end) of the first axis.
+    std::uint64_t begin = 0;
+    std::uint64_t end = 0;
+    // Items when rank 0 knows them (files, HDF5 rows); 0 for byte ranges, whose rows
+    // only the worker counts.
+    std::uint32_t items = 0;
+    // partition_keys jobs: this mini-batch's key values, in the order of the keys.
+    std::vector<std::string> partition_values;
     bool operator==(const MiniBatchDescriptor&) const = default;
+};
+
+// How the job's major input is read; the same for every mini-batch, so it travels once
+// in WorkerSetup. Built by partition::describe_input() on every rank.
+struct InputFormat {
+    InputKind kind = InputKind::FileList;
+    // MLTable read_delimited
+    std::string delimiter = ",";
+    enum class Header : std::uint8_t { AllFilesSameHeaders, FromFirstFile, NoHeader } header =
+        Header::AllFilesSameHeaders;
+    std::string encoding = "utf8";
+    bool empty_as_string = false;
+    bool support_multi_line = false;
+    std::string first_file;              // Header::FromFirstFile: the file whose first line names the columns
+    // HDF5
+    std::vector<std::string> datasets;
+    // partition_keys
+    std::vector<std::string> partition_keys;
+    bool operator==(const InputFormat&) const = default;
 };
 
 // Azure's Status column of processed_mini-batches.csv.
@@ -69,6 +108,7 @@ struct WorkerSetup {
     bool append_rows = true;             // false: summary_only, rows are not formatted
     bool dataframe_header = false;       // --append_row_dataframe_header
     std::string to_csv_kwargs_json;      // parallel_run_step.settings.json's to_csv arguments
+    InputFormat input;
     bool operator==(const WorkerSetup&) const = default;
 };
 struct RunTask {
@@ -85,6 +125,12 @@ struct WorkerReady {
     std::string error_message;
     std::string traceback;
     bool operator==(const WorkerReady&) const = default;
+};
+// The mini-batch's data is loaded and run() is being called (not sent for file lists,
+// which need no loading).
+struct RunStarted {
+    std::uint64_t mini_batch_id = 0;
+    bool operator==(const RunStarted&) const = default;
 };
 struct TaskDone {
     AttemptResult result;
@@ -137,6 +183,6 @@ struct Heartbeat {
 };
 
 using Message = std::variant<WorkerSetup, RunTask, StopWorker, WorkerReady, TaskDone, Assign, Drain,
-                             Abort, Result, WorkerEvent, Bye, Heartbeat, Finish>;
+                             Abort, Result, WorkerEvent, Bye, Heartbeat, Finish, RunStarted>;
 
 }  // namespace prs::protocol
