@@ -23,7 +23,9 @@
 #include "prs/logs/log_file.hpp"
 #include "prs/logs/readme.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
+#include "prs/orchestrator/journal.hpp"
 #include "prs/orchestrator/orchestrator.hpp"
+#include "prs/orchestrator/stop_request.hpp"
 #include "prs/partition/partition.hpp"
 #include "prs/transport/mpi_transport.hpp"
 
@@ -96,27 +98,88 @@ void prepare_run_dir(const logs::Layout& layout) {
     logs::write_file_atomically(layout.readme(), logs::readme_text());
 }
 
-int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, int* argc,
-            char*** argv) {
+// What rank 0 decided at start-up, shared with every rank.
+enum StartDecision { kStartRun = 0, kStartReused = 1, kStartBadInput = kExitBadInput };
+
+// Rank 0: resume an interrupted run of the same job, reuse a finished one, or start fresh.
+struct JournalDecision {
+    std::optional<orchestrator::JournalState> resume;
+    bool reuse = false;
+    std::string fresh_because;
+};
+
+JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& journal_file,
+                                    const std::string& fingerprint, bool fresh) {
+    JournalDecision d;
+    if (fresh) return d;
+    auto previous = orchestrator::Journal::read(journal_file);
+    if (!previous) return d;
+    if (previous->fingerprint != fingerprint) {
+        d.fresh_because = "the run directory holds a run of another job, input or entry script";
+        return d;
+    }
+    std::error_code ec;
+    const auto out_size = job.append_row_file ? fs::file_size(*job.append_row_file, ec) : 0;
+    if (ec || out_size < previous->output_offset) {
+        d.fresh_because = "the output file was changed since the last run";
+        return d;
+    }
+    if (previous->finished) {
+        d.reuse = previous->succeeded && job.is_deterministic;
+        if (!d.reuse)
+            d.fresh_because = previous->succeeded ? "is_deterministic is false" : "the last run failed";
+        return d;
+    }
+    d.resume = std::move(previous);
+    return d;
+}
+
+int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, bool fresh,
+            int* argc, char*** argv) {
     transport::MpiSession mpi(argc, argv);
+    orchestrator::install_stop_handlers(mpi.rank() == 0);
     const auto node = transport::discover_node_identity();
     const logs::Layout layout(run_dir);
+    const fs::path journal_file = run_dir / "journal.bin";
 
     std::unique_ptr<partition::Partition> partition;
-    int status = kExitSucceeded;
+    std::optional<orchestrator::Journal> journal;
+    JournalDecision decision;
+    int status = kStartRun;
     if (mpi.rank() == 0) {
         try {
             partition = partition::make_partition(job, input);
-            prepare_run_dir(layout);
+            const auto fingerprint = orchestrator::job_fingerprint(config::describe(job), job.major().path,
+                                                                   job.entry_script);
+            decision = decide_from_journal(job, journal_file, fingerprint, fresh);
+            if (decision.reuse) {
+                status = kStartReused;
+                logs::LogFile(layout.master_role()).line("INFO", "Reused the finished run: same job, input and entry "
+                                                                 "script, and is_deterministic.");
+                fmt::print(stderr, "prs_mpi: reused the finished run in {} (same job, input and entry script; "
+                           "is_deterministic is true): nothing to run. Output: {}. Use --fresh to run again.\n",
+                           run_dir.string(), job.append_row_file ? job.append_row_file->string() : "none");
+            } else if (decision.resume) {
+                journal = orchestrator::Journal::resume(journal_file, *decision.resume);
+                fmt::print(stderr, "prs_mpi: resuming the interrupted run in {}: {} mini-batches already done.\n",
+                           run_dir.string(), decision.resume->done_count());
+            } else {
+                if (!decision.fresh_because.empty())
+                    fmt::print(stderr, "prs_mpi: starting fresh: {}.\n", decision.fresh_because);
+                prepare_run_dir(layout);
+                journal = orchestrator::Journal::create(journal_file, fingerprint);
+            }
         } catch (const partition::InputError& e) {
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
-            status = kExitBadInput;
+            status = kStartBadInput;
         } catch (const std::exception& e) {
             fmt::print(stderr, "prs_mpi: error: cannot prepare run directory {}: {}\n", run_dir.string(), e.what());
-            status = kExitBadInput;
+            status = kStartBadInput;
         }
     }
-    if (transport::broadcast_int(status) != kExitSucceeded) return mpi.rank() == 0 ? status : kExitBadInput;
+    status = transport::broadcast_int(status);
+    if (status == kStartReused) return kExitSucceeded;
+    if (status != kStartRun) return kExitBadInput;
 
     agent::Agent agent(make_agent_config(job, input, run_dir, node, mpi.size()));
     agent.start();
@@ -149,7 +212,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     fmt::print(stderr, "prs_mpi: {} mini-batches ({} items) on {} worker(s); logs in {}\n",
                partition->mini_batch_count(), partition->item_count(), mpi.size() > 1 ? mpi.size() : local_slots,
                layout.logs().string());
-    orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology, job.append_row_file);
+    orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology, job.append_row_file,
+                                    *journal, decision.resume ? &*decision.resume : nullptr);
     const int code = orch.run();
     if (orch.lost_ranks() > 0) {
         transport.reset();
@@ -207,7 +271,7 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(job, input, resolve_run_dir(cli, job), &argc, &argv);
+        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, &argc, &argv);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

@@ -28,7 +28,10 @@ std::string detail_json(const protocol::MiniBatchDescriptor& d) {
 }  // namespace
 
 MiniBatchReport::MiniBatchReport(const std::filesystem::path& file) : file_(file) {
-    file_.raw(
+    // A resumed run appends to the report of the interrupted one.
+    std::error_code ec;
+    if (std::filesystem::file_size(file, ec) == 0 || ec)
+        file_.raw(
         "Mini-batch Id,Picked Count,Node Id,Process,Process Start Time,Total,Succeeded,Failed,Elapsed Seconds,"
         "Process Seconds,Run Method Seconds,Status,Error Category,Error Message,Mini-batch Detail\n");
 }

@@ -4,6 +4,7 @@
 
 #include "prs/agent/agent_loop.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
+#include "prs/orchestrator/stop_request.hpp"
 
 namespace prs::orchestrator {
 
@@ -20,7 +21,8 @@ std::string iso_now() {
 
 Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
                            agent::Agent& local, transport::Transport* transport, Topology topology,
-                           std::optional<std::filesystem::path> output_file)
+                           std::optional<std::filesystem::path> output_file, Journal& journal,
+                           const JournalState* resumed)
     : job_(job),
       layout_(layout),
       local_(local),
@@ -30,7 +32,15 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
       policy_(job),
       master_(layout.master_role()),
       overview_(layout.progress_overview(logs::hour_stamp_now())),
-      report_(layout.processed_mini_batches()) {
+      report_(layout.processed_mini_batches()),
+      journal_(journal) {
+    if (resumed) {
+        counters_ = resumed->counters;
+        scheduler_.skip(resumed->done);
+        master_.line("INFO", fmt::format("Resuming: {} mini-batches were already done; the output keeps their {} "
+                                         "rows ({} bytes).",
+                                         resumed->done_count(), counters_.rows_written, resumed->output_offset));
+    }
     counters_.mini_batches_total = source.mini_batch_count();
     counters_.items_total = source.item_count();
     for (int credit : topology_.credits) scheduler_.add_agent(credit);
@@ -38,8 +48,11 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     peers_.resize(static_cast<std::size_t>(topology_.world_size));
     lost_.assign(static_cast<std::size_t>(topology_.world_size), false);
     if (output_file) {
-        writer_ = std::make_unique<output::RowWriter>(*output_file, job.append_row_dataframe_header);
-        if (job.output_order_input) sequencer_ = std::make_unique<output::InputOrderSequencer>(*writer_);
+        writer_ = std::make_unique<output::RowWriter>(*output_file, job.append_row_dataframe_header,
+                                                      resumed ? resumed->output_offset : 0);
+        if (job.output_order_input)
+            sequencer_ = std::make_unique<output::InputOrderSequencer>(
+                *writer_, resumed ? resumed->done : std::vector<bool>{});
     }
 }
 
@@ -73,7 +86,9 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
         master_.line("WARNING", fmt::format("mini-batch {} attempt {} on node {} {}: {} {}{}", r.mini_batch_id,
                                             r.attempt + 1, r.node_id, r.process, protocol::status_name(r.status),
                                             r.error_message,
-                                            verdict == Verdict::WillRetry ? " (will retry)" : " (no retries left)"));
+                                            verdict == Verdict::WillRetry     ? " (will retry)"
+                                            : verdict == Verdict::Interrupted ? " (job stopping: not final)"
+                                                                              : " (no retries left)"));
     }
     if (r.succeeded > r.total)
         master_.line("WARNING", fmt::format("mini-batch {}: run() returned {} results for {} items; all rows are kept.",
@@ -88,12 +103,42 @@ void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
     counters_.items_failed += r.total - ok_items;
     if (writer_) {
         writer_->offer_header(r.header);
-        if (sequencer_)
-            sequencer_->put(r.mini_batch_id, r.rows);
-        else
-            writer_->append(r.rows);
         counters_.rows_written += r.row_count;
+        if (sequencer_) {
+            for (auto id : sequencer_->put(r.mini_batch_id, r.rows)) uncommitted_.push_back(id);
+            return;
+        }
+        writer_->append(r.rows);
     }
+    uncommitted_.push_back(r.mini_batch_id);
+}
+
+void Orchestrator::commit(bool now) {
+    if (uncommitted_.empty()) return;
+    const auto t = Clock::now();
+    if (!now && t - last_commit_ < std::chrono::milliseconds(100) && uncommitted_.size() < 4096) return;
+    // The rows reach the disk before the journal says they are there.
+    if (writer_ && !writer_->sync() && !now) return;
+    journal_.commit(uncommitted_, writer_ ? writer_->bytes_written() : 0, counters_);
+    uncommitted_.clear();
+    last_commit_ = t;
+}
+
+void Orchestrator::check_stop_request() {
+    const auto req = stop_request();
+    if (!req.signal) return;
+    if (!stop_signal_) {
+        stop_signal_ = req.signal;
+        scheduler_.stop_dispatching();
+        // Running mini-batches may finish (their rows are kept) within one run() timeout.
+        abort_at_ = Clock::now() + std::chrono::seconds(job_.timeout);
+        master_.line("WARNING", fmt::format("Stop requested by signal {}: no new mini-batches; waiting up to {} s "
+                                            "for the {} running ones.",
+                                            req.signal, job_.timeout, scheduler_.in_flight()));
+        fmt::print(stderr, "prs_mpi: stopping (signal {}): waiting up to {} s for {} running mini-batches; signal "
+                   "again to stop at once.\n", req.signal, job_.timeout, scheduler_.in_flight());
+    }
+    if (req.count > 1) abort_at_ = Clock::now();
 }
 
 void Orchestrator::on_worker_event(int rank, const protocol::WorkerEvent& e) {
@@ -244,8 +289,8 @@ int Orchestrator::pump_remote(agent::PollPacer& pacer) {
 }
 
 void Orchestrator::shut_down() {
-    // Success: let workers call shutdown(). Failure: kill what still runs.
-    const bool abort = failure_.has_value();
+    // Success: let workers call shutdown(). Failure or a stop: kill what still runs.
+    const bool abort = failure_.has_value() || stop_signal_;
     if (abort)
         local_.abort();
     else
@@ -279,7 +324,7 @@ int Orchestrator::run() {
                                      topology_.node_count));
     overview_.raw(fmt::format("{} Start the simulator.\n", iso_now()));
     agent::PollPacer pacer;
-    while (!scheduler_.finished() && !(failure_ && Clock::now() >= abort_at_)) {
+    while (!scheduler_.finished() && !((failure_ || stop_signal_) && Clock::now() >= abort_at_)) {
         for (auto& a : scheduler_.assign()) {
             if (a.agent == 0)
                 local_.enqueue(std::move(a.descriptor));
@@ -292,13 +337,32 @@ int Orchestrator::run() {
         for (auto& m : local_.poll(cap)) handle(0, std::move(m));
         pump_remote(pacer);
         check_job_rules();
+        check_stop_request();
         write_progress(false);
+        commit(false);
     }
     shut_down();
     return finish();
 }
 
 int Orchestrator::finish() {
+    const bool stopped = stop_signal_ && !failure_ && !(scheduler_.all_scheduled() && scheduler_.in_flight() == 0 &&
+                                                        counters_.mini_batches_done() == counters_.mini_batches_total);
+    if (stopped) {
+        if (writer_) writer_->close();
+        commit(true);
+        report_.flush();
+        write_progress(true);
+        const std::string result = fmt::format(
+            "Job stopped by signal {} after {} of {} mini-batches; nothing is lost.\n"
+            "Resume: run the same command again; finished mini-batches are skipped and their rows kept.\n",
+            stop_signal_, counters_.mini_batches_done(), counters_.mini_batches_total);
+        logs::write_file_atomically(layout_.job_result(), result);
+        overview_.raw(fmt::format("{} Job stopped by signal {}; resumable.\n", iso_now(), stop_signal_));
+        master_.line("WARNING", "Job stopped; resumable.");
+        fmt::print(stderr, "prs_mpi: {}", result);
+        return kExitResumable;
+    }
     if (!failure_ && job_.append_row_file && counters_.rows_written == 0)
         fail("no result to append",
              "NoResultToAppendError: There is no succeeded mini batch item returned from run()",
@@ -307,6 +371,8 @@ int Orchestrator::finish() {
         fail("no item succeeded", fmt::format("all {} mini-batches failed", counters_.mini_batches_failed),
              "see logs/job_error.txt for the entry script's errors", false);
     if (writer_) writer_->close();
+    commit(true);
+    journal_.finish(!failure_);
     report_.flush();
     write_progress(true);
     if (!errors_.empty()) logs::write_file_atomically(layout_.job_error(), errors_.render());

@@ -27,10 +27,16 @@ std::optional<protocol::MiniBatchDescriptor> Scheduler::take_for(int agent) {
             return d;
         }
     }
-    if (source_done_) return std::nullopt;
-    auto d = source_.next();
-    if (!d) source_done_ = true;
-    return d;
+    while (!source_done_) {
+        auto d = source_.next();
+        if (!d) {
+            source_done_ = true;
+            break;
+        }
+        if (d->id < done_.size() && done_[d->id]) continue;
+        return d;
+    }
+    return std::nullopt;
 }
 
 std::vector<Assignment> Scheduler::assign() {
@@ -56,7 +62,10 @@ std::vector<Assignment> Scheduler::assign() {
 
 Verdict Scheduler::settle(InFlight&& f, bool ok) {
     if (ok) return Verdict::Succeeded;
-    if (static_cast<int>(f.descriptor.attempt) < max_retries_ && !stopped_) {
+    // A stop can be the very cause of the failure (signals, killed workers): such a
+    // mini-batch is not final, so a resumed run does it again.
+    if (stopped_) return Verdict::Interrupted;
+    if (static_cast<int>(f.descriptor.attempt) < max_retries_) {
         f.descriptor.attempt += 1;
         retries_.push_back(Retry{std::move(f.descriptor), f.agent});
         return Verdict::WillRetry;

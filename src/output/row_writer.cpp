@@ -12,11 +12,15 @@ namespace {
 constexpr std::size_t kFlushBytes = 4u << 20;  // large writes: append_row must run at disk speed
 }
 
-RowWriter::RowWriter(const std::filesystem::path& file, bool header_first)
-    : path_(file), waiting_for_header_(header_first) {
+RowWriter::RowWriter(const std::filesystem::path& file, bool header_first, std::uint64_t keep_bytes)
+    : path_(file), waiting_for_header_(header_first && keep_bytes == 0), bytes_(keep_bytes) {
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-    fd_.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    fd_.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
     if (!fd_) throw std::system_error(errno, std::generic_category(), "cannot open output file " + file.string());
+    // Rows past the kept length belong to mini-batches that were never committed.
+    if (::ftruncate(fd_.get(), static_cast<off_t>(keep_bytes)) != 0 ||
+        ::lseek(fd_.get(), static_cast<off_t>(keep_bytes), SEEK_SET) < 0)
+        throw std::system_error(errno, std::generic_category(), "cannot truncate output file " + file.string());
 }
 
 RowWriter::~RowWriter() {
@@ -56,6 +60,15 @@ void RowWriter::flush() {
     buffer_.clear();
 }
 
+bool RowWriter::sync() {
+    if (!fd_) return true;  // closed: close() already synced everything
+    if (waiting_for_header_) return false;
+    flush();
+    if (::fdatasync(fd_.get()) != 0 && errno != EINVAL)
+        throw std::system_error(errno, std::generic_category(), "cannot sync output file " + path_.string());
+    return true;
+}
+
 void RowWriter::close() {
     waiting_for_header_ = false;
     flush();
@@ -64,17 +77,25 @@ void RowWriter::close() {
     fd_.reset();
 }
 
-void InputOrderSequencer::put(std::uint64_t id, std::string rows) {
-    if (id != next_) {
-        waiting_.emplace(id, std::move(rows));
-        return;
-    }
-    writer_.append(rows);
-    ++next_;
+InputOrderSequencer::InputOrderSequencer(RowWriter& writer, std::vector<bool> already_done)
+    : writer_(writer), done_(std::move(already_done)) {
+    skip_done();
+}
+
+void InputOrderSequencer::skip_done() {
+    while (next_ < done_.size() && done_[next_]) ++next_;
+}
+
+std::vector<std::uint64_t> InputOrderSequencer::put(std::uint64_t id, std::string rows) {
+    std::vector<std::uint64_t> released;
+    waiting_.emplace(id, std::move(rows));
     for (auto it = waiting_.begin(); it != waiting_.end() && it->first == next_; it = waiting_.erase(it)) {
         writer_.append(it->second);
+        released.push_back(next_);
         ++next_;
+        skip_done();
     }
+    return released;
 }
 
 }  // namespace prs::output

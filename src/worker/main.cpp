@@ -57,6 +57,7 @@ void set_signal_dispositions() {
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGUSR1, &sa, nullptr);  // the graceful stop (Slurm's warning signal, forwarded by mpirun)
     // What python3 itself does at startup (install_signal_handlers = 0 skips it): a
     // closed pipe or an over-large file is an OSError in Python, not a dead worker.
     ::signal(SIGPIPE, SIG_IGN);

@@ -287,6 +287,9 @@ class Orphans(PrsTestCase):
                 if not pid.isdigit() or int(pid) == proc.pid:
                     continue
                 try:
+                    with open(f"/proc/{pid}/comm") as f:
+                        if f.read().strip() != "prs_mpi_worker":
+                            continue
                     with open(f"/proc/{pid}/environ", "rb") as f:
                         if tag.encode() in f.read().split(b"\0"):
                             found.append(int(pid))

@@ -68,13 +68,34 @@ TEST(InputOrderSequencer, ReleasesInIdOrder) {
     TempDir t;
     const auto file = t.path / "out.txt";
     output::RowWriter w(file, false);
-    output::InputOrderSequencer s(w);
-    s.put(2, "c\n");
-    s.put(0, "a\n");
-    s.put(3, "d\n");
-    s.put(1, "b\n");
+    output::InputOrderSequencer s(w, {});
+    EXPECT_TRUE(s.put(2, "c\n").empty());
+    EXPECT_EQ(s.put(0, "a\n"), std::vector<std::uint64_t>{0});
+    EXPECT_TRUE(s.put(3, "d\n").empty());
+    EXPECT_EQ(s.put(1, "b\n"), (std::vector<std::uint64_t>{1, 2, 3}));
     w.close();
     EXPECT_EQ(slurp(file), "a\nb\nc\nd\n");
+}
+
+TEST(InputOrderSequencer, SkipsIdsAResumedRunAlreadyHas) {
+    TempDir t;
+    const auto file = t.path / "out.txt";
+    output::RowWriter w(file, false);
+    output::InputOrderSequencer s(w, {true, false, true});
+    EXPECT_EQ(s.put(3, "d\n"), std::vector<std::uint64_t>{});
+    EXPECT_EQ(s.put(1, "b\n"), (std::vector<std::uint64_t>{1, 3}));
+    w.close();
+    EXPECT_EQ(slurp(file), "b\nd\n");
+}
+
+TEST(RowWriter, ResumeCutsUncommittedRows) {
+    TempDir t;
+    const auto file = t.path / "out.txt";
+    std::ofstream(file) << "kept 1\nkept 2\nuncommitted\n";
+    output::RowWriter w(file, true, 14);
+    w.append("new\n");
+    w.close();
+    EXPECT_EQ(slurp(file), "kept 1\nkept 2\nnew\n");
 }
 
 TEST(FailurePolicy, EachThresholdTripsOnlyWhenExceeded) {

@@ -134,3 +134,27 @@ TEST(Scheduler, StopDispatchingFinishesWhenInFlightReturn) {
     EXPECT_TRUE(s.finished());
     EXPECT_TRUE(s.assign().empty());
 }
+
+TEST(Scheduler, FailuresWhileStoppingAreNotFinal) {
+    partition::FileListPartition p(names(3), 1);
+    Scheduler s(p, 2);
+    s.add_agent(3);
+    auto a = s.assign();
+    ASSERT_EQ(a.size(), 3u);
+    s.stop_dispatching();
+    EXPECT_EQ(s.on_result(0, result_for(a[0].descriptor, true)), Verdict::Succeeded);
+    EXPECT_EQ(s.on_result(0, result_for(a[1].descriptor, false)), Verdict::Interrupted);
+    EXPECT_EQ(s.on_result(0, result_for(a[2].descriptor, false)), Verdict::Interrupted);
+    EXPECT_TRUE(s.finished());
+    EXPECT_TRUE(s.assign().empty()) << "an interrupted mini-batch is not retried in this run";
+}
+
+TEST(Scheduler, ResumedRunSkipsDoneMiniBatches) {
+    partition::FileListPartition p(names(5), 1);
+    Scheduler s(p, 2);
+    s.add_agent(10);
+    s.skip({true, false, true, true});
+    std::vector<std::uint64_t> ids;
+    for (auto& a : s.assign()) ids.push_back(a.descriptor.id);
+    EXPECT_EQ(ids, (std::vector<std::uint64_t>{1, 4}));
+}

@@ -19,6 +19,7 @@
 #include "prs/logs/mini_batch_report.hpp"
 #include "prs/orchestrator/error_summary.hpp"
 #include "prs/orchestrator/failure_policy.hpp"
+#include "prs/orchestrator/journal.hpp"
 #include "prs/orchestrator/scheduler.hpp"
 #include "prs/output/row_writer.hpp"
 #include "prs/transport/transport.hpp"
@@ -34,9 +35,12 @@ struct Topology {
 class Orchestrator {
 public:
     // `transport` may be null when the job runs alone (world size 1).
+    // `resumed`: the journal of an interrupted run of the same job, whose committed
+    // mini-batches are skipped and whose rows stay.
     Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
                  agent::Agent& local, transport::Transport* transport, Topology topology,
-                 std::optional<std::filesystem::path> output_file);
+                 std::optional<std::filesystem::path> output_file, Journal& journal,
+                 const JournalState* resumed);
     int run();  // the job's exit code
     // Ranks that fell silent and were left behind; MPI_Finalize would wait on them.
     int lost_ranks() const { return static_cast<int>(std::count(lost_.begin(), lost_.end(), true)); }
@@ -56,6 +60,10 @@ private:
     // Returns the number of Bye messages seen.
     int pump_remote(agent::PollPacer& pacer);
     void write_progress(bool force);
+    void check_stop_request();
+    // Syncs the output and journals the mini-batches finished since the last commit:
+    // at most every 100 ms (or 4096 mini-batches), so the cost per mini-batch stays small.
+    void commit(bool now);
     int finish();
 
     using Clock = std::chrono::steady_clock;
@@ -74,10 +82,14 @@ private:
     std::unique_ptr<output::RowWriter> writer_;
     std::unique_ptr<output::InputOrderSequencer> sequencer_;
     std::optional<ThresholdBreach> failure_;
+    Journal& journal_;
+    std::vector<std::uint64_t> uncommitted_;   // final mini-batches whose rows are written but not journaled
+    int stop_signal_ = 0;
     Clock::time_point started_ = Clock::now();
     Clock::time_point abort_at_;
     Clock::time_point last_progress_ = Clock::now();
     Clock::time_point last_overview_ = Clock::now();
+    Clock::time_point last_commit_ = Clock::now();
     bool any_result_ = false;
     bool any_worker_ready_ = false;
     bool scheduling_logged_ = false;

@@ -29,6 +29,7 @@ enum class Verdict {
     Failed,      // final: the last allowed attempt failed
     WillRetry,   // not final: another attempt is queued; its rows must not be written
     Stale,       // not in flight (e.g. its agent was declared lost): ignore it
+    Interrupted, // failed while the job was stopping: not final, a resumed run does it again
 };
 
 class Scheduler {
@@ -55,6 +56,8 @@ public:
 
     // No more new work is handed out (a threshold was crossed, or a stop was asked).
     void stop_dispatching() { stopped_ = true; }
+    // Resume: mini-batches the journal already holds are never handed out again.
+    void skip(std::vector<bool> done) { done_ = std::move(done); }
 
     bool all_scheduled() const { return source_done_ && retries_.empty(); }
     bool finished() const { return (all_scheduled() || stopped_) && in_flight_.empty(); }
@@ -86,6 +89,7 @@ private:
     std::vector<Agent> agents_;
     std::deque<Retry> retries_;
     std::unordered_map<std::uint64_t, InFlight> in_flight_;
+    std::vector<bool> done_;
 };
 
 }  // namespace prs::orchestrator

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "prs/util/unique_fd.hpp"
 
@@ -14,9 +15,11 @@ namespace prs::output {
 
 class RowWriter {
 public:
-    // Creates the parent folders and truncates the file. With `header_first`, rows are
-    // held back until a DataFrame header arrives (or close()) so the header is line 1.
-    RowWriter(const std::filesystem::path& file, bool header_first);
+    // Creates the parent folders and cuts the file to `keep_bytes` (0: a fresh file; more:
+    // resuming after the rows a journal committed). With `header_first` and an empty
+    // file, rows are held back until a DataFrame header arrives (or close()) so the
+    // header is line 1.
+    RowWriter(const std::filesystem::path& file, bool header_first, std::uint64_t keep_bytes = 0);
     RowWriter(const RowWriter&) = delete;
     RowWriter& operator=(const RowWriter&) = delete;
     ~RowWriter();
@@ -24,6 +27,9 @@ public:
     void offer_header(std::string_view header);
     void append(std::string_view rows);
     void flush();   // hands buffered rows to the kernel
+    // flush + fdatasync: everything appended so far survives a crash. False while rows
+    // are held back for the header (nothing durable to report yet).
+    bool sync();
     void close();   // flush + fsync
     std::uint64_t bytes_written() const { return bytes_; }
     const std::filesystem::path& path() const { return path_; }
@@ -38,14 +44,17 @@ private:
 };
 
 // `output_order: input`: releases mini-batches' rows in id order, whatever order
-// they finish in.
+// they finish in. Ids in `already_done` (a resumed run's journal) are not waited for.
 class InputOrderSequencer {
 public:
-    explicit InputOrderSequencer(RowWriter& writer) : writer_(writer) {}
-    void put(std::uint64_t id, std::string rows);
+    InputOrderSequencer(RowWriter& writer, std::vector<bool> already_done);
+    // Returns the ids whose rows went to the writer now.
+    std::vector<std::uint64_t> put(std::uint64_t id, std::string rows);
 
 private:
+    void skip_done();
     RowWriter& writer_;
+    std::vector<bool> done_;
     std::uint64_t next_ = 0;
     std::map<std::uint64_t, std::string> waiting_;
 };

@@ -1,0 +1,58 @@
+#pragma once
+// Rank 0's journal (SPEC §6): which mini-batches are final and where their rows end in
+// the output file. A re-run after a crash truncates the output to the last committed
+// offset and skips what the journal holds, so the output is the same multiset of lines
+// as an uninterrupted run: nothing lost, nothing doubled.
+//
+// File: a sequence of records [u32 size][u32 crc32][payload]. A record that is cut off
+// or fails its checksum (power loss mid-write) ends the journal: it and anything after
+// it are ignored and overwritten by the next commit.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prs/orchestrator/failure_policy.hpp"
+#include "prs/util/unique_fd.hpp"
+
+namespace prs::orchestrator {
+
+struct JournalState {
+    std::string fingerprint;               // of the job settings, input listing and entry script
+    std::uint64_t output_offset = 0;       // the output file's length after the committed rows
+    JobCounters counters;                  // as of the last commit
+    std::vector<bool> done;                // by mini-batch id: final and committed
+    bool finished = false;                 // the run ended (succeeded or failed)
+    bool succeeded = false;
+    std::uint64_t valid_bytes = 0;         // where the intact records end
+    std::uint64_t done_count() const;
+};
+
+class Journal {
+public:
+    // Reads what survives of a journal; nullopt when there is none (or no intact header).
+    static std::optional<JournalState> read(const std::filesystem::path& file);
+    // A new journal for a fresh run (replaces any old one).
+    static Journal create(const std::filesystem::path& file, const std::string& fingerprint);
+    // Continues `state`'s journal, cutting off a torn tail first.
+    static Journal resume(const std::filesystem::path& file, const JournalState& state);
+
+    // Appends and syncs one record: these mini-batches are final, the output file (already
+    // synced by the caller) ends at `output_offset`, and the counters are now `counters`.
+    void commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, const JobCounters& counters);
+    void finish(bool succeeded);
+
+private:
+    explicit Journal(util::UniqueFd fd) : fd_(std::move(fd)) {}
+    void append(std::uint8_t type, const std::string& payload);
+    util::UniqueFd fd_;
+};
+
+// The fingerprint of a job: resolved settings, the input's listing (paths, sizes,
+// mtimes) and the entry script's bytes. Equal fingerprints mean a rerun would do the same.
+std::string job_fingerprint(const std::string& settings, const std::filesystem::path& input,
+                            const std::filesystem::path& entry_script);
+
+}  // namespace prs::orchestrator

@@ -1,0 +1,211 @@
+#include "prs/orchestrator/journal.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace prs::orchestrator {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+enum Record : std::uint8_t { kHeader = 1, kCommit = 2, kFinish = 3 };
+constexpr std::uint32_t kMaxRecord = 1u << 30;
+
+std::uint32_t crc32(std::string_view data) {
+    static const auto table = [] {
+        std::array<std::uint32_t, 256> t{};
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+        return t;
+    }();
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (const unsigned char b : data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+template <class T>
+void put(std::string& out, T v) {
+    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <class T>
+bool get(std::string_view& in, T& v) {
+    if (in.size() < sizeof v) return false;
+    std::memcpy(&v, in.data(), sizeof v);
+    in.remove_prefix(sizeof v);
+    return true;
+}
+
+void put_counters(std::string& out, const JobCounters& c) {
+    for (auto v : {c.mini_batches_succeeded, c.mini_batches_failed, c.items_succeeded, c.items_failed, c.attempts,
+                   c.failed_attempts, c.rows_written})
+        put(out, v);
+}
+bool get_counters(std::string_view& in, JobCounters& c) {
+    for (auto* v : {&c.mini_batches_succeeded, &c.mini_batches_failed, &c.items_succeeded, &c.items_failed,
+                    &c.attempts, &c.failed_attempts, &c.rows_written})
+        if (!get(in, *v)) return false;
+    return true;
+}
+
+void sync(int fd, const char* what) {
+    if (::fdatasync(fd) != 0) throw std::system_error(errno, std::generic_category(), what);
+}
+
+void write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t w = ::write(fd, bytes.data(), bytes.size());
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) throw std::system_error(errno, std::generic_category(), "cannot write the journal");
+        bytes.remove_prefix(static_cast<std::size_t>(w));
+    }
+}
+
+// Applies one intact record; false when its payload makes no sense (treated as torn).
+bool apply(JournalState& s, std::uint8_t type, std::string_view p, bool first) {
+    if (first != (type == kHeader)) return false;
+    switch (type) {
+        case kHeader:
+            s.fingerprint.assign(p.data(), p.size());
+            return true;
+        case kCommit: {
+            std::uint64_t offset = 0;
+            std::uint32_t n = 0;
+            JobCounters c;
+            if (!get(p, offset) || !get_counters(p, c) || !get(p, n) || p.size() != std::size_t{n} * 8) return false;
+            for (std::uint32_t i = 0; i < n; ++i) {
+                std::uint64_t id = 0;
+                get(p, id);
+                if (id >= s.done.size()) s.done.resize(std::max<std::uint64_t>(id + 1, s.done.size() * 2));
+                s.done[id] = true;
+            }
+            s.output_offset = offset;
+            s.counters = c;
+            return true;
+        }
+        case kFinish:
+            s.finished = true;
+            s.succeeded = !p.empty() && p[0] == 1;
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::uint64_t JournalState::done_count() const { return static_cast<std::uint64_t>(std::count(done.begin(), done.end(), true)); }
+
+std::optional<JournalState> Journal::read(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    JournalState s;
+    std::string_view rest(bytes);
+    bool first = true;
+    while (rest.size() >= 8) {
+        std::uint32_t size = 0;
+        std::uint32_t crc = 0;
+        std::memcpy(&size, rest.data(), 4);
+        std::memcpy(&crc, rest.data() + 4, 4);
+        if (size == 0 || size > kMaxRecord || rest.size() - 8 < size) break;
+        const std::string_view payload = rest.substr(8, size);
+        if (crc32(payload) != crc) break;
+        if (!apply(s, static_cast<std::uint8_t>(payload[0]), payload.substr(1), first)) break;
+        first = false;
+        rest.remove_prefix(8 + size);
+        s.valid_bytes = bytes.size() - rest.size();
+    }
+    if (first) return std::nullopt;  // not even the header survived
+    return s;
+}
+
+void Journal::append(std::uint8_t type, const std::string& payload) {
+    std::string record(8, '\0');
+    record += static_cast<char>(type);
+    record += payload;
+    const auto size = static_cast<std::uint32_t>(record.size() - 8);
+    const std::uint32_t crc = crc32(std::string_view(record).substr(8));
+    std::memcpy(record.data(), &size, 4);
+    std::memcpy(record.data() + 4, &crc, 4);
+    write_all(fd_.get(), record);
+    sync(fd_.get(), "cannot sync the journal");
+}
+
+Journal Journal::create(const fs::path& file, const std::string& fingerprint) {
+    fs::create_directories(file.parent_path());
+    util::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) throw std::system_error(errno, std::generic_category(), "cannot create journal " + file.string());
+    Journal j(std::move(fd));
+    j.append(kHeader, fingerprint);
+    return j;
+}
+
+Journal Journal::resume(const fs::path& file, const JournalState& state) {
+    util::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) throw std::system_error(errno, std::generic_category(), "cannot open journal " + file.string());
+    // Cut a torn tail so new records follow the last intact one.
+    if (::ftruncate(fd.get(), static_cast<off_t>(state.valid_bytes)) != 0 ||
+        ::lseek(fd.get(), 0, SEEK_END) < 0)
+        throw std::system_error(errno, std::generic_category(), "cannot repair journal " + file.string());
+    return Journal(std::move(fd));
+}
+
+void Journal::commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, const JobCounters& c) {
+    std::string p;
+    put(p, output_offset);
+    put_counters(p, c);
+    put(p, static_cast<std::uint32_t>(ids.size()));
+    for (const auto id : ids) put(p, id);
+    append(kCommit, p);
+}
+
+void Journal::finish(bool succeeded) { append(kFinish, std::string(1, succeeded ? '\1' : '\0')); }
+
+std::string job_fingerprint(const std::string& settings, const fs::path& input, const fs::path& entry_script) {
+    // FNV-1a, 64 bit: stable across runs and machines, which std::hash is not.
+    std::uint64_t h = 1469598103934665603ull;
+    const auto mix = [&h](std::string_view s) {
+        for (const unsigned char c : s) {
+            h ^= c;
+            h *= 1099511628211ull;
+        }
+        h ^= 0xff;
+        h *= 1099511628211ull;
+    };
+    mix(settings);
+    std::ifstream script(entry_script, std::ios::binary);
+    mix(std::string((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>()));
+    std::vector<std::string> listing;
+    const auto add = [&listing](const fs::path& p) {
+        struct stat st {};
+        if (::stat(p.c_str(), &st) == 0)
+            listing.push_back(fmt::format("{}\t{}\t{}.{}", p.string(), st.st_size, st.st_mtim.tv_sec,
+                                          st.st_mtim.tv_nsec));
+    };
+    std::error_code ec;
+    if (fs::is_directory(input, ec)) {
+        for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::follow_directory_symlink, ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+            if (it->is_regular_file(ec)) add(it->path());
+    } else {
+        add(input);
+    }
+    std::sort(listing.begin(), listing.end());
+    for (const auto& l : listing) mix(l);
+    return fmt::format("{:016x}", h);
+}
+
+}  // namespace prs::orchestrator

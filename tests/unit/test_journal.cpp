@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "prs/orchestrator/journal.hpp"
+
+using namespace prs::orchestrator;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct JournalFile {
+    fs::path dir;
+    fs::path file;
+    JournalFile() {
+        char tmpl[] = "/tmp/prs_journal_XXXXXX";
+        dir = ::mkdtemp(tmpl);
+        file = dir / "journal.bin";
+    }
+    ~JournalFile() { fs::remove_all(dir); }
+};
+
+JobCounters counters(std::uint64_t done, std::uint64_t rows) {
+    JobCounters c;
+    c.mini_batches_succeeded = done;
+    c.items_succeeded = done * 2;
+    c.attempts = done + 1;
+    c.rows_written = rows;
+    return c;
+}
+
+}  // namespace
+
+TEST(Journal, NoFileMeansNoState) {
+    JournalFile j;
+    EXPECT_FALSE(Journal::read(j.file));
+}
+
+TEST(Journal, CommitsAccumulate) {
+    JournalFile j;
+    {
+        auto journal = Journal::create(j.file, "fp1");
+        journal.commit({0, 2}, 100, counters(2, 4));
+        journal.commit({1, 5}, 180, counters(4, 8));
+    }
+    const auto s = Journal::read(j.file);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->fingerprint, "fp1");
+    EXPECT_EQ(s->output_offset, 180u);
+    EXPECT_EQ(s->counters.rows_written, 8u);
+    EXPECT_EQ(s->counters.mini_batches_succeeded, 4u);
+    EXPECT_EQ(s->done_count(), 4u);
+    EXPECT_TRUE(s->done[5]);
+    EXPECT_FALSE(s->done[3]);
+    EXPECT_FALSE(s->finished);
+}
+
+TEST(Journal, FinishRecordsTheResult) {
+    JournalFile j;
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.commit({0}, 10, counters(1, 1));
+        journal.finish(true);
+    }
+    const auto s = Journal::read(j.file);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->finished);
+    EXPECT_TRUE(s->succeeded);
+}
+
+// Power loss mid-write: the journal cut at every byte of its last record reads as the
+// state before that record, and resuming overwrites the torn bytes.
+TEST(Journal, TornTailAtEveryByteIsIgnored) {
+    JournalFile j;
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.commit({0, 1}, 50, counters(2, 2));
+    }
+    const auto good_size = fs::file_size(j.file);
+    {
+        auto s = Journal::read(j.file);
+        auto journal = Journal::resume(j.file, *s);
+        journal.commit({2, 3, 4}, 90, counters(5, 5));
+    }
+    const auto full_size = fs::file_size(j.file);
+    std::string bytes(full_size, '\0');
+    std::ifstream(j.file, std::ios::binary).read(bytes.data(), static_cast<std::streamsize>(full_size));
+    for (auto cut = good_size; cut < full_size; ++cut) {
+        std::ofstream(j.file, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(cut));
+        const auto s = Journal::read(j.file);
+        ASSERT_TRUE(s) << cut;
+        EXPECT_EQ(s->output_offset, 50u) << cut;
+        EXPECT_EQ(s->done_count(), 2u) << cut;
+        EXPECT_EQ(s->valid_bytes, good_size) << cut;
+    }
+    // A flipped byte inside the last record is caught by its checksum.
+    bytes[full_size - 3] ^= 0x55;
+    std::ofstream(j.file, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(full_size));
+    auto s = Journal::read(j.file);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->done_count(), 2u);
+    // Resuming cuts the garbage off; the next commit is readable after the intact ones.
+    {
+        auto journal = Journal::resume(j.file, *s);
+        journal.commit({7}, 60, counters(3, 3));
+    }
+    s = Journal::read(j.file);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->done_count(), 3u);
+    EXPECT_EQ(s->output_offset, 60u);
+}
+
+TEST(Journal, TornHeaderMeansNoJournal) {
+    JournalFile j;
+    { Journal::create(j.file, "fingerprint"); }
+    fs::resize_file(j.file, 5);
+    EXPECT_FALSE(Journal::read(j.file));
+}
+
+TEST(JobFingerprint, ChangesWithSettingsScriptAndInput) {
+    JournalFile j;
+    fs::create_directories(j.dir / "in");
+    std::ofstream(j.dir / "in" / "a.txt") << "a";
+    std::ofstream(j.dir / "entry.py") << "def run(b): return b";
+    const auto base = job_fingerprint("settings", j.dir / "in", j.dir / "entry.py");
+    EXPECT_EQ(base, job_fingerprint("settings", j.dir / "in", j.dir / "entry.py"));
+    EXPECT_NE(base, job_fingerprint("other settings", j.dir / "in", j.dir / "entry.py"));
+    std::ofstream(j.dir / "in" / "b.txt") << "b";
+    const auto more_input = job_fingerprint("settings", j.dir / "in", j.dir / "entry.py");
+    EXPECT_NE(base, more_input);
+    std::ofstream(j.dir / "entry.py") << "def run(b): return b[:1]";
+    EXPECT_NE(more_input, job_fingerprint("settings", j.dir / "in", j.dir / "entry.py"));
+}
