@@ -10,7 +10,8 @@ packages=(
   python3 python3-dev python3-numpy python3-pandas
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(procps)
+  # procps: pgrep/pkill in fault-injection tests; Slurm and munge: the real-cluster test.
+  packages+=(procps slurm-wlm munge)
 fi
 
 missing=()

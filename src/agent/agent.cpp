@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <algorithm>
+#include <cstdlib>
 #include <signal.h>
 #include <unistd.h>
 
@@ -48,6 +49,10 @@ void Agent::spawn(Slot& s, int index) {
     ++s.generation;
 
     WorkerLaunch launch = cfg_.launch;
+    // An empty value removes the variable: workers beyond the GPU count see none.
+    s.gpu = hpc::gpu_for_worker(cfg_.gpus, local_index).value_or("");
+    if (!cfg_.gpus.devices.empty())
+        launch.env.emplace_back("CUDA_VISIBLE_DEVICES", s.gpu);
     launch.stdout_file = layout_.user_stdout(cfg_.node_id, s.name);
     launch.stderr_file = layout_.user_stderr(cfg_.node_id, s.name);
     protocol::WorkerSetup setup = cfg_.setup;
@@ -61,7 +66,8 @@ void Agent::spawn(Slot& s, int index) {
         ++init_failures_;
         return;
     }
-    main_log_.line("INFO", fmt::format("{} started with pid {}.", s.name, s.process->pid()));
+    main_log_.line("INFO", fmt::format("{} started with pid {}{}.", s.name, s.process->pid(),
+                                       s.gpu.empty() ? "" : ", CUDA_VISIBLE_DEVICES=" + s.gpu));
     s.state = State::Starting;
     if (!s.process->channel().send(setup)) on_exit(s, index, "could not receive its setup");
 }
@@ -157,7 +163,8 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
         if (ready->ok) {
             s.state = State::Idle;
             main_log_.line("INFO", fmt::format("{} is ready (init() done).", s.name));
-            out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Ready, cfg_.node_id, s.name, 0, ""});
+            out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Ready, cfg_.node_id, s.name, 0,
+                                                 s.gpu.empty() ? "no GPU" : "CUDA_VISIBLE_DEVICES=" + s.gpu});
         } else {
             ++init_failures_;
             main_log_.line("ERROR", fmt::format("{} init failed: {}", s.name, ready->error_message));

@@ -13,12 +13,14 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "prs/agent/agent.hpp"
 #include "prs/agent/agent_loop.hpp"
 #include "prs/config/command_line.hpp"
 #include "prs/config/describe.hpp"
 #include "prs/config/load_job.hpp"
+#include "prs/hpc/gpu_pinning.hpp"
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
 #include "prs/logs/readme.hpp"
@@ -55,10 +57,15 @@ std::string read_text_if_exists(const fs::path& file) {
     return s.str();
 }
 
-int default_concurrency() { return std::max(1u, std::thread::hardware_concurrency()); }
+// Azure's default: one worker per GPU on a GPU node, one per core otherwise.
+int default_concurrency(const hpc::GpuInventory& gpus) {
+    if (!gpus.devices.empty()) return static_cast<int>(gpus.devices.size());
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol::InputFormat& input,
-                                     const fs::path& run_dir, const transport::NodeIdentity& node, int world_size) {
+                                     const fs::path& run_dir, const transport::NodeIdentity& node, int world_size,
+                                     const hpc::GpuInventory& gpus) {
     const auto& output_file = job.append_row_file;
     agent::AgentConfig cfg;
     cfg.node_id = node.node_id;
@@ -66,7 +73,8 @@ agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol:
     cfg.local_size = node.local_size;
     // Under a launcher every rank is one worker (one rank per GPU); alone, rank 0 runs
     // max_concurrency_per_instance workers itself.
-    cfg.slots = world_size > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency());
+    cfg.slots = world_size > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
+    cfg.gpus = gpus;
     cfg.timeout_s = job.timeout;
     cfg.load_timeout_s = job.task_overhead_timeout;
     cfg.run_dir = run_dir;
@@ -89,6 +97,26 @@ agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol:
     cfg.launch.worker_binary = agent::default_worker_binary();
     cfg.launch.env = job.environment_variables;
     return cfg;
+}
+
+// --print-launch: how to start this job on a cluster, one worker per rank.
+std::string launch_lines(const config::JobSpec& job, const config::CommandLine& cli, const hpc::GpuInventory& gpus) {
+    const int nodes = job.instance_count;
+    const int per_node = job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
+    const std::string args = (cli.run_dir ? fmt::format("--run-dir {} ", cli.run_dir->string()) : std::string()) +
+                             cli.job_file.string();
+    std::string out = fmt::format(
+        "# {}: resources.instance_count = {} node(s) x max_concurrency_per_instance = {}{} = {} ranks, one worker "
+        "each\n",
+        job.job_name, nodes, per_node, job.max_concurrency_per_instance ? "" : " (unset: this machine's default)",
+        nodes * per_node);
+    out += fmt::format("mpirun -np {} --map-by ppr:{}:node --bind-to none prs_mpi {}\n", nodes * per_node, per_node,
+                       args);
+    out += fmt::format("srun --mpi=pmix --nodes={} --ntasks-per-node={} prs_mpi {}\n", nodes, per_node, args);
+    out += fmt::format("sbatch --nodes={} --ntasks-per-node={} slurm/prs_mpi_cpu.sbatch {}\n", nodes, per_node, args);
+    out += fmt::format("sbatch --nodes={} --ntasks-per-node={} --gpus-per-node={} slurm/prs_mpi_gpu.sbatch {}\n", nodes,
+                       per_node, per_node, args);
+    return out;
 }
 
 // Rank 0, before anything runs: a clean logs tree for this run.
@@ -181,7 +209,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     if (status == kStartReused) return kExitSucceeded;
     if (status != kStartRun) return kExitBadInput;
 
-    agent::Agent agent(make_agent_config(job, input, run_dir, node, mpi.size()));
+    const auto gpus = hpc::detect_gpus();
+    agent::Agent agent(make_agent_config(job, input, run_dir, node, mpi.size(), gpus));
     agent.start();
     if (mpi.rank() != 0) {
         transport::MpiTransport transport;
@@ -204,7 +233,12 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     topology.node_count = node.node_count;
     // Each worker holds the mini-batch it runs plus prefetched ones, so it never waits on
     // rank 0; remote ranks get a deeper window to hide the MPI round trip.
-    const int local_slots = mpi.size() > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency());
+    const int local_slots = mpi.size() > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
+    logs::LogFile(layout.master_role())
+        .line("INFO", fmt::format("GPUs per node: {} ({}{}); {} worker(s) per node.", gpus.devices.size(),
+                                  gpus.source,
+                                  gpus.devices.empty() ? "" : ": " + fmt::format("{}", fmt::join(gpus.devices, ",")),
+                                  mpi.size() > 1 ? node.local_size : local_slots));
     topology.credits.push_back(2 * local_slots);
     for (int r = 1; r < mpi.size(); ++r) topology.credits.push_back(4);
     std::unique_ptr<transport::MpiTransport> transport;
@@ -256,6 +290,10 @@ int main(int argc, char** argv) {
         return kExitBadInput;
     }
 
+    if (cli.print_launch) {
+        if (speak) fmt::print("{}", launch_lines(job, cli, hpc::detect_gpus()));
+        return kExitSucceeded;
+    }
     if (cli.dry_run) {
         if (!speak) return kExitSucceeded;
         try {

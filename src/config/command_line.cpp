@@ -61,6 +61,8 @@ struct Options {
             ("version", "show the version and exit")                                                             //
             ("dry-run", "check the job file, print every resolved setting and where it came from, run nothing")  //
             ("fresh", "start over: discard the run directory's journal instead of resuming or reusing a run")    //
+            ("print-launch", "print the mpirun, srun and sbatch command lines for the job's instance_count x "
+                             "max_concurrency_per_instance, run nothing")                                        //
             ("run-dir", po::value<std::string>()->value_name("DIR"),
              "run directory with the journal, outputs/ and logs/ (default: ./prs_runs/<job name>)")  //
             ("job", po::value<std::string>()->value_name("NAME"),
@@ -114,6 +116,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     cli.version = vm.count("version") > 0;
     cli.dry_run = vm.count("dry-run") > 0;
     cli.fresh = vm.count("fresh") > 0;
+    cli.print_launch = vm.count("print-launch") > 0;
     if (vm.count("run-dir")) cli.run_dir = vm["run-dir"].as<std::string>();
     if (vm.count("job")) cli.job = vm["job"].as<std::string>();
     const auto take = [&](std::span<const SettingFlag> settings) {

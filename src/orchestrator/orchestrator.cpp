@@ -146,7 +146,8 @@ void Orchestrator::on_worker_event(int rank, const protocol::WorkerEvent& e) {
     switch (e.kind) {
         case K::Ready:
             any_worker_ready_ = true;
-            master_.line("INFO", fmt::format("node {} {} (rank {}) is ready.", e.node_id, e.process, rank));
+            master_.line("INFO", fmt::format("node {} {} (rank {}) is ready; {}.", e.node_id, e.process, rank,
+                                             e.message));
             break;
         case K::InitFailed:
             ++init_failures_;

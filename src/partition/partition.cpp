@@ -4,7 +4,8 @@
 
 #include "prs/partition/file_list.hpp"
 #include "prs/partition/hdf5.hpp"
-#include "prs/partition/tabular.hpp"
+#include "prs/partition/mltable.hpp"
+#include "prs/partition/partition_keys.hpp"
 
 namespace prs::partition {
 
@@ -42,7 +43,9 @@ std::unique_ptr<Partition> make_partition(const config::JobSpec& job, const prot
     const auto& input = job.major();
     switch (input.type) {
         case config::InputType::UriFolder:
-        case config::InputType::UriFile: return make_file_list_partition(job, list_files(input.path));
+        case config::InputType::UriFile:
+            if (!job.partition_keys.empty()) return make_partition_keys_partition(job, format, list_files(input.path));
+            return make_file_list_partition(job, list_files(input.path));
         case config::InputType::MLTable: return make_mltable_partition(job, format);
         case config::InputType::Hdf5: return make_hdf5_partition(job, format);
     }

@@ -1,9 +1,95 @@
+// Tabular mini-batches: the rows are read and checked in C++ (partition/mini_batch_rows),
+// then pandas parses them from memory into the DataFrame run() gets.
+
+#include <string_view>
+
 #include "loaders.hpp"
+#include "prs/partition/mini_batch_rows.hpp"
+#include "prs/partition/partition.hpp"
+
+namespace py = pybind11;
 
 namespace prs::worker {
 
-LoadedMiniBatch load_tabular(const protocol::MiniBatchDescriptor&, const protocol::InputFormat&) {
-    throw LoadError("tabular inputs are not supported by this build yet");
+namespace {
+
+py::list str_list(const std::vector<std::string>& items) {
+    py::list list;
+    for (const auto& item : items) list.append(py::str(item));
+    return list;
+}
+
+py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
+    const py::module_ pandas = py::module_::import("pandas");
+    if (rows.rows == 0) return pandas.attr("DataFrame")(py::arg("columns") = str_list(rows.names));
+    py::dict kw;
+    kw["sep"] = format.delimiter;
+    kw["header"] = py::none();
+    kw["names"] = str_list(rows.names);
+    kw["index_col"] = false;  // never turn a first column into the index
+    kw["encoding"] = "utf-8";
+    kw["engine"] = "c";
+    if (format.empty_as_string) {
+        // pandas' own NA strings still mean NA; only an empty field stays "".
+        const py::object defaults = py::module_::import("pandas._libs.parsers").attr("STR_NA_VALUES");
+        py::list na_values;
+        for (const auto& v : defaults)
+            if (!v.cast<std::string>().empty()) na_values.append(v);
+        kw["keep_default_na"] = false;
+        kw["na_values"] = na_values;
+    }
+    const py::object buffer = py::module_::import("io").attr("BytesIO")(py::bytes(rows.text));
+    return pandas.attr("read_csv")(buffer, **kw);
+}
+
+// pandas says a line is bad, not which: find the first line json.loads refuses and name
+// its file and byte.
+[[noreturn]] void throw_bad_json_line(const protocol::MiniBatchDescriptor& d, const partition::MiniBatchRows& rows,
+                                      const py::error_already_set& original) {
+    const py::object loads = py::module_::import("json").attr("loads");
+    std::string_view text = rows.text;
+    for (const auto& origin : rows.origins) {
+        const auto eol = text.find('\n');
+        const std::string_view line = text.substr(0, eol);
+        text.remove_prefix(eol + 1);
+        try {
+            loads(py::bytes(line.data(), line.size()));
+        } catch (const py::error_already_set& e) {
+            throw LoadError("invalid JSON line in " + d.files.at(origin.file) + " at byte " +
+                            std::to_string(origin.offset) + ": " + py::str(e.value()).cast<std::string>() +
+                            ". Fix: repair the line (read_json_lines wants one JSON object per line)");
+        }
+    }
+    throw original;
+}
+
+py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partition::MiniBatchRows& rows) {
+    const py::module_ pandas = py::module_::import("pandas");
+    if (rows.rows == 0) return pandas.attr("DataFrame")();
+    const py::object buffer = py::module_::import("io").attr("BytesIO")(py::bytes(rows.text));
+    try {
+        return pandas.attr("read_json")(buffer, py::arg("lines") = true, py::arg("orient") = "records");
+    } catch (const py::error_already_set& e) {
+        if (!e.matches(PyExc_ValueError)) throw;
+        throw_bad_json_line(d, rows, e);
+    }
+}
+
+}  // namespace
+
+LoadedMiniBatch load_tabular(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format) {
+    partition::MiniBatchRows rows;
+    try {
+        rows = partition::read_mini_batch_rows(d, format);
+    } catch (const partition::DataError& e) {
+        throw LoadError(e.what());
+    } catch (const partition::InputError& e) {
+        throw LoadError(e.what());
+    }
+    py::object frame = format.kind == protocol::InputKind::JsonLines ? json_lines_frame(d, rows)
+                                                                     : delimited_frame(rows, format);
+    const auto items = static_cast<std::uint32_t>(py::len(frame));
+    return {std::move(frame), items};
 }
 
 }  // namespace prs::worker

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "prs/agent/worker_process.hpp"
+#include "prs/hpc/gpu_pinning.hpp"
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
 #include "prs/protocol/messages.hpp"
@@ -27,6 +28,7 @@ struct AgentConfig {
     int load_timeout_s = 600;       // --task_overhead_timeout, per data load
     protocol::WorkerSetup setup;    // process_name and node_id are filled per worker
     WorkerLaunch launch;            // stdout/stderr files are filled per worker
+    hpc::GpuInventory gpus;         // the node's GPUs; workers are pinned by local index
     std::filesystem::path run_dir;
 };
 
@@ -56,6 +58,7 @@ private:
         State state = State::Dead;
         std::optional<WorkerProcess> process;
         std::string name;
+        std::string gpu;                // CUDA_VISIBLE_DEVICES, empty: none
         int generation = 0;
         std::optional<protocol::MiniBatchDescriptor> task;
         std::chrono::steady_clock::time_point task_started;

@@ -15,6 +15,7 @@ struct CommandLine {
     std::optional<std::string> job;                 // --job NAME (pipeline with several parallel steps)
     bool dry_run = false;                           // --dry-run
     bool fresh = false;                             // --fresh
+    bool print_launch = false;                      // --print-launch
     bool help = false;
     bool version = false;
     // PRS settings given as flags, canonical name without dashes -> value as typed,

@@ -26,7 +26,12 @@ public:
     virtual ~Partition() = default;
     // The next descriptor in input order (ids 0, 1, 2, ...), or nullopt when exhausted.
     virtual std::optional<protocol::MiniBatchDescriptor> next() = 0;
+    // Exact for file lists, HDF5 and partition keys. For byte ranges (tabular inputs) an
+    // upper bound from the file sizes that tightens as next() runs and is exact once
+    // next() has returned nullopt: cuts are only found as the walk reaches them (a row
+    // longer than mini_batch_size swallows a cut). Read it again then for exact figures.
     virtual std::uint64_t mini_batch_count() const = 0;
+    // Items rank 0 knows of (files, HDF5 rows); 0 where only workers count them (rows).
     virtual std::uint64_t item_count() const = 0;
 };
 

@@ -1,0 +1,36 @@
+#pragma once
+// MLTable inputs (type: mltable): the folder's `MLTable` file says which files hold the
+// data (`paths:` of file / folder / pattern, relative to the folder) and how to read
+// them (`transformations:` with read_delimited or read_json_lines). Without a read
+// transformation the MLTable is a list of files.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "prs/partition/partition.hpp"
+
+namespace prs::partition {
+
+struct MLTable {
+    std::filesystem::path file;          // <folder>/MLTable
+    std::vector<std::string> files;      // absolute, sorted, each once
+    protocol::InputFormat format;        // first_file set for read_delimited; no partition_keys
+    std::vector<std::string> warnings;   // "<folder>/MLTable:4:7: warning: ..."
+};
+
+// Reads <folder>/MLTable and lists the files it names. Throws InputError naming the
+// MLTable file, line and column, the key, and a fix.
+MLTable read_mltable(const std::filesystem::path& folder);
+
+// The job's major input's MLTable as workers read it. Lists the files too, since
+// from_first_file needs the first one (every rank calls this).
+protocol::InputFormat mltable_input_format(const config::JobSpec& job);
+
+// Rank 0: a file list, byte ranges of about mini_batch_size bytes (default 1 MiB; a
+// plain number is bytes here), or one mini-batch per partition key value. Prints the
+// MLTable's warnings to stderr.
+std::unique_ptr<Partition> make_mltable_partition(const config::JobSpec& job, const protocol::InputFormat& format);
+
+}  // namespace prs::partition

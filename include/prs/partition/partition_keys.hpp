@@ -1,0 +1,48 @@
+#pragma once
+// partition_keys jobs: one mini-batch per distinct combination of the keys' values,
+// holding every row (or file) that has it, in sorted order of the values (numbers by
+// value). The values come from the path when every file lies under key=value folders
+// (Hive's layout, e.g. .../Store=1001/Brand=tropicana/part.csv), which reads nothing;
+// else from the key columns of delimited files, which rank 0 then reads once, whole:
+// the one place where rank 0 reads data rows. Groups are held in memory: one entry per
+// combination, with the files it occurs in.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "prs/partition/partition.hpp"
+
+namespace prs::partition {
+
+// The values of `keys` from key=value folder names in `file`'s path (the innermost
+// wins; %XX escapes decoded, as Hive writes them); nullopt unless every key is there.
+std::optional<std::vector<std::string>> path_key_values(const std::string& file, const std::vector<std::string>& keys);
+
+// Whether a partition mini-batch's keys came from its files' paths (every file under
+// folders naming exactly its values), in which case all their rows belong to it.
+bool keys_from_path(const protocol::MiniBatchDescriptor& d, const std::vector<std::string>& keys);
+
+// Where each key is among a file's column names. Throws InputError naming the file and
+// its columns when one is missing.
+std::vector<std::size_t> key_columns(const std::vector<std::string>& names, const std::vector<std::string>& keys,
+                                     const std::string& file);
+
+// The key values of one row (line break trimmed), as UTF-8; nullopt when the row is too
+// short to hold them. `fields` is scratch space.
+std::optional<std::vector<std::string>> row_key_values(std::string_view row, const std::vector<std::size_t>& columns,
+                                                       const protocol::InputFormat& format,
+                                                       std::vector<std::string>& fields);
+
+// Sort order of key values: numbers (by value) before other text (by bytes).
+bool key_value_less(const std::string& a, const std::string& b);
+
+// `files` absolute and sorted. Throws InputError (a key column missing in a file, keys
+// neither in the paths nor readable as columns).
+std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& job,
+                                                         const protocol::InputFormat& format,
+                                                         std::vector<std::string> files);
+
+}  // namespace prs::partition
