@@ -28,6 +28,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
       local_(local),
       transport_(transport),
       topology_(std::move(topology)),
+      source_(source),
       scheduler_(source, job.max_retries),
       policy_(job),
       master_(layout.master_role()),
@@ -43,6 +44,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     }
     counters_.mini_batches_total = source.mini_batch_count();
     counters_.items_total = source.item_count();
+    items_from_results_ = counters_.items_total == 0;
     for (int credit : topology_.credits) scheduler_.add_agent(credit);
     workers_per_node_ = std::max(1, topology_.world_size / std::max(1, topology_.node_count));
     peers_.resize(static_cast<std::size_t>(topology_.world_size));
@@ -98,6 +100,7 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
 
 void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
     (succeeded ? counters_.mini_batches_succeeded : counters_.mini_batches_failed) += 1;
+    if (items_from_results_) counters_.items_total += r.total;
     const std::uint32_t ok_items = std::min(r.succeeded, r.total);
     counters_.items_succeeded += ok_items;
     counters_.items_failed += r.total - ok_items;
@@ -190,6 +193,10 @@ void Orchestrator::fail(std::string rule, std::string detail, std::string fix, b
 }
 
 void Orchestrator::check_job_rules() {
+    if (!totals_final_ && scheduler_.all_scheduled()) {
+        totals_final_ = true;
+        counters_.mini_batches_total = source_.mini_batch_count();
+    }
     if (failure_) return;
     if (auto breach = policy_.check(counters_, scheduler_.all_scheduled())) {
         fail(breach->rule, breach->detail, breach->fix, true);
@@ -368,7 +375,7 @@ int Orchestrator::finish() {
         fail("no result to append",
              "NoResultToAppendError: There is no succeeded mini batch item returned from run()",
              "see logs/job_error.txt for the entry script's errors", false);
-    if (!failure_ && counters_.items_succeeded == 0 && counters_.items_total > 0)
+    if (!failure_ && counters_.items_succeeded == 0 && counters_.mini_batches_done() > 0)
         fail("no item succeeded", fmt::format("all {} mini-batches failed", counters_.mini_batches_failed),
              "see logs/job_error.txt for the entry script's errors", false);
     if (writer_) writer_->close();

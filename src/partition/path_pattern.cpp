@@ -11,6 +11,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+bool has_glob_characters(const std::string& text) { return text.find_first_of("*?[") != std::string::npos; }
+
 class Matcher {
 public:
     explicit Matcher(std::vector<std::string> segments) : segments_(std::move(segments)) {}
@@ -62,8 +64,6 @@ private:
 };
 
 }  // namespace
-
-bool has_glob_characters(const std::string& text) { return text.find_first_of("*?[") != std::string::npos; }
 
 std::vector<std::string> match_files(const fs::path& base, const std::string& pattern) {
     const fs::path full = fs::path(pattern).is_absolute() ? fs::path(pattern) : base / pattern;

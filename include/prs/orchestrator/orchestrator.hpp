@@ -72,6 +72,11 @@ private:
     agent::Agent& local_;
     transport::Transport* transport_;
     Topology topology_;
+    partition::Partition& source_;
+    // Byte-range inputs learn their totals as they go: the mini-batch count is exact once
+    // the source is exhausted, and items are only counted by the workers.
+    bool totals_final_ = false;
+    bool items_from_results_ = false;
     Scheduler scheduler_;
     FailurePolicy policy_;
     JobCounters counters_;

@@ -24,8 +24,6 @@ public:
     const char* row_end(const char* p, const char* end);
     // Fields (delimiters outside quotes + 1) of the row the last row_end() completed.
     std::size_t fields() const { return completed_fields_; }
-    // Whether the bytes consumed so far stop inside a quoted field.
-    bool in_quotes() const { return state_ == State::Quoted; }
 
 private:
     enum class State : std::uint8_t { FieldStart, Unquoted, Quoted, QuoteInQuoted };

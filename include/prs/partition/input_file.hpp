@@ -14,7 +14,6 @@ public:
     // Throws InputError naming the path and the system's reason.
     explicit InputFile(std::string path);
 
-    const std::string& path() const { return path_; }
     // Regular files only: others (FIFOs, character devices) have no size and no offsets.
     bool regular() const { return regular_; }
     std::uint64_t size() const { return size_; }

@@ -14,7 +14,4 @@ namespace prs::partition {
 // any number of folders, none included.
 std::vector<std::string> match_files(const std::filesystem::path& base, const std::string& pattern);
 
-// Whether the text holds glob characters at all.
-bool has_glob_characters(const std::string& text);
-
 }  // namespace prs::partition
