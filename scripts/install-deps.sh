@@ -9,10 +9,12 @@ packages=(
   libboost-program-options-dev libgtest-dev libgmock-dev
   python3 python3-dev python3-numpy python3-pandas
 )
-if [[ "${1:-}" == "--test" ]]; then
+case "${1:-}" in
   # procps: pgrep/pkill in fault-injection tests; Slurm and munge: the real-cluster test.
-  packages+=(procps slurm-wlm munge)
-fi
+  --test) packages+=(procps slurm-wlm munge) ;;
+  # the peers bench/run.sh compares with
+  --bench) packages+=(python3-mpi4py parallel) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

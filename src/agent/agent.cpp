@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "prs/logs/process_log.hpp"
+#include "prs/util/node_address.hpp"
+
 namespace prs::agent {
 
 namespace {
@@ -32,7 +35,9 @@ int reap(WorkerProcess& p) {
 }  // namespace
 
 Agent::Agent(AgentConfig cfg)
-    : cfg_(std::move(cfg)), layout_(cfg_.run_dir), main_log_(layout_.node_main(cfg_.node_id)) {
+    : cfg_(std::move(cfg)), layout_(cfg_.run_dir), main_log_(layout_.node_main(cfg_.node_id)),
+      ip_(util::node_address()),
+      monitor_(layout_.perf(cfg_.node_id), cfg_.resource_monitor_interval_s, cfg_.local_rank == 0) {
     slots_.resize(static_cast<std::size_t>(cfg_.slots));
 }
 
@@ -69,6 +74,7 @@ void Agent::spawn(Slot& s, int index) {
     main_log_.line("INFO", fmt::format("{} started with pid {}{}.", s.name, s.process->pid(),
                                        s.gpu.empty() ? "" : ", CUDA_VISIBLE_DEVICES=" + s.gpu));
     s.state = State::Starting;
+    s.attempts_log = logs::LogFile(layout_.node_process(cfg_.node_id, s.name));
     if (!s.process->channel().send(setup)) on_exit(s, index, "could not receive its setup");
 }
 
@@ -134,6 +140,11 @@ void Agent::emit_failure(Slot& s, protocol::AttemptStatus status, std::string me
     r.pid = s.process ? s.process->pid() : 0;
     r.start_us = s.task_started_us;
     r.elapsed_s = std::chrono::duration<double>(Clock::now() - s.task_started).count();
+    emit_result(s, std::move(r));
+}
+
+void Agent::emit_result(Slot& s, protocol::AttemptResult&& r) {
+    s.attempts_log.line(r.ok() ? "INFO" : "WARNING", logs::attempt_message(r, ip_));
     out_.push_back(protocol::Result{std::move(r)});
     s.task.reset();
 }
@@ -187,8 +198,7 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
             logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
                 .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
                                  done->result.attempt + 1, done->result.error_message, done->result.traceback));
-        out_.push_back(protocol::Result{std::move(done->result)});
-        s.task.reset();
+        emit_result(s, std::move(done->result));
         s.state = State::Idle;
     }
 }
@@ -251,6 +261,7 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
     }
     check_timeouts();
     dispatch();
+    if (monitor_.due()) sample_resources();
 
     const bool none_alive = std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return bool(s.process); });
     if (none_alive && !may_respawn() && !draining_ && !gave_up_) {
@@ -261,6 +272,13 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
         queue_.clear();
     }
     return std::exchange(out_, {});
+}
+
+void Agent::sample_resources() {
+    std::vector<MonitoredWorker> workers;
+    for (const auto& s : slots_)
+        if (s.process) workers.push_back(MonitoredWorker{s.name, s.process->pid()});
+    monitor_.sample(workers);
 }
 
 bool Agent::finished() const {

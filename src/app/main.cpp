@@ -77,6 +77,7 @@ agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol:
     cfg.gpus = gpus;
     cfg.timeout_s = job.timeout;
     cfg.load_timeout_s = job.task_overhead_timeout;
+    cfg.resource_monitor_interval_s = job.resource_monitor_interval;
     cfg.run_dir = run_dir;
 
     auto& s = cfg.setup;
@@ -92,6 +93,7 @@ agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol:
     s.append_rows = output_file.has_value();
     s.dataframe_header = job.append_row_dataframe_header;
     s.to_csv_kwargs_json = read_text_if_exists(job.code_dir / "parallel_run_step.settings.json");
+    s.profiling_module = job.profiling_module;
     s.input = input;
 
     cfg.launch.worker_binary = agent::default_worker_binary();
@@ -234,6 +236,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     // Each worker holds the mini-batch it runs plus prefetched ones, so it never waits on
     // rank 0; remote ranks get a deeper window to hide the MPI round trip.
     const int local_slots = mpi.size() > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
+    topology.workers_per_node = mpi.size() > 1 ? node.local_size : local_slots;
     logs::LogFile(layout.master_role())
         .line("INFO", fmt::format("GPUs per node: {} ({}{}); {} worker(s) per node.", gpus.devices.size(),
                                   gpus.source,

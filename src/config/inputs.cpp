@@ -11,7 +11,8 @@ namespace prs::config::detail {
 
 namespace {
 
-const std::vector<std::string> kDataKeys = {"type", "path", "mode", "datasets", "description", "optional"};
+const std::vector<std::string> kDataKeys = {"type", "path", "mode", "datasets", "partition_format", "description",
+                                            "optional"};
 const std::vector<std::string> kValueKeys = {"type", "default", "description", "optional", "min", "max", "enum"};
 const std::vector<std::string> kModes = {"ro_mount", "download", "direct", "eval_mount", "eval_download", "rw_mount"};
 
@@ -144,6 +145,7 @@ private:
                 file_.fail(*datasets, "datasets applies only to type: hdf5", "remove it, or set type: hdf5");
             input.datasets = file_.strings(*datasets);
         }
+        if (const auto format = m.get("partition_format")) input.partition_format = file_.text(*format);
         if (input.type == InputType::Hdf5 && input.datasets.empty())
             file_.fail(f, "a type: hdf5 input needs the datasets to read",
                        fmt::format("add e.g. `datasets: [/features]` under {}", f.path));

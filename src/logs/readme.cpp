@@ -9,6 +9,9 @@ Start here:
   job_result.txt                      Whether the job succeeded; if not, why, and which setting to change.
   job_error.txt                       The entry script's errors, grouped: count, sample mini-batches, traceback.
   job_progress_overview.<hour>.txt    Scheduling and progress over time.
+  job_summary.json                    Result, counts, elapsed time, throughput, per node and per process.
+  report.html                         Open in a browser: per-worker timeline, throughput over time, the
+                                      slowest mini-batches, failures linked to their logs.
 
 System logs (written by prs_mpi):
   sys/master_role.txt                 The orchestrator (rank 0): scheduling, worker events, failures.
@@ -17,6 +20,12 @@ System logs (written by prs_mpi):
                                       Follow Node Id and Process to the per-process logs below.
   sys/node/<node_id>/_main.txt        Worker processes on that node: starts, exits ("processNNN exits
                                       with returncode -9"), timeouts.
+  sys/node/<node_id>/<process>.txt    One line per mini-batch attempt of that worker: node IP, PID,
+                                      items, start time, elapsed, CPU and run() seconds, status.
+
+  perf/<node_id>/node_resource_usage.csv       Load, CPU % and memory of the node, every
+                                               --resource_monitor_interval seconds (0 = off).
+  perf/<node_id>/processes_resource_usage.csv  CPU %, RSS and threads of each worker, as often.
 
 User logs (written by the entry script):
   user/stdout/<node_id>/<process>.stdout.txt   print() and the root logger.

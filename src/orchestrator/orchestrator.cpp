@@ -1,5 +1,7 @@
 #include "prs/orchestrator/orchestrator.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "prs/agent/agent_loop.hpp"
@@ -34,9 +36,11 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
       master_(layout.master_role()),
       overview_(layout.progress_overview(logs::hour_stamp_now())),
       report_(layout.processed_mini_batches()),
+      progress_(STDERR_FILENO),
       journal_(journal) {
     if (resumed) {
         counters_ = resumed->counters;
+        resumed_done_ = counters_.mini_batches_done();
         scheduler_.skip(resumed->done);
         master_.line("INFO", fmt::format("Resuming: {} mini-batches were already done; the output keeps their {} "
                                          "rows ({} bytes).",
@@ -46,7 +50,6 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     counters_.items_total = source.item_count();
     items_from_results_ = counters_.items_total == 0;
     for (int credit : topology_.credits) scheduler_.add_agent(credit);
-    workers_per_node_ = std::max(1, topology_.world_size / std::max(1, topology_.node_count));
     peers_.resize(static_cast<std::size_t>(topology_.world_size));
     lost_.assign(static_cast<std::size_t>(topology_.world_size), false);
     if (output_file) {
@@ -82,6 +85,7 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
                            Verdict verdict) {
     ++counters_.attempts;
     report_.add(r, descriptor);
+    stats_.add(r);
     if (!r.ok()) {
         ++counters_.failed_attempts;
         errors_.add(r);
@@ -138,6 +142,7 @@ void Orchestrator::check_stop_request() {
         master_.line("WARNING", fmt::format("Stop requested by signal {}: no new mini-batches; waiting up to {} s "
                                             "for the {} running ones.",
                                             req.signal, job_.timeout, scheduler_.in_flight()));
+        progress_.interrupt();
         fmt::print(stderr, "prs_mpi: stopping (signal {}): waiting up to {} s for {} running mini-batches; signal "
                    "again to stop at once.\n", req.signal, job_.timeout, scheduler_.in_flight());
     }
@@ -213,7 +218,7 @@ void Orchestrator::check_job_rules() {
     }
     // Azure's second init rule: after 2 minutes, 2 x nodes x workers-per-node init failures end the job.
     if (elapsed > std::chrono::minutes(2) &&
-        init_failures_ >= 2ull * static_cast<unsigned>(topology_.node_count * workers_per_node_)) {
+        init_failures_ >= 2ull * static_cast<unsigned>(topology_.node_count * topology_.workers_per_node)) {
         fail("init failure",
              fmt::format("init() failed {} times in {} s. First error: {}", init_failures_,
                          std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(), errors_.first_message()),
@@ -263,6 +268,18 @@ void Orchestrator::write_progress(bool force) {
                               iso_now(), counters_.mini_batches_done(), counters_.mini_batches_total,
                               counters_.mini_batches_failed, counters_.items_succeeded, counters_.items_total,
                               counters_.rows_written));
+}
+
+logs::ProgressCounts Orchestrator::progress_counts() const {
+    logs::ProgressCounts c;
+    c.done = counters_.mini_batches_done();
+    c.total = totals_final_ || !items_from_results_ ? counters_.mini_batches_total : 0;
+    c.items_done = counters_.items_succeeded + counters_.items_failed;
+    c.items_total = items_from_results_ ? 0 : counters_.items_total;
+    c.failed = counters_.mini_batches_failed;
+    c.failed_attempts = counters_.failed_attempts;
+    c.resumed = resumed_done_;
+    return c;
 }
 
 int Orchestrator::pump_remote(agent::PollPacer& pacer) {
@@ -347,6 +364,7 @@ int Orchestrator::run() {
         check_job_rules();
         check_stop_request();
         write_progress(false);
+        progress_.update(progress_counts());
         commit(false);
     }
     shut_down();
@@ -368,6 +386,9 @@ int Orchestrator::finish() {
         logs::write_file_atomically(layout_.job_result(), result);
         overview_.raw(fmt::format("{} Job stopped by signal {}; resumable.\n", iso_now(), stop_signal_));
         master_.line("WARNING", "Job stopped; resumable.");
+        progress_.finish(progress_counts());
+        write_summaries(JobOutcome{"stopped", kExitResumable, fmt::format("stopped by signal {}", stop_signal_),
+                                   std::chrono::duration<double>(Clock::now() - started_).count()});
         fmt::print(stderr, "prs_mpi: {}", result);
         return kExitResumable;
     }
@@ -409,8 +430,17 @@ int Orchestrator::finish() {
     }
     logs::write_file_atomically(layout_.job_result(), result);
     master_.line(failure_ ? "ERROR" : "INFO", failure_ ? "Job failed." : "Job succeeded.");
+    progress_.finish(progress_counts());
+    const int exit_code = failure_ ? kExitJobFailed : kExitSucceeded;
+    write_summaries(JobOutcome{failure_ ? "failed" : "succeeded", exit_code,
+                               failure_ ? failure_->rule + ": " + failure_->detail : std::string(), elapsed});
     fmt::print(stderr, "prs_mpi: {}See {}\n", result.substr(0, result.find(kSeeLogs)), layout_.job_result().string());
-    return failure_ ? kExitJobFailed : kExitSucceeded;
+    return exit_code;
+}
+
+void Orchestrator::write_summaries(const JobOutcome& outcome) {
+    logs::write_file_atomically(layout_.job_summary(), job_summary_json(outcome, counters_, stats_));
+    logs::write_file_atomically(layout_.report_html(), report_html(outcome, counters_, stats_));
 }
 
 }  // namespace prs::orchestrator

@@ -26,6 +26,8 @@ protocol::InputFormat describe_input(const config::JobSpec& job) {
             break;
     }
     format.partition_keys = job.partition_keys;
+    format.partition_format = input.partition_format;
+    format.partition_root = input.path.string();
     return format;
 }
 

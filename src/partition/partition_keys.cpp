@@ -178,10 +178,66 @@ std::optional<std::vector<std::string>> path_key_values(const std::string& file,
     return values;
 }
 
-bool keys_from_path(const protocol::MiniBatchDescriptor& d, const std::vector<std::string>& keys) {
-    return !d.files.empty() && std::all_of(d.files.begin(), d.files.end(), [&](const std::string& f) {
-        return path_key_values(f, keys) == d.partition_values;
-    });
+PathFormat::PathFormat(const std::string& format, const std::string& root, const std::vector<std::string>& keys)
+    : root_(root.ends_with('/') ? root : root + "/") {
+    std::string regex;
+    std::vector<std::string> names;
+    std::string_view f(format);
+    while (f.starts_with('/')) f.remove_prefix(1);
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        const char c = f[i];
+        if (c == '{') {
+            const auto close = f.find('}', i);
+            if (close == std::string_view::npos)
+                throw InputError(fmt::format("partition_format '{}': '{{' without '}}'. Fix: write keys as {{Store}}.",
+                                             format));
+            names.emplace_back(f.substr(i + 1, close - i - 1));
+            regex += "([^/]+?)";
+            i = close;
+        } else if (c == '*') {
+            regex += "[^/]*";
+        } else {
+            if (std::string_view(R"(\^$.|?+()[]{})").find(c) != std::string_view::npos) regex += '\\';
+            regex += c;
+        }
+    }
+    for (const auto& key : keys) {
+        const auto it = std::find(names.begin(), names.end(), key);
+        if (it == names.end())
+            throw InputError(fmt::format("partition_format '{}' has no {{{}}}, but partition_keys names it. Fix: add "
+                                         "{{{}}} where its value stands in the path.",
+                                         format, key, key));
+        if (std::find(it + 1, names.end(), key) != names.end())
+            throw InputError(fmt::format("partition_format '{}' names {{{}}} twice.", format, key));
+        group_of_key_.push_back(static_cast<std::size_t>(it - names.begin()) + 1);
+    }
+    pattern_ = std::regex(regex);
+}
+
+std::optional<std::vector<std::string>> PathFormat::values(const std::string& file) const {
+    if (!file.starts_with(root_)) return std::nullopt;
+    const std::string relative = file.substr(root_.size());
+    std::smatch m;
+    if (!std::regex_match(relative, m, pattern_)) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto g : group_of_key_) out.push_back(to_utf8_lossy(m[static_cast<int>(g)].str(), Encoding::Utf8));
+    return out;
+}
+
+std::optional<std::vector<std::string>> path_key_values(const std::string& file, const protocol::InputFormat& format) {
+    if (format.partition_format.empty()) return path_key_values(file, format.partition_keys);
+    return PathFormat(format.partition_format, format.partition_root, format.partition_keys).values(file);
+}
+
+bool keys_from_path(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format) {
+    if (d.files.empty()) return false;
+    if (format.partition_format.empty())
+        return std::all_of(d.files.begin(), d.files.end(), [&](const std::string& f) {
+            return path_key_values(f, format.partition_keys) == d.partition_values;
+        });
+    const PathFormat path_format(format.partition_format, format.partition_root, format.partition_keys);
+    return std::all_of(d.files.begin(), d.files.end(),
+                       [&](const std::string& f) { return path_format.values(f) == d.partition_values; });
 }
 
 bool key_value_less(const std::string& a, const std::string& b) {
@@ -224,6 +280,20 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
                                                          std::vector<std::string> files) {
     const auto& keys = job.partition_keys;
     Groups groups;
+    if (!format.partition_format.empty()) {
+        // The user said where the keys are: every file must match.
+        const PathFormat path_format(format.partition_format, format.partition_root, keys);
+        for (std::uint32_t i = 0; i < files.size(); ++i) {
+            auto values = path_format.values(files[i]);
+            if (!values)
+                throw InputError(fmt::format("input '{}': '{}' does not match partition_format '{}' (relative to {}). "
+                                             "Fix: correct partition_format, or move the file.",
+                                             job.major().name, files[i], format.partition_format,
+                                             format.partition_root));
+            groups[std::move(*values)].push_back(i);
+        }
+        return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind);
+    }
     bool all_in_path = true;
     for (std::uint32_t i = 0; i < files.size() && all_in_path; ++i) {
         if (auto values = path_key_values(files[i], keys))

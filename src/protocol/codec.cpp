@@ -86,10 +86,10 @@ template <class Ar, class T> void message_fields(Ar& ar, T& m) {
     if constexpr (std::is_same_v<M, WorkerSetup>) {
         ar(m.entry_script); ar(m.code_dir); ar(m.argv); ar(m.python_path); ar(m.logging_level);
         ar(m.process_name); ar(m.node_id); ar(m.log_dir); ar(m.output_dir); ar(m.input_path);
-        ar(m.append_rows); ar(m.dataframe_header); ar(m.to_csv_kwargs_json);
+        ar(m.append_rows); ar(m.dataframe_header); ar(m.to_csv_kwargs_json); ar(m.profiling_module);
         ar(m.input.kind); ar(m.input.delimiter); ar(m.input.header); ar(m.input.encoding);
         ar(m.input.empty_as_string); ar(m.input.support_multi_line); ar(m.input.first_file);
-        ar(m.input.datasets); ar(m.input.partition_keys);
+        ar(m.input.datasets); ar(m.input.partition_keys); ar(m.input.partition_format); ar(m.input.partition_root);
     } else if constexpr (std::is_same_v<M, RunTask> || std::is_same_v<M, Assign>) {
         fields(ar, m.descriptor);
     } else if constexpr (std::is_same_v<M, TaskDone> || std::is_same_v<M, Result>) {

@@ -37,6 +37,7 @@ _setup = None              # types.SimpleNamespace of the WorkerSetup fields
 _run = None
 _run_takes_context = False
 _shutdown = None
+_profiler = None  # --profiling_module's Profile(), wrapped around every run() call
 _to_csv_kwargs = {}
 _header_argument = True    # to_csv(header=...) for the --append_row_dataframe_header line
 
@@ -178,11 +179,11 @@ def _takes_context(f):
 
 
 def start(*, entry_script, code_dir, python_path, logging_level, process_name, node_id, log_dir,
-          output_dir, input_path, append_rows, dataframe_header, to_csv_kwargs_json):
+          output_dir, input_path, append_rows, dataframe_header, to_csv_kwargs_json, profiling_module):
     """Prepares the interpreter, imports the entry script and calls its init().
 
     Returns (ok, error_message, traceback)."""
-    global _setup, _run, _run_takes_context, _shutdown
+    global _setup, _run, _run_takes_context, _shutdown, _profiler
     _setup = types.SimpleNamespace(
         process_name=process_name, node_id=node_id, log_dir=log_dir, output_dir=output_dir,
         input_path=input_path, append_rows=append_rows, dataframe_header=dataframe_header)
@@ -192,6 +193,8 @@ def start(*, entry_script, code_dir, python_path, logging_level, process_name, n
         _register_helper_modules()
         _configure_logging(_level(logging_level))
         _configure_to_csv(to_csv_kwargs_json)
+        if profiling_module:
+            _profiler = _start_profiler(profiling_module)
         module = _import_entry_script(entry_script)
         init = _function(module, "init", "Init")
         if init is not None:
@@ -238,7 +241,7 @@ def run_mini_batch(mini_batch, index, total, partition_key_value):
                                                  dataset=_setup.input_path))
         started = time.perf_counter()
         try:
-            result = _run(*args)
+            result = _profiler.runcall(_run, *args) if _profiler else _run(*args)
         finally:
             run_seconds = time.perf_counter() - started
         return _judge(result, total, index, run_seconds)
@@ -295,7 +298,29 @@ def shutdown():
     except BaseException as e:
         _report(e, "shutdown() raised")
     finally:
+        _dump_profile()
         flush()
+
+
+def _start_profiler(name):
+    """The module's Profile() (cProfile or profile); any other module fails init clearly."""
+    module = importlib.import_module(name)
+    if not hasattr(module, "Profile"):
+        raise ValueError(f"--profiling_module {name}: the module has no Profile class; use cProfile")
+    return module.Profile()
+
+
+def _dump_profile():
+    # Next to the worker's system log (sys/node/<node>/<process>.txt); read it with pstats.
+    # A worker killed (timeout, crash) never gets here, so its profile is lost.
+    if _profiler is None:
+        return
+    try:
+        path = os.path.join(_setup.log_dir, "sys", "node", str(_setup.node_id), _setup.process_name + ".profile")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        _profiler.dump_stats(path)
+    except Exception as e:
+        _report(e, "could not write the profile")
 
 
 def flush():

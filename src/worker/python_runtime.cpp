@@ -80,7 +80,7 @@ protocol::WorkerReady PythonRuntime::start() {
             py::arg("log_dir") = fs_str(s.log_dir), py::arg("output_dir") = fs_str(s.output_dir),
             py::arg("input_path") = fs_str(s.input_path), py::arg("append_rows") = s.append_rows,
             py::arg("dataframe_header") = s.dataframe_header,
-            py::arg("to_csv_kwargs_json") = s.to_csv_kwargs_json);
+            py::arg("to_csv_kwargs_json") = s.to_csv_kwargs_json, py::arg("profiling_module") = s.profiling_module);
         return {out[0].cast<bool>(), out[1].cast<std::string>(), out[2].cast<std::string>()};
     } catch (const py::error_already_set& e) {
         auto [message, traceback] = split_error(e);

@@ -3,6 +3,7 @@ the exit code, that every row appears exactly once, and the log lines a user wou
 import collections
 import os
 import re
+import time
 from pathlib import Path
 
 from harness import PrsTestCase, parallel_job
@@ -307,3 +308,45 @@ class Orphans(PrsTestCase):
         while time.time() < deadline and workers():
             time.sleep(0.1)
         self.assertEqual(workers(), [], "workers outlived their rank")
+
+
+class InitRules(PrsTestCase):
+    """Azure's second and third init rules (the first is InitFailures above)."""
+
+    def test_stuck_in_init_fails_after_3_timeouts_plus_30_s(self):
+        self.dir.files(2).script("""
+            import time
+            def init():
+                time.sleep(3600)
+            def run(mini_batch):
+                return mini_batch
+        """)
+        job = self.dir.job(parallel_job(concurrency=1).replace("timeout: 60", "timeout: 1"))
+        started = time.time()
+        proc = self.prs(job, timeout=120)
+        self.assertExit(proc, 42)
+        self.assertGreaterEqual(time.time() - started, 33)
+        result = (self.dir.logs / "job_result.txt").read_text()
+        self.assertIn("3 x retry_settings.timeout + 30 s = 33 s", result)
+
+    def test_slow_failing_init_ends_the_job_after_two_minutes(self):
+        # Each init fails after 50 s, so the first rule (3 failures per worker) would take
+        # 150 s; the second (2 x nodes x workers failures once the job ran 2 minutes) ends it
+        # at about 2 minutes.
+        self.dir.files(2).script("""
+            import time
+            def init():
+                time.sleep(50)
+                raise RuntimeError("license server unreachable")
+            def run(mini_batch):
+                return mini_batch
+        """)
+        job = self.dir.job(parallel_job(concurrency=1))
+        started = time.time()
+        proc = self.prs(job, timeout=300)
+        self.assertExit(proc, 42)
+        elapsed = time.time() - started
+        self.assertTrue(118 <= elapsed < 150, elapsed)
+        result = (self.dir.logs / "job_result.txt").read_text()
+        self.assertIn("init() failed 2 times", result)
+        self.assertIn("license server unreachable", result)

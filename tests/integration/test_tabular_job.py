@@ -252,6 +252,22 @@ class PartitionKeysJob(TabularCase):
         detail = json.loads(rows[0]["Mini-batch Detail"])
         self.assertEqual(len(detail["files"]), 2)
 
+    def test_keys_from_partition_format(self):
+        # Azure v1's partition_format: the keys are path segments named by a template.
+        expected = {}
+        for store in (3, 11):
+            for brand in ("tropicana", "dominicks"):
+                rows = "".join(f"{w}\n" for w in range(store))
+                self.data_file(f"{store}/{brand}/sales.csv", "week\n" + rows)
+                expected[(str(store), brand)] = (store, "-", sum(range(store)))
+        self.mltable(read_delimited_mltable([("pattern", "./**/*.csv")]))
+        self.dir.script(PARTITION_SCRIPT)
+        job_text = mltable_job(None, extra="partition_keys: [Store, Brand]\n").replace(
+            "    path: ./data\n", "    path: ./data\n    partition_format: \"{Store}/{Brand}/*.csv\"\n", 1)
+        job = self.dir.job(job_text)
+        self.assertExit(self.prs(job, np=2), 0)
+        self.check(expected)
+
 
 ECHO_IDS = """
 def init():

@@ -165,7 +165,7 @@ TEST(MakePartition, SizeUnitOnAFileListIsRejected) {
     TempDir t;
     std::ofstream(t.path / "a.txt") << "x";
     config::JobSpec job;
-    job.inputs.push_back(config::InputSpec{"input_data", config::InputType::UriFolder, t.path, "", {}});
+    job.inputs.push_back(config::InputSpec{"input_data", config::InputType::UriFolder, t.path, "", {}, ""});
     job.major_input = "input_data";
     job.mini_batch_size = 10240;
     job.mini_batch_size_has_unit = true;

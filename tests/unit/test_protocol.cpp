@@ -54,6 +54,7 @@ std::vector<Message> samples() {
     setup.input_path = "/data";
     setup.append_rows = false;
     setup.dataframe_header = true;
+    setup.profiling_module = "cProfile";
     setup.to_csv_kwargs_json = R"({"sep": ","})";
     return {setup,
             RunTask{sample_descriptor()},

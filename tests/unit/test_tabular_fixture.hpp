@@ -37,7 +37,7 @@ protected:
     config::JobSpec job(config::InputType type = config::InputType::MLTable,
                         std::vector<std::string> partition_keys = {}) const {
         config::JobSpec j;
-        j.inputs.push_back(config::InputSpec{"input_data", type, dir_, "", {}});
+        j.inputs.push_back(config::InputSpec{"input_data", type, dir_, "", {}, ""});
         j.major_input = "input_data";
         j.partition_keys = std::move(partition_keys);
         return j;

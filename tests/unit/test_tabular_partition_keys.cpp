@@ -70,7 +70,7 @@ TEST_F(PartitionKeys, FromPathsReadsNoRowsAndTheWorkerTakesWholeFiles) {
     ASSERT_EQ(ds.size(), 2u);
     EXPECT_EQ(ds[0].files, (std::vector<std::string>{a, b}));
     EXPECT_EQ(ds[1].files, std::vector<std::string>{c});
-    EXPECT_TRUE(keys_from_path(ds[0], j.partition_keys));
+    EXPECT_TRUE(keys_from_path(ds[0], describe_input(j)));
     EXPECT_EQ(read_mini_batch_rows(ds[0], describe_input(j)).text, "1\n2\n3\n");
 }
 
@@ -119,5 +119,39 @@ TEST_F(PartitionKeys, RowTooShortForTheKeysFailsTheWorkersOfItsFile) {
 }
 
 }  // namespace
+
+TEST(PathFormat, TakesKeysFromTemplateSegments) {
+    const PathFormat f("/{Store}/{Brand}/sales_*.csv", "/data", {"Brand", "Store"});
+    EXPECT_EQ(f.values("/data/1001/tropicana/sales_2020.csv"), (std::vector<std::string>{"tropicana", "1001"}));
+    EXPECT_FALSE(f.values("/data/1001/sales_2020.csv")) << "too few segments";
+    EXPECT_FALSE(f.values("/data/1001/x/y/sales_2020.csv")) << "{key} and * stay within one segment";
+    EXPECT_FALSE(f.values("/elsewhere/1001/x/sales_1.csv"));
+    const PathFormat part("store_{Store}.v{Version}/data.csv", "/d/", {"Store"});
+    EXPECT_EQ(part.values("/d/store_7.v2/data.csv"), std::vector<std::string>{"7"});
+}
+
+TEST(PathFormat, MissingOrDoubledKeyIsAnInputError) {
+    EXPECT_THROW(PathFormat("{Store}/*.csv", "/d", {"Store", "Brand"}), InputError);
+    EXPECT_THROW(PathFormat("{Store}/{Store}/*.csv", "/d", {"Store"}), InputError);
+    EXPECT_THROW(PathFormat("{Store/*.csv", "/d", {"Store"}), InputError);
+}
+
+TEST_F(PartitionKeys, PartitionFormatGroupsFilesWithoutReadingThem) {
+    const auto a = write("1001/tropicana/a.csv", "q\n1\n");
+    const auto b = write("1001/tropicana/b.csv", "q\n2\n");
+    const auto c = write("1002/dominicks/a.csv", "q\n3\n");
+    mltable("  - pattern: ./**/*.csv\n");
+    auto j = job(config::InputType::MLTable, {"Store", "Brand"});
+    j.inputs[0].partition_format = "{Store}/{Brand}/*.csv";
+    const auto ds = drain(*partition(j));
+    ASSERT_EQ(ds.size(), 2u);
+    EXPECT_EQ(ds[0].partition_values, (std::vector<std::string>{"1001", "tropicana"}));
+    EXPECT_EQ(ds[0].files, (std::vector<std::string>{a, b}));
+    EXPECT_EQ(ds[1].files, std::vector<std::string>{c});
+    EXPECT_TRUE(keys_from_path(ds[0], describe_input(j)));
+    EXPECT_EQ(read_mini_batch_rows(ds[0], describe_input(j)).text, "1\n2\n");
+    j.inputs[0].partition_format = "{Store}/*.csv";
+    EXPECT_THROW(partition(j), InputError) << "files deeper than the format do not match";
+}
 
 }  // namespace prs::partition::testing

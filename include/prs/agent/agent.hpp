@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "prs/agent/resource_monitor.hpp"
 #include "prs/agent/worker_process.hpp"
 #include "prs/hpc/gpu_pinning.hpp"
 #include "prs/logs/layout.hpp"
@@ -26,6 +27,7 @@ struct AgentConfig {
     int slots = 1;                  // workers this agent runs
     int timeout_s = 60;             // retry_settings.timeout, per run() call
     int load_timeout_s = 600;       // --task_overhead_timeout, per data load
+    int resource_monitor_interval_s = 0;  // logs/perf sampling period, 0 = off
     protocol::WorkerSetup setup;    // process_name and node_id are filled per worker
     WorkerLaunch launch;            // stdout/stderr files are filled per worker
     hpc::GpuInventory gpus;         // the node's GPUs; workers are pinned by local index
@@ -67,6 +69,7 @@ private:
         bool loading = false;
         std::chrono::steady_clock::time_point phase_started;
         std::int64_t task_started_us = 0;
+        logs::LogFile attempts_log;     // sys/node/<node>/<name>.txt
     };
     using Clock = std::chrono::steady_clock;
 
@@ -77,11 +80,15 @@ private:
     void on_exit(Slot& s, int index, const std::string& why);
     void check_timeouts();
     void emit_failure(Slot& s, protocol::AttemptStatus status, std::string message);
+    void emit_result(Slot& s, protocol::AttemptResult&& r);
     bool may_respawn() const;
+    void sample_resources();
 
     AgentConfig cfg_;
     logs::Layout layout_;
     logs::LogFile main_log_;
+    std::string ip_;                // this node's address, for the per-process logs
+    ResourceMonitor monitor_;
     std::vector<Slot> slots_;
     std::deque<protocol::MiniBatchDescriptor> queue_;
     std::vector<protocol::Message> out_;

@@ -23,6 +23,9 @@ struct InputSpec {
     fs::path path;                       // absolute, resolved against the job file's folder
     std::string mode;                    // accepted and ignored: everything is read in place
     std::vector<std::string> datasets;   // type: hdf5 only
+    // Ours (Azure v1 datasets' partition_format): a path template below `path` naming the
+    // partition keys, e.g. "{Store}/{Brand}/*.csv"; partition_keys then come from paths.
+    std::string partition_format;
 };
 // Checked by load_job: uri_folder (and custom_model/mlflow_model/triton_model, read as
 // uri_folder) is an existing folder, uri_file an existing file, mltable a folder holding an

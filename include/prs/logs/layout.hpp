@@ -21,9 +21,15 @@ public:
     fs::path progress_overview(const std::string& yyyymmddhh) const {
         return logs() / ("job_progress_overview." + yyyymmddhh + ".txt");
     }
+    fs::path job_summary() const { return logs() / "job_summary.json"; }
+    fs::path report_html() const { return logs() / "report.html"; }
     fs::path master_role() const { return logs() / "sys" / "master_role.txt"; }
     fs::path processed_mini_batches() const { return logs() / "sys" / "job_report" / "processed_mini-batches.csv"; }
     fs::path node_main(int node) const { return logs() / "sys" / "node" / std::to_string(node) / "_main.txt"; }
+    fs::path node_process(int node, const std::string& proc) const {
+        return logs() / "sys" / "node" / std::to_string(node) / (proc + ".txt");
+    }
+    fs::path perf(int node) const { return logs() / "perf" / std::to_string(node); }
     fs::path user_stdout(int node, const std::string& proc) const {
         return logs() / "user" / "stdout" / std::to_string(node) / (proc + ".stdout.txt");
     }

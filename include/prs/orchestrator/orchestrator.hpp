@@ -17,9 +17,13 @@
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
 #include "prs/logs/mini_batch_report.hpp"
+#include "prs/logs/progress.hpp"
 #include "prs/orchestrator/error_summary.hpp"
 #include "prs/orchestrator/failure_policy.hpp"
+#include "prs/orchestrator/job_stats.hpp"
+#include "prs/orchestrator/job_summary.hpp"
 #include "prs/orchestrator/journal.hpp"
+#include "prs/orchestrator/report_html.hpp"
 #include "prs/orchestrator/scheduler.hpp"
 #include "prs/output/row_writer.hpp"
 #include "prs/transport/transport.hpp"
@@ -29,6 +33,7 @@ namespace prs::orchestrator {
 struct Topology {
     int world_size = 1;
     int node_count = 1;
+    int workers_per_node = 1;          // for Azure's init-failure rules
     std::vector<int> credits;           // per rank: mini-batches it may hold at once
 };
 
@@ -60,11 +65,14 @@ private:
     // Returns the number of Bye messages seen.
     int pump_remote(agent::PollPacer& pacer);
     void write_progress(bool force);
+    logs::ProgressCounts progress_counts() const;
     void check_stop_request();
     // Syncs the output and journals the mini-batches finished since the last commit:
     // at most every 100 ms (or 4096 mini-batches), so the cost per mini-batch stays small.
     void commit(bool now);
     int finish();
+    // job_summary.json and report.html, from the outcome finish() settled on.
+    void write_summaries(const JobOutcome& outcome);
 
     using Clock = std::chrono::steady_clock;
     const config::JobSpec& job_;
@@ -81,9 +89,12 @@ private:
     FailurePolicy policy_;
     JobCounters counters_;
     ErrorSummary errors_;
+    JobStats stats_;
     logs::LogFile master_;
     logs::LogFile overview_;
     logs::MiniBatchReport report_;
+    logs::ProgressDisplay progress_;
+    std::uint64_t resumed_done_ = 0;
     std::unique_ptr<output::RowWriter> writer_;
     std::unique_ptr<output::InputOrderSequencer> sequencer_;
     std::optional<ThresholdBreach> failure_;
@@ -99,7 +110,6 @@ private:
     bool any_worker_ready_ = false;
     bool scheduling_logged_ = false;
     std::uint64_t init_failures_ = 0;
-    int workers_per_node_ = 1;
     std::vector<agent::PeerClock> peers_;   // per rank (index 0 unused)
     std::vector<bool> lost_;
 };

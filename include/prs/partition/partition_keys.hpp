@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,9 +22,29 @@ namespace prs::partition {
 // wins; %XX escapes decoded, as Hive writes them); nullopt unless every key is there.
 std::optional<std::vector<std::string>> path_key_values(const std::string& file, const std::vector<std::string>& keys);
 
-// Whether a partition mini-batch's keys came from its files' paths (every file under
-// folders naming exactly its values), in which case all their rows belong to it.
-bool keys_from_path(const protocol::MiniBatchDescriptor& d, const std::vector<std::string>& keys);
+// Key values from a path by the input's partition_format, e.g. "{Store}/{Brand}/*.csv"
+// relative to the input's folder: `{name}` matches one path segment (or part of one),
+// `*` any text within a segment. Throws InputError when the format names a key twice
+// or misses one of the partition keys.
+class PathFormat {
+public:
+    PathFormat(const std::string& format, const std::string& root, const std::vector<std::string>& keys);
+    // nullopt when `file` does not match the format.
+    std::optional<std::vector<std::string>> values(const std::string& file) const;
+
+private:
+    std::string root_;
+    std::regex pattern_;
+    std::vector<std::size_t> group_of_key_;   // capture group (1-based) of each partition key
+};
+
+// The key values in `file`'s path: by format.partition_format when the input has one,
+// else from key=value folders.
+std::optional<std::vector<std::string>> path_key_values(const std::string& file, const protocol::InputFormat& format);
+
+// Whether a partition mini-batch's keys came from its files' paths (every file's path
+// naming exactly its values), in which case all their rows belong to it.
+bool keys_from_path(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format);
 
 // Where each key is among a file's column names. Throws InputError naming the file and
 // its columns when one is missing.

@@ -53,6 +53,10 @@ struct InputFormat {
     std::vector<std::string> datasets;
     // partition_keys
     std::vector<std::string> partition_keys;
+    // The input's partition_format ("{Store}/{Brand}/*.csv"), relative to partition_root:
+    // key values come from the matching path segments. Empty: key=value folders or columns.
+    std::string partition_format;
+    std::string partition_root;
     bool operator==(const InputFormat&) const = default;
 };
 
@@ -108,6 +112,7 @@ struct WorkerSetup {
     bool append_rows = true;             // false: summary_only, rows are not formatted
     bool dataframe_header = false;       // --append_row_dataframe_header
     std::string to_csv_kwargs_json;      // parallel_run_step.settings.json's to_csv arguments
+    std::string profiling_module;        // --profiling_module ("cProfile"): profile run() calls; empty: off
     InputFormat input;
     bool operator==(const WorkerSetup&) const = default;
 };

@@ -1,0 +1,561 @@
+#!/usr/bin/python3
+"""Benchmark harness for prs_mpi against its peers (issue #8).
+
+Runs prs_mpi (alone and under mpirun), multiprocessing.Pool, mpi4py.futures and GNU
+parallel on the same generated inputs in the same run, prints a table of absolute
+figures and ratios, and writes bench/results.svg (and results.png when matplotlib is
+installed). Every figure is whole-command wall time unless the table says otherwise.
+
+    bench/run.sh                      # installs peers, builds, runs this (~10 min)
+    PRS_BENCH_QUICK=1 bench/run.sh    # smaller inputs (~2 min)
+    /usr/bin/python3 bench/peers.py --prs build/prs_mpi [--quick] [--keep]
+
+Jobs, entry scripts and inputs are generated into a temporary folder.
+"""
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = "/usr/bin/python3"  # Debian's: the one python3-mpi4py and the embedded worker use
+MPIRUN = shutil.which("mpirun") or "mpirun"
+MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+             "--mca", "btl_vader_single_copy_mechanism", "none"]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def run_cmd(cmd, cwd, env=None, poll_rss=False, stdout=subprocess.DEVNULL):
+    """Runs cmd; returns (wall seconds, t0 epoch, rank0 peak RSS MB, rank0 own CPU s)."""
+    full_env = dict(os.environ, **(env or {}))
+    t0 = time.time()
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=stdout, stderr=subprocess.PIPE)
+    hwm_kb, cpu_s = 0, 0.0
+    if poll_rss:
+        tick = os.sysconf("SC_CLK_TCK")
+        while p.poll() is None:
+            try:
+                status = Path(f"/proc/{p.pid}/status").read_text()
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        hwm_kb = max(hwm_kb, int(line.split()[1]))
+                fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu_s = (int(fields[11]) + int(fields[12])) / tick  # utime + stime, own threads only
+            except (OSError, ValueError, IndexError):
+                pass
+            time.sleep(0.05)
+    _, err = p.communicate()
+    wall = time.perf_counter() - start
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {p.returncode}:\n{err.decode(errors='replace')[-3000:]}")
+    return wall, t0, hwm_kb / 1024.0, cpu_s
+
+
+def make_files(folder, count, text="x\n"):
+    folder.mkdir(parents=True, exist_ok=True)
+    width = len(str(count))
+    for i in range(count):
+        # 1000 files per sub-folder keeps directory operations cheap
+        sub = folder / f"d{i // 1000:04d}"
+        if i % 1000 == 0:
+            sub.mkdir(exist_ok=True)
+        (sub / f"f{i:0{width}d}.txt").write_text(text)
+    return sorted(str(p) for p in folder.rglob("*.txt"))
+
+
+def prs_job(root, name, entry, concurrency, mini_batch_size=1, timeout=600):
+    (root / f"job_{name}.yml").write_text(textwrap.dedent(f"""\
+        type: parallel
+        name: bench_{name}
+        inputs:
+          input_data:
+            type: uri_folder
+            path: ./data_{name}
+        outputs:
+          result:
+            type: uri_folder
+        input_data: ${{{{inputs.input_data}}}}
+        mini_batch_size: "{mini_batch_size}"
+        resources:
+          instance_count: 1
+        max_concurrency_per_instance: {concurrency}
+        mini_batch_error_threshold: -1
+        retry_settings:
+          max_retries: 0
+          timeout: {timeout}
+        logging_level: WARNING
+        task:
+          type: run_function
+          code: ./src
+          entry_script: {entry}
+          append_row_to: ${{{{outputs.result}}}}
+        """))
+    return root / f"job_{name}.yml"
+
+
+def write(path, body):
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def count_lines(path):
+    with open(path, "rb") as f:
+        return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
+
+
+# ----------------------------------------------------------------------------- scripts
+
+NOOP_ENTRY = """\
+import os
+def init():
+    pass
+def run(mini_batch):
+    return [os.path.basename(p) for p in mini_batch]
+"""
+
+NOOP_POOL = """\
+import multiprocessing, os, sys
+def work(p):
+    return os.path.basename(p)
+if __name__ == "__main__":
+    files = open(sys.argv[1]).read().split()
+    with multiprocessing.Pool(int(sys.argv[3])) as pool, open(sys.argv[2], "w") as out:
+        for row in pool.imap_unordered(work, files, chunksize=1):
+            out.write(row + "\\n")
+"""
+
+NOOP_FUTURES = """\
+import os, sys
+from mpi4py.futures import MPIPoolExecutor
+def work(p):
+    return os.path.basename(p)
+if __name__ == "__main__":
+    files = open(sys.argv[1]).read().split()
+    with MPIPoolExecutor() as ex, open(sys.argv[2], "w") as out:
+        for row in ex.map(work, files, chunksize=1, unordered=True):
+            out.write(row + "\\n")
+"""
+
+NOOP_PARALLEL_ITEM = """\
+import os, sys
+print(os.path.basename(sys.argv[1]))
+"""
+
+# rows carry the run()'s own start and end times so that every tool is measured alike
+SLEEP_ENTRY = """\
+import os, time
+def init():
+    pass
+def run(mini_batch):
+    t = time.time()
+    time.sleep(0.05)
+    return [f"{os.path.basename(p)} {t:.6f} {time.time():.6f} {os.getpid()}" for p in mini_batch]
+"""
+
+SLEEP_POOL = """\
+import multiprocessing, os, sys, time
+def work(p):
+    t = time.time()
+    time.sleep(0.05)
+    return f"{os.path.basename(p)} {t:.6f} {time.time():.6f} {os.getpid()}"
+if __name__ == "__main__":
+    files = open(sys.argv[1]).read().split()
+    with multiprocessing.Pool(int(sys.argv[3])) as pool, open(sys.argv[2], "w") as out:
+        for row in pool.imap_unordered(work, files, chunksize=1):
+            out.write(row + "\\n")
+"""
+
+PANDAS_ENTRY = """\
+import os, time
+def init():
+    global pd
+    import pandas as pd
+def run(mini_batch):
+    return [f"{os.path.basename(p)} {time.time():.6f}" for p in mini_batch]
+"""
+
+PANDAS_POOL = """\
+import multiprocessing, os, sys, time
+def init():
+    global pd
+    import pandas as pd
+def work(p):
+    return f"{os.path.basename(p)} {time.time():.6f}"
+if __name__ == "__main__":
+    files = open(sys.argv[1]).read().split()
+    with multiprocessing.Pool(int(sys.argv[3]), initializer=init) as pool, open(sys.argv[2], "w") as out:
+        for row in pool.imap_unordered(work, files, chunksize=1):
+            out.write(row + "\\n")
+"""
+
+ROWS_ENTRY = """\
+import os, time
+ROWS = int(os.environ.get("BENCH_ROWS", "10000"))
+ROW = "r" * 99   # 100 bytes with the newline
+def run(mini_batch):
+    # the first row carries the run()'s start time, padded to the same 100 bytes
+    return [f"{time.time():.6f}".ljust(99, "r")] + [ROW] * (ROWS * len(mini_batch) - 1)
+"""
+
+ROWS_POOL = """\
+import multiprocessing, os, sys, time
+ROWS = int(os.environ.get("BENCH_ROWS", "10000"))
+ROW = "r" * 99
+def work(p):
+    return [f"{time.time():.6f}".ljust(99, "r")] + [ROW] * (ROWS - 1)
+if __name__ == "__main__":
+    files = open(sys.argv[1]).read().split()
+    with multiprocessing.Pool(int(sys.argv[3])) as pool, open(sys.argv[2], "w") as out:
+        for rows in pool.imap_unordered(work, files, chunksize=1):
+            out.write("\\n".join(rows) + "\\n")
+"""
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+class Bench:
+    def __init__(self, prs, root, quick):
+        self.prs = prs
+        self.root = root
+        self.quick = quick
+        self.rows = []  # (group, figure, prs value, peer name, peer value, ratio, target, met)
+        (root / "src").mkdir()
+        for name, body in [("noop.py", NOOP_ENTRY), ("sleep.py", SLEEP_ENTRY), ("pandas_init.py", PANDAS_ENTRY),
+                           ("rows.py", ROWS_ENTRY)]:
+            write(root / "src" / name, body)
+        for name, body in [("noop_pool.py", NOOP_POOL), ("noop_futures.py", NOOP_FUTURES),
+                           ("noop_item.py", NOOP_PARALLEL_ITEM), ("sleep_pool.py", SLEEP_POOL),
+                           ("pandas_pool.py", PANDAS_POOL), ("rows_pool.py", ROWS_POOL)]:
+            write(root / name, body)
+
+    def log(self, msg):
+        print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+    def add(self, *row):
+        self.rows.append(row)
+
+    def prs_run(self, name, np=None, env=None, poll_rss=False):
+        run_dir = self.root / f"run_{name}_{np or 'alone'}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        cmd = ([MPIRUN, *MPI_FLAGS, "-np", str(np)] if np else []) + \
+              [self.prs, "--fresh", "--run-dir", str(run_dir), str(self.root / f"job_{name}.yml")]
+        wall, t0, rss, cpu = run_cmd(cmd, self.root, env=env, poll_rss=poll_rss)
+        out = run_dir / "outputs" / "result" / "parallel_run_step.txt"
+        return wall, t0, rss, cpu, out
+
+    def peer(self, script, files, workers, out_name, env=None, prefix=None):
+        lst = self.root / f"{out_name}.list"
+        lst.write_text("\n".join(files) + "\n")
+        out = self.root / f"{out_name}.out"
+        cmd = (prefix or [PY]) + [str(self.root / script), str(lst), str(out), str(workers)]
+        wall, t0, _, _ = run_cmd(cmd, self.root, env=env)
+        return wall, t0, out
+
+    # (1) no-op throughput ------------------------------------------------------------
+    def noop(self):
+        n = 5000 if self.quick else 20000
+        n_par = 200 if self.quick else 1000
+        self.log(f"no-op: {n} one-file mini-batches, 2 workers")
+        files = make_files(self.root / "data_noop", n)
+        prs_job(self.root, "noop", "noop.py", 2)
+        alone, _, rss, cpu, out = self.prs_run("noop", poll_rss=True)
+        assert count_lines(out) == n, f"prs_mpi wrote {count_lines(out)} rows, expected {n}"
+        self.noop_rss = (n, rss)
+        self.log(f"  prs_mpi alone {alone:.2f} s, rank0 CPU {cpu:.2f} s, rank0 peak RSS {rss:.1f} MB")
+        mpi, _, _, _, out = self.prs_run("noop", np=2)
+        assert count_lines(out) == n
+        self.log(f"  prs_mpi mpirun -np 2 {mpi:.2f} s")
+        pool, _, out = self.peer("noop_pool.py", files, 2, "noop_pool")
+        assert count_lines(out) == n
+        self.log(f"  multiprocessing.Pool {pool:.2f} s")
+        fut, _, out = self.peer("noop_futures.py", files, 2, "noop_futures",
+                                prefix=[MPIRUN, *MPI_FLAGS, "-n", "3", PY, "-m", "mpi4py.futures"])
+        assert count_lines(out) == n
+        self.log(f"  mpi4py.futures {fut:.2f} s")
+        par_files = files[:n_par]
+        (self.root / "par.list").write_text("\n".join(par_files) + "\n")
+        par_out = self.root / "par.out"
+        with open(par_out, "w") as f:
+            par, _, _, _ = run_cmd(["parallel", "-j2", "--will-cite", "-a", str(self.root / "par.list"),
+                                    PY, str(self.root / "noop_item.py"), "{}"], self.root, stdout=f)
+        assert count_lines(par_out) == n_par
+        par_scaled = par * n / n_par
+        self.log(f"  GNU parallel {par:.2f} s for {n_par} files -> {par_scaled:.1f} s scaled to {n}")
+
+        g = f"no-op, {n} one-file mini-batches, 2 workers (mini-batches/s, whole command)"
+        rate = n / alone
+        self.add(g, "prs_mpi alone (concurrency 2)", f"{rate:,.0f}/s ({alone:.2f} s)", "multiprocessing.Pool(2)",
+                 f"{n / pool:,.0f}/s ({pool:.2f} s)", pool / alone, ">= 1.5x", pool / alone >= 1.5)
+        self.add(g, "prs_mpi alone", f"{rate:,.0f}/s", "mpi4py.futures (1+2 ranks)",
+                 f"{n / fut:,.0f}/s ({fut:.2f} s)", fut / alone, "> 1x", fut / alone > 1)
+        self.add(g, "prs_mpi alone", f"{rate:,.0f}/s", f"GNU parallel -j2 ({n_par} files, scaled)",
+                 f"{n / par_scaled:,.0f}/s ({par_scaled:.1f} s)", par_scaled / alone, "> 1x", par_scaled / alone > 1)
+        self.add(g, "prs_mpi mpirun -np 2", f"{n / mpi:,.0f}/s ({mpi:.2f} s)", "multiprocessing.Pool(2)",
+                 f"{n / pool:,.0f}/s", pool / mpi, ">= 1.5x", pool / mpi >= 1.5)
+        us = cpu / n * 1e6
+        self.add(g, "rank 0 CPU per mini-batch (alone, all its threads)", f"{us:.1f} us", "-", "-", None,
+                 "<< 10 us", us < 10)
+
+    # (2) sleep-bound scaling ---------------------------------------------------------
+    def sleep(self):
+        n, workers = (320, 16) if self.quick else (640, 16)
+        self.log(f"sleep 50 ms: {n} mini-batches, {workers} workers (oversubscribed)")
+        files = make_files(self.root / "data_sleep", n)
+        prs_job(self.root, "sleep", "sleep.py", workers)
+        ideal = n * 0.05 / workers
+
+        def eff(out):
+            """(whole-span efficiency, steady-state efficiency). Whole span: ideal / (last run() end -
+            first run() start). Steady: from the moment every worker has started its first run() to the
+            last end, the fraction of worker-time spent inside run() (start-up excluded)."""
+            runs = []
+            for line in Path(out).read_text().splitlines():
+                _, s, e, pid = line.split()
+                runs.append((float(s), float(e), pid))
+            assert len(runs) == n
+            span = max(e for _, e, _ in runs) - min(s for s, _, _ in runs)
+            first = {}
+            for s, _, pid in runs:
+                first[pid] = min(first.get(pid, s), s)
+            t_all = max(first.values())
+            t_end = max(e for _, e, _ in runs)
+            busy = sum(max(0.0, e - max(s, t_all)) for s, e, _ in runs)
+            steady = busy / (len(first) * (t_end - t_all)) if t_end > t_all else float("nan")
+            return ideal / span, steady
+
+        alone, t0, _, _, out = self.prs_run("sleep")
+        e_alone = eff(out)
+        self.log(f"  prs_mpi alone {alone:.2f} s, efficiency {e_alone[0]:.3f} whole, {e_alone[1]:.3f} steady")
+        mpi, _, _, _, out = self.prs_run("sleep", np=workers)
+        e_mpi = eff(out)
+        self.log(f"  prs_mpi mpirun -np {workers} {mpi:.2f} s, efficiency {e_mpi[0]:.3f} whole, {e_mpi[1]:.3f} steady")
+        pool, _, out = self.peer("sleep_pool.py", files, workers, "sleep_pool")
+        e_pool = eff(out)
+        self.log(f"  multiprocessing.Pool {pool:.2f} s, efficiency {e_pool[0]:.3f} whole, {e_pool[1]:.3f} steady")
+        g = (f"sleep(50 ms) x {n}, {workers} workers on 2 cores: efficiency steady (all workers up -> last end) "
+             f"and whole (ideal {ideal:.2f} s / first run() start -> last end)")
+        for label, e, wall in [("prs_mpi alone", e_alone, alone), (f"prs_mpi mpirun -np {workers}", e_mpi, mpi)]:
+            self.add(g, label + ", steady", f"{e[1]:.3f}", f"multiprocessing.Pool({workers})", f"{e_pool[1]:.3f}",
+                     e[1] / e_pool[1], ">= 0.95", e[1] >= 0.95)
+            self.add(g, label + ", whole", f"{e[0]:.3f} (command {wall:.2f} s)", f"multiprocessing.Pool({workers})",
+                     f"{e_pool[0]:.3f} (command {pool:.2f} s)", e[0] / e_pool[0], "-", None)
+
+    # (3) start to first mini-batch with pandas ---------------------------------------
+    def first(self):
+        n, workers = 20, 2
+        self.log("start to first mini-batch done, pandas imported in init()")
+        files = make_files(self.root / "data_first", n)
+        prs_job(self.root, "first", "pandas_init.py", workers)
+
+        def first_done(out, t0):
+            return min(float(line.split()[1]) for line in Path(out).read_text().splitlines()) - t0
+
+        reps = 3
+        best = {}
+        for label, fn in [
+            ("alone", lambda: self.prs_run("first")),
+            ("mpi", lambda: self.prs_run("first", np=workers)),
+        ]:
+            vals = []
+            for _ in range(reps):
+                wall, t0, _, _, out = fn()
+                vals.append(first_done(out, t0))
+            best[label] = sorted(vals)[len(vals) // 2]
+        vals = []
+        for _ in range(reps):
+            wall, t0, out = self.peer("pandas_pool.py", files, workers, "pandas_pool")
+            vals.append(first_done(out, t0))
+        best["pool"] = sorted(vals)[len(vals) // 2]
+        self.log(f"  prs_mpi alone {best['alone']:.3f} s, mpirun {best['mpi']:.3f} s, Pool {best['pool']:.3f} s "
+                 f"(median of {reps})")
+        g = "command start -> first run() returned, pandas imported by every worker (s, median of 3)"
+        self.add(g, "prs_mpi alone", f"{best['alone']:.3f} s", "multiprocessing.Pool(2)", f"{best['pool']:.3f} s",
+                 best["pool"] / best["alone"], "<= 1.5 s", best["alone"] <= 1.5)
+        self.add(g, "prs_mpi mpirun -np 2", f"{best['mpi']:.3f} s", "multiprocessing.Pool(2)",
+                 f"{best['pool']:.3f} s", best["pool"] / best["mpi"], "<= 1.5 s", best["mpi"] <= 1.5)
+
+    # (4) rank 0 memory ---------------------------------------------------------------
+    def memory(self):
+        n = 50000 if self.quick else 200000
+        self.log(f"rank 0 peak RSS: {n} one-file mini-batches (no-op, 2 workers)")
+        make_files(self.root / "data_mem", n)
+        prs_job(self.root, "mem", "noop.py", 2)
+        wall, _, rss, cpu, out = self.prs_run("mem", poll_rss=True)
+        assert count_lines(out) == n
+        n0, rss0 = self.noop_rss
+        slope = (rss - rss0) / (n - n0)  # MB per mini-batch
+        at_1m = rss + slope * (1_000_000 - n)
+        self.log(f"  {n0}: {rss0:.1f} MB, {n}: {rss:.1f} MB ({wall:.1f} s) -> {at_1m:.1f} MB at 1,000,000 "
+                 f"(linear); rank0 CPU {cpu / n * 1e6:.1f} us per mini-batch")
+        g = "rank 0 peak RSS (VmHWM of the prs_mpi process, alone, no-op, one-file mini-batches)"
+        self.add(g, f"measured at {n0:,} / {n:,} mini-batches", f"{rss0:.1f} / {rss:.1f} MB", "-", "-", None,
+                 "-", None)
+        self.add(g, "extrapolated to 1,000,000 (linear)", f"{at_1m:.1f} MB ({slope * 1e6:.1f} B/mini-batch)", "-",
+                 "-", None, "<= 200 MB", at_1m <= 200)
+
+    # (5) append_row throughput -------------------------------------------------------
+    def rows_throughput(self):
+        n, rows = (30, 10000) if self.quick else (100, 10000)
+        mb = n * rows * 100 / 1e6
+        self.log(f"append_row: {n} mini-batches x {rows} rows of 100 bytes = {mb:.0f} MB")
+        files = make_files(self.root / "data_rows", n)
+        prs_job(self.root, "rows", "rows.py", 2)
+        env = {"BENCH_ROWS": str(rows)}
+        def first_start(out):
+            with open(out, "rb") as f:
+                return min(float(line[:17]) for line in f if not line.startswith(b"r"))
+
+        alone, t0, _, _, out = self.prs_run("rows", env=env)
+        size = out.stat().st_size
+        assert size == n * rows * 100, f"{size} bytes"
+        s_alone = t0 + alone - first_start(out)
+        mpi, t0, _, _, out = self.prs_run("rows", np=2, env=env)
+        assert out.stat().st_size == size
+        s_mpi = t0 + mpi - first_start(out)
+        pool, t0, out = self.peer("rows_pool.py", files, 2, "rows_pool", env=env)
+        assert out.stat().st_size == size
+        s_pool = t0 + pool - first_start(out)
+        self.log(f"  prs_mpi alone {alone:.2f} s ({s_alone:.2f} s after the first run() start), "
+                 f"mpirun {mpi:.2f} s ({s_mpi:.2f}), Pool {pool:.2f} s ({s_pool:.2f})")
+        g = (f"append_row: {mb:.0f} MB of 100-byte rows, 10,000 rows per run(), 2 workers "
+             "(MB/s of output from the first run() start to command exit; whole command in brackets)")
+        for label, steady, wall in [("prs_mpi alone", s_alone, alone), ("prs_mpi mpirun -np 2", s_mpi, mpi)]:
+            self.add(g, label, f"{mb / steady:.0f} MB/s (whole {mb / wall:.0f} MB/s)", "multiprocessing.Pool(2)",
+                     f"{mb / s_pool:.0f} MB/s (whole {mb / pool:.0f} MB/s)", s_pool / steady, ">= 500 MB/s",
+                     mb / steady >= 500)
+
+        # rank 0's writer alone (bench_rows, built next to prs_mpi) against dd on the same disk
+        tool = Path(self.prs).parent / "bench" / "bench_rows"
+        if tool.exists():
+            total = 200 if self.quick else 500
+            target = self.root / "bench_rows.txt"
+            res = subprocess.run([str(tool), "--mb", str(total), str(target)], capture_output=True, text=True,
+                                 check=True).stdout
+            rate = float(res.split("with the closing fsync:")[1].split("=")[1].split()[0])
+            target.unlink()
+            dd = subprocess.run(["dd", "if=/dev/zero", f"of={target}", "bs=4M", f"count={total // 4}",
+                                 "conv=fsync"], capture_output=True, text=True, check=True).stderr
+            dd_rate = float(dd.strip().splitlines()[-1].split(",")[-1].split()[0])
+            dd_unit = dd.strip().splitlines()[-1].split()[-1]
+            dd_rate *= {"GB/s": 1000, "MB/s": 1, "kB/s": 1e-3}.get(dd_unit, 1)
+            target.unlink()
+            self.log(f"  bench_rows {rate:.0f} MB/s, dd {dd_rate:.0f} MB/s ({total} MB, fsync at the end)")
+            self.add(g, f"RowWriter alone (bench_rows, {total} MB + fsync)", f"{rate:.0f} MB/s",
+                     "dd bs=4M conv=fsync, same disk", f"{dd_rate:.0f} MB/s", rate / dd_rate, ">= 500 MB/s",
+                     rate >= 500)
+
+
+# ----------------------------------------------------------------------------- output
+
+def print_table(rows):
+    head = ("figure", "prs_mpi", "peer", "peer value", "ratio", "target", "met?")
+    group = None
+    table = []
+    for g, fig, val, peer, pval, ratio, target, met in rows:
+        if g != group:
+            table.append(("## " + g,))
+            group = g
+        table.append((fig, val, peer, pval, "-" if ratio is None else f"{ratio:.2f}x", target,
+                      "-" if met is None else ("yes" if met else "NO")))
+    widths = [max(len(r[i]) for r in table + [head] if len(r) > 1) for i in range(len(head))]
+    line = lambda r: " | ".join(c.ljust(w) for c, w in zip(r, widths))
+    print(line(head))
+    print("-+-".join("-" * w for w in widths))
+    for r in table:
+        print(r[0] if len(r) == 1 else line(r))
+    print("\nratio = peer time / prs_mpi time (> 1: prs_mpi faster); for efficiency prs_mpi / peer; "
+          "for start-up peer / prs_mpi.")
+
+
+def write_svg(rows, path):
+    bars = [(f"{fig} vs {peer}", ratio) for g, fig, val, peer, pval, ratio, target, met in rows if ratio]
+    import math
+    w, bh, gap, left = 1000, 22, 8, 470
+    h = 70 + len(bars) * (bh + gap)
+    lo = math.floor(math.log10(min([r for _, r in bars] + [0.5])))
+    hi = math.ceil(math.log10(max([r for _, r in bars] + [2.0])))
+    scale = (w - left - 60) / (hi - lo)  # pixels per decade (log scale: 1x in the middle)
+    xof = lambda r: left + (math.log10(r) - lo) * scale
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
+           'font-size="12">', '<rect width="100%" height="100%" fill="white"/>',
+           '<text x="10" y="20" font-size="15">prs_mpi vs peers, ratio on a log scale '
+           '(right of 1x = prs_mpi better; see bench/README.md)</text>']
+    for d in range(lo, hi + 1):
+        x = xof(10 ** d)
+        out.append(f'<line x1="{x:.1f}" y1="30" x2="{x:.1f}" y2="{h - 10}" stroke="#bbb" '
+                   f'stroke-dasharray="{"0" if d == 0 else "4"}"/>')
+        out.append(f'<text x="{x + 3:.1f}" y="42" fill="#888">{10 ** d:g}x</text>')
+    x1 = xof(1)
+    for i, (label, r) in enumerate(bars):
+        y = 55 + i * (bh + gap)
+        color = "#2a7" if r >= 1 else "#c44"
+        label = label.replace("&", "&amp;").replace("<", "&lt;")
+        x = xof(r)
+        out.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{label[:75]}</text>')
+        out.append(f'<rect x="{min(x, x1):.1f}" y="{y}" width="{abs(x - x1):.1f}" height="{bh}" fill="{color}"/>')
+        out.append(f'<text x="{max(x, x1) + 4:.1f}" y="{y + 15}">{r:.2f}x</text>')
+    out.append("</svg>")
+    Path(path).write_text("\n".join(out) + "\n")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(10, 0.4 * len(bars) + 1))
+    ax.barh([b[0][:70] for b in bars][::-1], [b[1] for b in bars][::-1])
+    ax.set_xscale("log")
+    ax.axvline(1, color="grey", linestyle="--")
+    ax.set_xlabel("ratio (> 1 = prs_mpi better)")
+    fig.tight_layout()
+    fig.savefig(Path(path).with_suffix(".png"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--prs", default=str(HERE.parent / "build" / "prs_mpi"))
+    ap.add_argument("--quick", action="store_true", default=os.environ.get("PRS_BENCH_QUICK") == "1")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--only", help="comma-separated scenarios: noop,sleep,first,memory,rows")
+    ap.add_argument("--svg", default=str(HERE / "results.svg"))
+    args = ap.parse_args()
+    prs = str(Path(args.prs).resolve())
+    root = Path(tempfile.mkdtemp(prefix="prs_bench_"))
+    print(f"machine: {platform.node()} {os.cpu_count()} cores, "
+          f"{next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')}, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; python {platform.python_version()}; "
+          f"{'quick' if args.quick else 'full'} mode; work dir {root}", flush=True)
+    start = time.perf_counter()
+    b = Bench(prs, root, args.quick)
+    only = set(args.only.split(",")) if args.only else {"noop", "sleep", "first", "memory", "rows"}
+    try:
+        if "noop" in only or "memory" in only:
+            b.noop()
+        if "sleep" in only:
+            b.sleep()
+        if "first" in only:
+            b.first()
+        if "memory" in only:
+            b.memory()
+        if "rows" in only:
+            b.rows_throughput()
+        print(f"\nbench took {time.perf_counter() - start:.0f} s\n")
+        print_table(b.rows)
+        write_svg(b.rows, args.svg)
+        print(f"\nwrote {args.svg}", flush=True)
+    finally:
+        if not args.keep:
+            print(f"removing {root}", flush=True)
+            subprocess.run(["rm", "-rf", str(root)], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+#pragma once
+// logs/job_summary.json: the job's outcome and figures in one machine-readable file,
+// for dashboards and scripts that would otherwise parse job_result.txt.
+
+#include <string>
+
+#include "prs/orchestrator/failure_policy.hpp"
+#include "prs/orchestrator/job_stats.hpp"
+
+namespace prs::orchestrator {
+
+struct JobOutcome {
+    std::string result;                 // "succeeded", "failed" or "stopped"
+    int exit_code = 0;
+    std::string reason;                 // why it failed or stopped; empty on success
+    double elapsed_s = 0;
+};
+
+std::string job_summary_json(const JobOutcome& outcome, const JobCounters& counters, const JobStats& stats);
+
+}  // namespace prs::orchestrator

@@ -1,0 +1,64 @@
+#include "prs/orchestrator/job_summary.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "prs/util/text.hpp"
+
+namespace prs::orchestrator {
+
+namespace {
+double per_second(std::uint64_t count, double seconds) { return seconds > 0 ? static_cast<double>(count) / seconds : 0; }
+
+std::string process_json(const WorkerStats& w) {
+    return fmt::format("{{\"process\": {}, \"mini_batches\": {}, \"failures\": {}, \"items_succeeded\": {}, "
+                       "\"busy_s\": {:.3f}}}",
+                       util::json_quote(w.process.empty() ? "(rank lost)" : w.process), w.attempts,
+                       w.failed_attempts, w.items_succeeded, w.busy_s);
+}
+}  // namespace
+
+std::string job_summary_json(const JobOutcome& outcome, const JobCounters& c, const JobStats& stats) {
+    std::string json = "{\n";
+    json += fmt::format("  \"result\": {},\n  \"exit_code\": {},\n  \"reason\": {},\n  \"elapsed_s\": {:.3f},\n",
+                        util::json_quote(outcome.result), outcome.exit_code, util::json_quote(outcome.reason),
+                        outcome.elapsed_s);
+    json += fmt::format("  \"mini_batches\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}, \"attempts\": {}, "
+                        "\"failed_attempts\": {}}},\n",
+                        c.mini_batches_total, c.mini_batches_succeeded, c.mini_batches_failed, c.attempts,
+                        c.failed_attempts);
+    json += fmt::format("  \"items\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}}},\n  \"rows_written\": {},\n",
+                        c.items_total, c.items_succeeded, c.items_failed, c.rows_written);
+    json += fmt::format("  \"throughput\": {{\"mini_batches_per_s\": {:.3f}, \"items_per_s\": {:.3f}}},\n",
+                        per_second(c.mini_batches_done(), outcome.elapsed_s),
+                        per_second(c.items_succeeded + c.items_failed, outcome.elapsed_s));
+
+    // Attempts of this run only: a resumed job's earlier attempts are in its own summary.
+    std::map<int, std::vector<const WorkerStats*>> by_node;
+    for (const auto& w : stats.workers()) by_node[w.node].push_back(&w);
+    json += "  \"nodes\": [";
+    bool first_node = true;
+    for (const auto& [node, workers] : by_node) {
+        WorkerStats total;
+        std::string processes;
+        for (const WorkerStats* w : workers) {
+            total.attempts += w->attempts;
+            total.failed_attempts += w->failed_attempts;
+            total.items_succeeded += w->items_succeeded;
+            total.busy_s += w->busy_s;
+            processes += (processes.empty() ? "\n      " : ",\n      ") + process_json(*w);
+        }
+        json += fmt::format("{}\n    {{\"node\": {}, \"mini_batches\": {}, \"failures\": {}, \"items_succeeded\": {}, "
+                            "\"busy_s\": {:.3f}, \"processes\": [{}]}}",
+                            first_node ? "" : ",", node, total.attempts, total.failed_attempts,
+                            total.items_succeeded, total.busy_s, processes);
+        first_node = false;
+    }
+    json += by_node.empty() ? "],\n" : "\n  ],\n";
+    json += fmt::format("  \"timeline_attempts\": {},\n  \"timeline_attempts_dropped\": {}\n}}\n",
+                        stats.timeline().size(), stats.timeline_dropped());
+    return json;
+}
+
+}  // namespace prs::orchestrator
