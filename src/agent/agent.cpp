@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <algorithm>
-#include <cstdlib>
 #include <signal.h>
 #include <unistd.h>
 

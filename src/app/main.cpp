@@ -241,7 +241,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
         .line("INFO", fmt::format("GPUs per node: {} ({}{}); {} worker(s) per node.", gpus.devices.size(),
                                   gpus.source,
                                   gpus.devices.empty() ? "" : ": " + fmt::format("{}", fmt::join(gpus.devices, ",")),
-                                  mpi.size() > 1 ? node.local_size : local_slots));
+                                  topology.workers_per_node));
     topology.credits.push_back(2 * local_slots);
     for (int r = 1; r < mpi.size(); ++r) topology.credits.push_back(4);
     std::unique_ptr<transport::MpiTransport> transport;

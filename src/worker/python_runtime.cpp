@@ -49,6 +49,16 @@ std::pair<std::string, std::string> split_error(const py::error_already_set& e) 
             eol == what.npos ? "" : std::string(what.substr(eol + 1))};
 }
 
+// Bad input data fails the attempt, not the worker (SPEC §5).
+AttemptResult load_failed(AttemptResult& r, const AttemptClock& clock, std::string message, std::string traceback) {
+    r.status = AttemptStatus::LoadFailed;
+    r.error_category = "UserError";
+    r.error_message = std::move(message);
+    r.traceback = std::move(traceback);
+    clock.stop(r);
+    return r;
+}
+
 py::object load_runtime_module() {
     const py::module_ builtins = py::module_::import("builtins");
     py::module_ module = py::module_::import("types").attr("ModuleType")("prs_runtime");
@@ -98,17 +108,10 @@ AttemptResult PythonRuntime::run(const protocol::MiniBatchDescriptor& d, const s
     try {
         batch = load_mini_batch(d, setup_.input);
     } catch (const LoadError& e) {
-        r.status = AttemptStatus::LoadFailed;
-        r.error_category = "UserError";
-        r.error_message = e.what();
-        clock.stop(r);
-        return r;
+        return load_failed(r, clock, e.what(), "");
     } catch (const py::error_already_set& e) {
-        r.status = AttemptStatus::LoadFailed;
-        r.error_category = "UserError";
-        std::tie(r.error_message, r.traceback) = split_error(e);
-        clock.stop(r);
-        return r;
+        auto [message, traceback] = split_error(e);
+        return load_failed(r, clock, std::move(message), std::move(traceback));
     }
     r.total = batch.items;
     loaded();
