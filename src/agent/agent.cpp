@@ -33,6 +33,12 @@ int reap(WorkerProcess& p) {
 
 }  // namespace
 
+void PipelineDepth::observe(double seconds) {
+    constexpr double kCover = 0.002;  // seconds of queued work per worker
+    average_s_ = average_s_ < 0 ? seconds : 0.8 * average_s_ + 0.2 * seconds;
+    depth_ = average_s_ >= kCover ? 1 : std::min(kMax, 1 + static_cast<int>(kCover / std::max(average_s_, 1e-6)));
+}
+
 Agent::Agent(AgentConfig cfg)
     : cfg_(std::move(cfg)), layout_(cfg_.run_dir), main_log_(layout_.node_main(cfg_.node_id)),
       ip_(util::node_address()),
@@ -73,19 +79,13 @@ void Agent::spawn(Slot& s, int index) {
     main_log_.line("INFO", fmt::format("{} started with pid {}{}.", s.name, s.process->pid(),
                                        s.gpu.empty() ? "" : ", CUDA_VISIBLE_DEVICES=" + s.gpu));
     s.state = State::Starting;
-    s.attempts_log = logs::LogFile(layout_.node_process(cfg_.node_id, s.name));
+    s.attempts_log = logs::BufferedLog(layout_.node_process(cfg_.node_id, s.name));
     if (!s.process->channel().send(setup)) on_exit(s, index, "could not receive its setup");
 }
 
-void Agent::enqueue(protocol::MiniBatchDescriptor d) {
-    queue_.push_back(std::move(d));
-    dispatch();
-}
+void Agent::enqueue(protocol::MiniBatchDescriptor d) { queue_.push_back(std::move(d)); }
 
-void Agent::drain() {
-    draining_ = true;
-    dispatch();
-}
+void Agent::drain() { draining_ = true; }
 
 void Agent::abort() {
     aborted_ = true;
@@ -97,7 +97,7 @@ void Agent::abort() {
         const int rc = s.process->wait();
         main_log_.line("INFO", fmt::format("{} killed (job stopping), returncode {}.", s.name, rc));
         s.process.reset();
-        s.task.reset();
+        s.tasks.clear();
         s.state = State::Dead;
     }
 }
@@ -107,31 +107,46 @@ bool Agent::may_respawn() const {
     return !draining_ && init_failures_ < 3 * cfg_.slots;
 }
 
+int Agent::wanted_credit() const { return cfg_.slots * (depth_.depth() + 1); }
+
+void Agent::start_front(Slot& s) {
+    s.task_started = Clock::now();
+    s.phase_started = s.task_started;
+    s.loading = s.tasks.front().kind != protocol::InputKind::FileList;
+    s.task_started_us = now_us();
+}
+
 void Agent::dispatch() {
-    for (auto& s : slots_) {
-        if (s.state != State::Idle) continue;
-        if (!queue_.empty()) {
-            s.task = std::move(queue_.front());
+    // One mini-batch per worker per round, so a short queue spreads over all workers.
+    const auto depth = static_cast<std::size_t>(depth_.depth());
+    for (bool progress = true; progress && !queue_.empty();) {
+        progress = false;
+        for (auto& s : slots_) {
+            if (s.state != State::Running || queue_.empty() || s.tasks.size() >= depth) continue;
+            s.tasks.push_back(std::move(queue_.front()));
             queue_.pop_front();
-            s.task_started = Clock::now();
-            s.phase_started = s.task_started;
-            s.loading = s.task->kind != protocol::InputKind::FileList;
-            s.task_started_us = now_us();
-            s.state = State::Busy;
-            if (!s.process->channel().send(protocol::RunTask{*s.task})) continue;  // EOF shows up in poll()
-        } else if (draining_) {
-            s.state = State::Stopping;
-            s.process->channel().send(protocol::StopWorker{});
+            if (s.tasks.size() == 1) start_front(s);
+            s.process->channel().queue(protocol::RunTask{s.tasks.back()});
+            progress = true;
         }
+    }
+    for (auto& s : slots_) {
+        if (s.state == State::Running && s.tasks.empty() && queue_.empty() && draining_) {
+            s.state = State::Stopping;
+            s.process->channel().queue(protocol::StopWorker{});
+        }
+        // A worker that is gone shows up as EOF in poll().
+        if (s.process && s.process->channel().has_output()) s.process->channel().write_available();
     }
 }
 
-void Agent::emit_failure(Slot& s, protocol::AttemptStatus status, std::string message) {
+void Agent::fail_front(Slot& s, protocol::AttemptStatus status, std::string message) {
+    const auto& task = s.tasks.front();
     protocol::AttemptResult r;
-    r.mini_batch_id = s.task->id;
-    r.attempt = s.task->attempt;
+    r.mini_batch_id = task.id;
+    r.attempt = task.attempt;
     r.status = status;
-    r.total = s.task->items;
+    r.total = task.items;
     r.error_category = "SystemError";
     r.error_message = std::move(message);
     r.node_id = cfg_.node_id;
@@ -140,22 +155,27 @@ void Agent::emit_failure(Slot& s, protocol::AttemptStatus status, std::string me
     r.start_us = s.task_started_us;
     r.elapsed_s = std::chrono::duration<double>(Clock::now() - s.task_started).count();
     emit_result(s, std::move(r));
+    // Never started: not an attempt. They go first so they are not overtaken by newer work.
+    while (!s.tasks.empty()) {
+        queue_.push_front(std::move(s.tasks.back()));
+        s.tasks.pop_back();
+    }
 }
 
 void Agent::emit_result(Slot& s, protocol::AttemptResult&& r) {
     s.attempts_log.line(r.ok() ? "INFO" : "WARNING", logs::attempt_message(r, ip_));
     out_.push_back(protocol::Result{std::move(r)});
-    s.task.reset();
+    s.tasks.pop_front();
 }
 
 void Agent::on_exit(Slot& s, int index, const std::string& why) {
     const int rc = reap(*s.process);
     main_log_.line("INFO", fmt::format("{} exits with returncode {}.", s.name, rc));
-    if (s.state == State::Busy && s.task)
-        emit_failure(s, protocol::AttemptStatus::ProcessDied,
-                     fmt::format("{} exits with returncode {} while running mini-batch {} ({}). See "
-                                 "logs/user/stderr/{}/{}.stderr.txt",
-                                 s.name, rc, s.task->id, why, cfg_.node_id, s.name));
+    if (!s.tasks.empty())
+        fail_front(s, protocol::AttemptStatus::ProcessDied,
+                   fmt::format("{} exits with returncode {} while running mini-batch {} ({}). See "
+                               "logs/user/stderr/{}/{}.stderr.txt",
+                               s.name, rc, s.tasks.front().id, why, cfg_.node_id, s.name));
     if (s.state == State::Starting) {
         ++init_failures_;
         out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::InitFailed, cfg_.node_id, s.name, rc,
@@ -171,7 +191,7 @@ void Agent::on_exit(Slot& s, int index, const std::string& why) {
 void Agent::handle(Slot& s, protocol::Message&& m) {
     if (auto* ready = std::get_if<protocol::WorkerReady>(&m)) {
         if (ready->ok) {
-            s.state = State::Idle;
+            s.state = State::Running;
             main_log_.line("INFO", fmt::format("{} is ready (init() done).", s.name));
             out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Ready, cfg_.node_id, s.name, 0,
                                                  s.gpu.empty() ? "no GPU" : "CUDA_VISIBLE_DEVICES=" + s.gpu});
@@ -187,18 +207,20 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
             s.process->kill(SIGKILL);
         }
     } else if (auto* started = std::get_if<protocol::RunStarted>(&m)) {
-        if (s.state == State::Busy && s.task && started->mini_batch_id == s.task->id) {
+        if (!s.tasks.empty() && started->mini_batch_id == s.tasks.front().id) {
             s.loading = false;
             s.phase_started = Clock::now();
         }
     } else if (auto* done = std::get_if<protocol::TaskDone>(&m)) {
-        if (s.state != State::Busy || !s.task || done->result.mini_batch_id != s.task->id) return;
+        if (s.tasks.empty() || done->result.mini_batch_id != s.tasks.front().id) return;
         if (!done->result.traceback.empty())
             logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
                 .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
                                  done->result.attempt + 1, done->result.error_message, done->result.traceback));
+        depth_.observe(std::chrono::duration<double>(Clock::now() - s.task_started).count());
         emit_result(s, std::move(done->result));
-        s.state = State::Idle;
+        // The worker runs its tasks back to back: the next one starts now.
+        if (!s.tasks.empty()) start_front(s);
     }
 }
 
@@ -210,7 +232,7 @@ void Agent::check_timeouts() {
     const auto now = Clock::now();
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         auto& s = slots_[i];
-        if (s.state != State::Busy || now < deadline(s)) continue;
+        if (s.tasks.empty() || now < deadline(s)) continue;
         s.process->kill(SIGKILL);
         const int rc = s.process->wait();
         const char* what = s.loading ? "loading the mini-batch's data" : "run()";
@@ -218,12 +240,12 @@ void Agent::check_timeouts() {
         const int limit = s.loading ? cfg_.load_timeout_s : cfg_.timeout_s;
         main_log_.line("WARNING", fmt::format("{} killed: {} exceeded {} = {} s on mini-batch {}. {} exits with "
                                               "returncode {}.",
-                                              s.name, what, setting, limit, s.task->id, s.name, rc));
-        emit_failure(s, s.loading ? protocol::AttemptStatus::LoadTimeout : protocol::AttemptStatus::RunTimeout,
-                     fmt::format("{} took longer than {} = {} s, so {} was killed and replaced. Fix: raise {}{} if "
-                                 "mini-batches need longer.",
-                                 what, setting, limit, s.name, setting,
-                                 s.loading ? " (in task.program_arguments)" : " (v1: run_invocation_timeout)"));
+                                              s.name, what, setting, limit, s.tasks.front().id, s.name, rc));
+        fail_front(s, s.loading ? protocol::AttemptStatus::LoadTimeout : protocol::AttemptStatus::RunTimeout,
+                   fmt::format("{} took longer than {} = {} s, so {} was killed and replaced. Fix: raise {}{} if "
+                               "mini-batches need longer.",
+                               what, setting, limit, s.name, setting,
+                               s.loading ? " (in task.program_arguments)" : " (v1: run_invocation_timeout)"));
         out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc,
                                              "killed after run() timeout"});
         s.process.reset();
@@ -233,17 +255,19 @@ void Agent::check_timeouts() {
 }
 
 std::vector<protocol::Message> Agent::poll(int timeout_ms) {
+    dispatch();
     std::vector<pollfd> fds;
     std::vector<std::size_t> owner;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         if (!slots_[i].process) continue;
-        fds.push_back(pollfd{slots_[i].process->channel().fd(), POLLIN, 0});
+        const auto& channel = slots_[i].process->channel();
+        fds.push_back(pollfd{channel.fd(), static_cast<short>(POLLIN | (channel.has_output() ? POLLOUT : 0)), 0});
         owner.push_back(i);
     }
     if (!fds.empty()) {
         const int n = ::poll(fds.data(), fds.size(), std::max(0, timeout_ms));
         for (std::size_t k = 0; n > 0 && k < fds.size(); ++k) {
-            if (!fds[k].revents) continue;
+            if (!(fds[k].revents & ~POLLOUT)) continue;
             auto& s = slots_[owner[k]];
             if (!s.process) continue;
             const bool alive = s.process->channel().read_available();
@@ -261,6 +285,7 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
     check_timeouts();
     dispatch();
     if (monitor_.due()) sample_resources();
+    flush_logs(false);
 
     const bool none_alive = std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return bool(s.process); });
     if (none_alive && !may_respawn() && !draining_ && !gave_up_) {
@@ -270,7 +295,15 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
                                              fmt::format("{} init failures on this rank", init_failures_)});
         queue_.clear();
     }
+    if (finished()) flush_logs(true);
     return std::exchange(out_, {});
+}
+
+void Agent::flush_logs(bool now) {
+    const auto t = Clock::now();
+    if (!now && t - logs_flushed_ < std::chrono::milliseconds(100)) return;
+    logs_flushed_ = t;
+    for (auto& s : slots_) s.attempts_log.flush();
 }
 
 void Agent::sample_resources() {
@@ -285,16 +318,11 @@ bool Agent::finished() const {
     return std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return bool(s.process); });
 }
 
-bool Agent::busy() const {
-    return !queue_.empty() ||
-           std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::Busy; });
-}
-
 int Agent::next_deadline_ms(int cap) const {
     const auto now = Clock::now();
     auto best = std::chrono::milliseconds(cap);
     for (const auto& s : slots_) {
-        if (s.state != State::Busy) continue;
+        if (s.tasks.empty()) continue;
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline(s) - now);
         best = std::min(best, std::max(left, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1));
     }

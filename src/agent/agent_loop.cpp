@@ -15,6 +15,9 @@ long long steady_us() {
         .count();
 }
 constexpr long long kHotWindowUs = 300;
+// A remote agent holds a little more than its workers' pipelines: the MPI round trip to
+// rank 0 must hide behind the work it already has.
+constexpr int kRemoteExtraCredit = 2;
 // After Bye, rank 0's last word says whether MPI_Finalize is safe.
 AgentExit wait_for_finish(transport::Transport& transport, PeerClock& rank0, int rank_timeout_s) {
     for (;;) {
@@ -47,12 +50,18 @@ AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank
     PollPacer pacer;
     PeerClock rank0;
     bool stopping = false;
+    int credit = 0;  // rank 0 starts every agent with its default
     for (;;) {
         for (auto& m : agent.poll(pacer.timeout_ms(agent.next_deadline_ms(1000)))) {
             transport.send(0, m);
             rank0.spoke();
             pacer.saw_traffic();
         }
+        if (const int wanted = agent.wanted_credit() + kRemoteExtraCredit; wanted != credit && !stopping) {
+            credit = wanted;
+            transport.send(0, protocol::Credit{credit});
+        }
+        transport.post();
         if (rank0.should_heartbeat()) {
             transport.send(0, protocol::Heartbeat{});
             rank0.spoke();

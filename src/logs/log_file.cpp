@@ -35,20 +35,48 @@ void write_fully(int fd, std::string_view text) {
 
 std::string process_name(int number) { return fmt::format("process{:03d}", number); }
 
+namespace {
+// strftime and localtime_r cost more than the rest of a log line; the date and time
+// change once a second, so each thread keeps the last second's text.
+struct SecondText {
+    std::time_t second = -1;
+    char text[32] = {};
+};
+const char* second_text(SecondText& cache, std::time_t t, const char* format) {
+    if (cache.second != t) {
+        const std::tm tm = local_tm(t);
+        std::strftime(cache.text, sizeof cache.text, format, &tm);
+        cache.second = t;
+    }
+    return cache.text;
+}
+}  // namespace
+
 std::string timestamp_now() {
     timeval tv{};
     gettimeofday(&tv, nullptr);
-    const std::tm tm = local_tm(tv.tv_sec);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return fmt::format("{},{:03d}", buf, tv.tv_usec / 1000);
+    thread_local SecondText cache;
+    return fmt::format("{},{:03d}", second_text(cache, tv.tv_sec, "%Y-%m-%d %H:%M:%S"), tv.tv_usec / 1000);
+}
+
+void append_iso_timestamp(std::string& out, long long epoch_us) {
+    thread_local SecondText cache;
+    fmt::format_to(std::back_inserter(out), "{}.{:06d}",
+                   second_text(cache, static_cast<std::time_t>(epoch_us / 1000000), "%Y-%m-%dT%H:%M:%S"),
+                   epoch_us % 1000000);
 }
 
 std::string iso_timestamp(long long epoch_us) {
-    const std::tm tm = local_tm(static_cast<std::time_t>(epoch_us / 1000000));
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:06d}", buf, epoch_us % 1000000);
+    std::string out;
+    append_iso_timestamp(out, epoch_us);
+    return out;
+}
+
+std::string log_line(std::string_view level, std::string_view message) {
+    // getpid() is a system call in this glibc; the thread id is per thread anyway.
+    thread_local const auto pid = ::getpid();
+    thread_local const auto tid = static_cast<unsigned long>(pthread_self());
+    return fmt::format("{}|{}|{}|{}|{}\n", timestamp_now(), level, pid, tid, message);
 }
 
 std::string hour_stamp_now() {
@@ -68,9 +96,26 @@ void LogFile::raw(std::string_view text) {
     if (fd_) write_fully(fd_.get(), text);
 }
 
-void LogFile::line(std::string_view level, std::string_view message) {
-    raw(fmt::format("{}|{}|{}|{}|{}\n", timestamp_now(), level, ::getpid(),
-                    static_cast<unsigned long>(pthread_self()), message));
+void LogFile::line(std::string_view level, std::string_view message) { raw(log_line(level, message)); }
+
+BufferedLog& BufferedLog::operator=(BufferedLog&& other) noexcept {
+    if (this != &other) {
+        flush();
+        file_ = std::move(other.file_);
+        pending_ = std::move(other.pending_);
+    }
+    return *this;
+}
+
+void BufferedLog::line(std::string_view level, std::string_view message) {
+    pending_ += log_line(level, message);
+    if (pending_.size() >= (64u << 10)) flush();
+}
+
+void BufferedLog::flush() {
+    if (pending_.empty()) return;
+    file_.raw(pending_);
+    pending_.clear();
 }
 
 void write_file_atomically(const std::filesystem::path& file, std::string_view text) {

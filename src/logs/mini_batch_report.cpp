@@ -9,21 +9,24 @@ namespace prs::logs {
 namespace {
 constexpr std::size_t kFlushBytes = 1u << 20;
 
-std::string detail_json(const protocol::MiniBatchDescriptor& d) {
-    std::string json = "{\"files\": [";
+void append_detail_json(std::string& json, const protocol::MiniBatchDescriptor& d) {
+    json += "{\"files\": [";
     for (std::size_t i = 0; i < d.files.size(); ++i) {
         if (i) json += ", ";
-        json += util::json_quote(d.files[i]);
+        util::append_json_quoted(json, d.files[i]);
     }
     json += "]";
-    if (d.kind != protocol::InputKind::FileList) json += fmt::format(", \"begin\": {}, \"end\": {}", d.begin, d.end);
+    if (d.kind != protocol::InputKind::FileList)
+        fmt::format_to(std::back_inserter(json), ", \"begin\": {}, \"end\": {}", d.begin, d.end);
     if (!d.partition_values.empty()) {
         json += ", \"partition_key_value\": [";
-        for (std::size_t i = 0; i < d.partition_values.size(); ++i)
-            json += (i ? ", " : "") + util::json_quote(d.partition_values[i]);
+        for (std::size_t i = 0; i < d.partition_values.size(); ++i) {
+            if (i) json += ", ";
+            util::append_json_quoted(json, d.partition_values[i]);
+        }
         json += "]";
     }
-    return json + "}";
+    json += "}";
 }
 }  // namespace
 
@@ -37,12 +40,21 @@ MiniBatchReport::MiniBatchReport(const std::filesystem::path& file) : file_(file
 }
 
 void MiniBatchReport::add(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d) {
+    // One row per attempt on rank 0's hot path: appended piece by piece, no temporaries.
     const std::uint32_t failed = r.succeeded >= r.total ? 0 : r.total - r.succeeded;
-    fmt::format_to(std::back_inserter(buffer_), "{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f},{},{},{},{}\n",
-                   r.mini_batch_id, r.attempt + 1, r.node_id, r.process,
-                   r.start_us ? iso_timestamp(r.start_us) : std::string(), r.total, r.succeeded, failed, r.elapsed_s,
-                   r.process_cpu_s, r.run_method_s, protocol::status_name(r.status), r.error_category,
-                   util::csv_field(r.error_message), util::csv_field(detail_json(d)));
+    const auto out = std::back_inserter(buffer_);
+    fmt::format_to(out, "{},{},{},", r.mini_batch_id, r.attempt + 1, r.node_id);
+    util::append_csv_field(buffer_, r.process);
+    buffer_ += ',';
+    if (r.start_us) append_iso_timestamp(buffer_, r.start_us);
+    fmt::format_to(out, ",{},{},{},{:.6f},{:.6f},{:.6f},{},{},", r.total, r.succeeded, failed, r.elapsed_s,
+                   r.process_cpu_s, r.run_method_s, protocol::status_name(r.status), r.error_category);
+    util::append_csv_field(buffer_, r.error_message);
+    buffer_ += ',';
+    detail_.clear();
+    append_detail_json(detail_, d);
+    util::append_csv_field(buffer_, detail_);
+    buffer_ += '\n';
     if (buffer_.size() >= kFlushBytes) flush();
 }
 

@@ -66,15 +66,14 @@ void Orchestrator::handle(int rank, protocol::Message&& m) {
         on_result(rank, std::move(r->result));
     } else if (auto* e = std::get_if<protocol::WorkerEvent>(&m)) {
         on_worker_event(rank, *e);
+    } else if (auto* c = std::get_if<protocol::Credit>(&m)) {
+        scheduler_.set_credit(rank, c->credit);
     }
 }
 
 void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
-    // The descriptor is needed for the report and must be read before the scheduler settles it.
-    const protocol::MiniBatchDescriptor* d = scheduler_.descriptor(r.mini_batch_id);
-    if (!d) return;
-    const protocol::MiniBatchDescriptor descriptor = *d;
-    const Verdict verdict = scheduler_.on_result(rank, r);
+    protocol::MiniBatchDescriptor descriptor;  // for the report
+    const Verdict verdict = scheduler_.on_result(rank, r, &descriptor);
     if (verdict == Verdict::Stale) return;
     any_result_ = true;
     last_progress_ = Clock::now();
@@ -350,6 +349,7 @@ int Orchestrator::run() {
     overview_.raw(fmt::format("{} Start the simulator.\n", iso_now()));
     agent::PollPacer pacer;
     while (!scheduler_.finished() && !((failure_ || stop_signal_) && Clock::now() >= abort_at_)) {
+        scheduler_.set_credit(0, local_.wanted_credit());
         for (auto& a : scheduler_.assign()) {
             if (a.agent == 0)
                 local_.enqueue(std::move(a.descriptor));
@@ -358,6 +358,7 @@ int Orchestrator::run() {
                 peers_[static_cast<std::size_t>(a.agent)].spoke();
             }
         }
+        if (transport_) transport_->post();
         const int cap = transport_ ? pacer.timeout_ms(local_.next_deadline_ms(1000)) : local_.next_deadline_ms(1000);
         for (auto& m : local_.poll(cap)) handle(0, std::move(m));
         pump_remote(pacer);

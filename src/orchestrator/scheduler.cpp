@@ -60,7 +60,8 @@ std::vector<Assignment> Scheduler::assign() {
     return out;
 }
 
-Verdict Scheduler::settle(InFlight&& f, bool ok) {
+Verdict Scheduler::settle(InFlight&& f, bool ok, protocol::MiniBatchDescriptor* attempted) {
+    if (attempted) *attempted = ok ? std::move(f.descriptor) : f.descriptor;
     if (ok) return Verdict::Succeeded;
     // A stop can be the very cause of the failure (signals, killed workers): such a
     // mini-batch is not final, so a resumed run does it again.
@@ -73,14 +74,15 @@ Verdict Scheduler::settle(InFlight&& f, bool ok) {
     return Verdict::Failed;
 }
 
-Verdict Scheduler::on_result(int agent, const protocol::AttemptResult& result) {
+Verdict Scheduler::on_result(int agent, const protocol::AttemptResult& result,
+                             protocol::MiniBatchDescriptor* attempted) {
     auto it = in_flight_.find(result.mini_batch_id);
     if (it == in_flight_.end() || it->second.agent != agent || it->second.descriptor.attempt != result.attempt)
         return Verdict::Stale;
     InFlight f = std::move(it->second);
     in_flight_.erase(it);
     --agents_[static_cast<std::size_t>(agent)].held;
-    return settle(std::move(f), result.ok());
+    return settle(std::move(f), result.ok(), attempted);
 }
 
 std::vector<std::pair<protocol::MiniBatchDescriptor, Verdict>> Scheduler::on_agent_lost(int agent) {
@@ -95,8 +97,9 @@ std::vector<std::pair<protocol::MiniBatchDescriptor, Verdict>> Scheduler::on_age
         }
         InFlight f = std::move(it->second);
         it = in_flight_.erase(it);
-        auto d = f.descriptor;
-        out.emplace_back(std::move(d), settle(std::move(f), false));
+        protocol::MiniBatchDescriptor d;
+        const Verdict v = settle(std::move(f), false, &d);
+        out.emplace_back(std::move(d), v);
     }
     return out;
 }

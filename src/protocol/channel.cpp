@@ -8,23 +8,37 @@
 
 namespace prs::protocol {
 
-bool Channel::send(const Message& m) {
-    out_.assign(4, '\0');
+void Channel::queue(const Message& m) {
+    if (sent_ == out_.size()) {
+        out_.clear();
+        sent_ = 0;
+    }
+    const std::size_t start = out_.size();
+    out_.append(4, '\0');
     encode_into(m, out_);
-    const auto n = static_cast<std::uint32_t>(out_.size() - 4);
-    std::memcpy(out_.data(), &n, 4);
-    std::size_t off = 0;
-    while (off < out_.size()) {
+    const auto n = static_cast<std::uint32_t>(out_.size() - start - 4);
+    std::memcpy(out_.data() + start, &n, 4);
+}
+
+bool Channel::write_some(int flags) {
+    while (sent_ < out_.size()) {
         // MSG_NOSIGNAL: a crashed worker must surface as a return value, not kill us.
-        const ssize_t w = ::send(fd_.get(), out_.data() + off, out_.size() - off, MSG_NOSIGNAL);
+        const ssize_t w = ::send(fd_.get(), out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL | flags);
         if (w < 0) {
             if (errno == EINTR) continue;
-            return false;
+            return (flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK);
         }
-        off += static_cast<std::size_t>(w);
+        sent_ += static_cast<std::size_t>(w);
     }
     return true;
 }
+
+bool Channel::send(const Message& m) {
+    queue(m);
+    return write_some(0);
+}
+
+bool Channel::write_available() { return write_some(MSG_DONTWAIT); }
 
 bool Channel::read_some(int flags) {
     if (consumed_ > 0 && consumed_ == in_.size()) {

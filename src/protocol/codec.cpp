@@ -100,6 +100,8 @@ template <class Ar, class T> void message_fields(Ar& ar, T& m) {
         ar(m.mini_batch_id);
     } else if constexpr (std::is_same_v<M, Finish>) {
         ar(m.abandon);
+    } else if constexpr (std::is_same_v<M, Credit>) {
+        ar(m.credit);
     } else if constexpr (std::is_same_v<M, WorkerEvent>) {
         ar(m.kind); ar(m.node_id); ar(m.process); ar(m.returncode); ar(m.message);
     } else {

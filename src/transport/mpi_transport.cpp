@@ -1,6 +1,7 @@
 #include "prs/transport/mpi_transport.hpp"
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -13,6 +14,7 @@ namespace prs::transport {
 
 namespace {
 constexpr int kTag = 7;
+constexpr std::size_t kOutboxBytes = 256u << 10;  // beyond this, a gathered message leaves at once
 
 void check(int rc, const char* what) {
     if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI error in ") + what);
@@ -64,6 +66,7 @@ NodeIdentity discover_node_identity() {
 MpiTransport::MpiTransport() {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    outbox_.resize(static_cast<std::size_t>(size_));
 }
 
 MpiTransport::~MpiTransport() {
@@ -82,9 +85,21 @@ void MpiTransport::reap_sends() {
 }
 
 bool MpiTransport::send(int to, const protocol::Message& m) {
+    auto& box = outbox_[static_cast<std::size_t>(to)];
+    const std::size_t start = box.size();
+    box.append(4, '\0');
+    protocol::encode_into(m, box);
+    const auto n = static_cast<std::uint32_t>(box.size() - start - 4);
+    std::memcpy(box.data() + start, &n, 4);
+    return box.size() < kOutboxBytes || post_to(to);
+}
+
+bool MpiTransport::post_to(int to) {
+    auto& box = outbox_[static_cast<std::size_t>(to)];
+    if (box.empty()) return true;
     reap_sends();
     auto& p = pending_.emplace_back();
-    protocol::encode_into(m, p.bytes);
+    p.bytes.swap(box);
     if (MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, to, kTag, MPI_COMM_WORLD,
                   &p.request) != MPI_SUCCESS) {
         pending_.pop_back();
@@ -93,23 +108,39 @@ bool MpiTransport::send(int to, const protocol::Message& m) {
     return true;
 }
 
+void MpiTransport::post() {
+    for (int to = 0; to < size_; ++to) post_to(to);
+}
+
 std::optional<std::pair<int, protocol::Message>> MpiTransport::receive() {
-    int flag = 0;
-    MPI_Status status;
-    check(MPI_Iprobe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &flag, &status), "MPI_Iprobe");
-    if (!flag) {
-        if (!pending_.empty()) reap_sends();
-        return std::nullopt;
+    post();
+    if (in_at_ >= in_.size()) {
+        int flag = 0;
+        MPI_Status status;
+        check(MPI_Iprobe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &flag, &status), "MPI_Iprobe");
+        if (!flag) {
+            if (!pending_.empty()) reap_sends();
+            return std::nullopt;
+        }
+        int count = 0;
+        MPI_Get_count(&status, MPI_BYTE, &count);
+        in_.resize(static_cast<std::size_t>(count));
+        check(MPI_Recv(in_.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Recv");
+        in_at_ = 0;
+        in_from_ = status.MPI_SOURCE;
     }
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    in_.resize(static_cast<std::size_t>(count));
-    check(MPI_Recv(in_.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-          "MPI_Recv");
-    return std::make_pair(status.MPI_SOURCE, protocol::decode(in_));
+    std::uint32_t n = 0;
+    if (in_.size() - in_at_ < 4) throw protocol::ProtocolError("truncated MPI message");
+    std::memcpy(&n, in_.data() + in_at_, 4);
+    if (in_.size() - in_at_ - 4 < n) throw protocol::ProtocolError("truncated MPI message");
+    auto m = protocol::decode(std::string_view(in_).substr(in_at_ + 4, n));
+    in_at_ += 4 + std::size_t{n};
+    return std::make_pair(in_from_, std::move(m));
 }
 
 void MpiTransport::flush() {
+    post();
     // Bounded: a send to a rank that died never completes, and must not hang the exit.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (!pending_.empty() && std::chrono::steady_clock::now() < deadline) {

@@ -4,9 +4,7 @@
 
 namespace prs::util {
 
-std::string json_quote(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
+void append_json_quoted(std::string& out, std::string_view s) {
     out += '"';
     for (const char c : s) {
         switch (c) {
@@ -17,23 +15,37 @@ std::string json_quote(std::string_view s) {
             case '\t': out += "\\t"; break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20)
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                    fmt::format_to(std::back_inserter(out), "\\u{:04x}",
+                                   static_cast<unsigned>(static_cast<unsigned char>(c)));
                 else
                     out += c;
         }
     }
     out += '"';
-    return out;
 }
 
-std::string csv_field(std::string_view s) {
-    if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-    std::string out = "\"";
+void append_csv_field(std::string& out, std::string_view s) {
+    if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out += s;
+        return;
+    }
+    out += '"';
     for (const char c : s) {
         if (c == '"') out += '"';
         out += c;
     }
     out += '"';
+}
+
+std::string json_quote(std::string_view s) {
+    std::string out;
+    append_json_quoted(out, s);
+    return out;
+}
+
+std::string csv_field(std::string_view s) {
+    std::string out;
+    append_csv_field(out, s);
     return out;
 }
 

@@ -69,7 +69,8 @@ std::vector<Message> samples() {
             Bye{},
             Heartbeat{},
             Finish{true},
-            RunStarted{42}};
+            RunStarted{42},
+            Credit{34}};
 }
 
 TEST(ProtocolCodec, SamplesCoverEveryMessageType) {
@@ -167,6 +168,46 @@ TEST_F(ProtocolChannel, LastMessageBeforeEofIsDelivered) {
     ASSERT_TRUE(got);
     EXPECT_EQ(*got, Message(last));
     EXPECT_FALSE(b_.receive());
+}
+
+TEST_F(ProtocolChannel, QueuedFramesLeaveTogetherInOrder) {
+    const auto all = samples();
+    for (const auto& m : all) a_.queue(m);
+    EXPECT_TRUE(a_.has_output());
+    ASSERT_TRUE(b_.read_available());
+    EXPECT_FALSE(b_.next());  // nothing written yet
+    ASSERT_TRUE(a_.write_available());
+    EXPECT_FALSE(a_.has_output());
+    ASSERT_TRUE(b_.read_available());
+    for (const auto& m : all) {
+        const auto got = b_.next();
+        ASSERT_TRUE(got);
+        EXPECT_EQ(*got, m);
+    }
+}
+
+TEST(ProtocolChannelFull, WriteAvailableKeepsWhatTheSocketCannotTakeYet) {
+    // The agent must never block writing to a worker that is itself blocked writing
+    // a large result: what does not fit waits in the channel.
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel writer{util::UniqueFd(sv[0])};
+    Channel reader{util::UniqueFd(sv[1])};
+    TaskDone big{sample_result()};
+    big.result.rows.assign(8u << 20, 'r');  // far more than a socket buffer
+    writer.queue(big);
+    writer.queue(StopWorker{});
+    ASSERT_TRUE(writer.write_available());
+    EXPECT_TRUE(writer.has_output());
+    std::vector<Message> got;
+    while (got.size() < 2) {
+        ASSERT_TRUE(writer.write_available());
+        ASSERT_TRUE(reader.read_available());
+        while (auto m = reader.next()) got.push_back(std::move(*m));
+    }
+    EXPECT_FALSE(writer.has_output());
+    EXPECT_EQ(got[0], Message(big));
+    EXPECT_TRUE(std::holds_alternative<StopWorker>(got[1]));
 }
 
 TEST_F(ProtocolChannel, SendToClosedPeerFailsWithoutSigpipe) {

@@ -1,8 +1,12 @@
 #pragma once
 // The per-rank supervisor of worker processes (Azure's "agent"): keeps `slots` workers
-// alive, feeds them mini-batches from its local queue (so a worker's next mini-batch
-// is already here when it finishes one), enforces the run() timeout, replaces workers
-// that die, and reports results and worker events to the orchestrator.
+// alive, feeds them mini-batches from its local queue, enforces the run() timeout,
+// replaces workers that die, and reports results and worker events to the orchestrator.
+//
+// Short mini-batches are pipelined: a worker is sent its next few mini-batches before
+// it finishes the current one (it runs them in order), so it never waits for a round
+// trip to the agent. Long ones are sent one at a time, so that an idle worker can take
+// whatever is queued here (see PipelineDepth).
 
 #include <chrono>
 #include <cstdint>
@@ -34,6 +38,22 @@ struct AgentConfig {
     std::filesystem::path run_dir;
 };
 
+// How many mini-batches a worker holds at once (the running one included), from how
+// long mini-batches take: enough to cover ~2 ms of work, so the agent's wake-ups and
+// the socket round trip hide behind run() calls; 1 (no pipelining) once mini-batches
+// take 2 ms or more, where a round trip is negligible and tasks queued behind a long
+// one would only idle.
+class PipelineDepth {
+public:
+    static constexpr int kMax = 32;
+    void observe(double seconds);   // one finished mini-batch's duration
+    int depth() const { return depth_; }
+
+private:
+    double average_s_ = -1;        // exponential moving average; < 0: nothing seen yet
+    int depth_ = 1;
+};
+
 class Agent {
 public:
     explicit Agent(AgentConfig cfg);
@@ -50,39 +70,48 @@ public:
     std::vector<protocol::Message> poll(int timeout_ms);
 
     bool finished() const;                               // drained/aborted and no worker left
-    bool busy() const;                                   // some mini-batch queued or running
+    // How many mini-batches rank 0 should let this agent hold: every worker's pipeline
+    // plus one queued here per worker.
+    int wanted_credit() const;
     // Milliseconds until the next run() timeout falls due (or `cap`).
     int next_deadline_ms(int cap) const;
 
 private:
-    enum class State { Starting, Idle, Busy, Stopping, Dead };
+    // Running: init() is done and the worker takes mini-batches.
+    enum class State { Starting, Running, Stopping, Dead };
     struct Slot {
         State state = State::Dead;
         std::optional<WorkerProcess> process;
         std::string name;
         std::string gpu;                // CUDA_VISIBLE_DEVICES, empty: none
         int generation = 0;
-        std::optional<protocol::MiniBatchDescriptor> task;
+        // Sent to the worker and not yet answered, in the order it runs them: front() runs.
+        std::deque<protocol::MiniBatchDescriptor> tasks;
         std::chrono::steady_clock::time_point task_started;
         // Loading (until the worker's RunStarted) is timed by --task_overhead_timeout, run()
         // by retry_settings.timeout, each from the start of its own phase.
         bool loading = false;
         std::chrono::steady_clock::time_point phase_started;
         std::int64_t task_started_us = 0;
-        logs::LogFile attempts_log;     // sys/node/<node>/<name>.txt
+        logs::BufferedLog attempts_log;  // sys/node/<node>/<name>.txt
     };
     using Clock = std::chrono::steady_clock;
 
     Clock::time_point deadline(const Slot& s) const;
     void spawn(Slot& s, int index);
     void dispatch();
+    // The front task starts now: the worker moved on to it.
+    void start_front(Slot& s);
     void handle(Slot& s, protocol::Message&& m);
     void on_exit(Slot& s, int index, const std::string& why);
+    // The front task failed without a result from the worker (it died or was killed);
+    // the tasks behind it were never started and go back to the queue.
+    void fail_front(Slot& s, protocol::AttemptStatus status, std::string message);
     void check_timeouts();
-    void emit_failure(Slot& s, protocol::AttemptStatus status, std::string message);
     void emit_result(Slot& s, protocol::AttemptResult&& r);
     bool may_respawn() const;
     void sample_resources();
+    void flush_logs(bool now);
 
     AgentConfig cfg_;
     logs::Layout layout_;
@@ -92,6 +121,8 @@ private:
     std::vector<Slot> slots_;
     std::deque<protocol::MiniBatchDescriptor> queue_;
     std::vector<protocol::Message> out_;
+    PipelineDepth depth_;
+    Clock::time_point logs_flushed_ = Clock::now();
     int init_failures_ = 0;
     bool draining_ = false;
     bool aborted_ = false;

@@ -18,6 +18,7 @@ public:
 private:
     LogFile file_;
     std::string buffer_;
+    std::string detail_;   // the Mini-batch Detail JSON of the row being written
 };
 
 }  // namespace prs::logs

@@ -43,12 +43,9 @@ public:
     // Hands out work up to every live agent's free credit, retries first.
     std::vector<Assignment> assign();
 
-    Verdict on_result(int agent, const protocol::AttemptResult& result);
-    // The in-flight descriptor with this id, or null.
-    const protocol::MiniBatchDescriptor* descriptor(std::uint64_t id) const {
-        auto it = in_flight_.find(id);
-        return it == in_flight_.end() ? nullptr : &it->second.descriptor;
-    }
+    // `attempted`, when given, receives the descriptor the attempt ran (not for Stale).
+    Verdict on_result(int agent, const protocol::AttemptResult& result,
+                      protocol::MiniBatchDescriptor* attempted = nullptr);
 
     // The agent is gone: its in-flight mini-batches count as failed attempts.
     // Returns the verdict for each of them (by mini-batch id).
@@ -79,7 +76,7 @@ private:
         protocol::MiniBatchDescriptor descriptor;
         int avoid_agent;
     };
-    Verdict settle(InFlight&& f, bool ok);
+    Verdict settle(InFlight&& f, bool ok, protocol::MiniBatchDescriptor* attempted);
     std::optional<protocol::MiniBatchDescriptor> take_for(int agent);
 
     partition::Partition& source_;

@@ -18,9 +18,16 @@ public:
     int fd() const { return fd_.get(); }
     explicit operator bool() const { return bool(fd_); }
 
-    // Writes the whole frame (blocking). Returns false if the peer is gone
-    // (EPIPE/ECONNRESET); never raises SIGPIPE.
+    // Writes the whole frame, and anything queued before it (blocking). Returns false if
+    // the peer is gone (EPIPE/ECONNRESET); never raises SIGPIPE.
     bool send(const Message& m);
+    // Adds a frame to the outgoing bytes without writing: several frames then leave in
+    // one system call (the agent sends a worker its next mini-batches together).
+    void queue(const Message& m);
+    // Writes what the socket takes now without blocking; the rest waits for the next
+    // call (poll for POLLOUT while has_output()). False if the peer is gone.
+    bool write_available();
+    bool has_output() const { return sent_ < out_.size(); }
 
     // Reads whatever the socket has now without blocking (the fd should be polled
     // first). Returns false on EOF or error: the peer is gone.
@@ -35,10 +42,12 @@ public:
 
 private:
     bool read_some(int flags);
+    bool write_some(int flags);
     util::UniqueFd fd_;
     std::string in_;          // bytes read but not yet consumed
     std::size_t consumed_ = 0;
-    std::string out_;         // reused frame buffer
+    std::string out_;         // frames not yet written, from out_[sent_]
+    std::size_t sent_ = 0;
 };
 
 }  // namespace prs::protocol

@@ -172,6 +172,12 @@ struct WorkerEvent {
 struct Bye {
     bool operator==(const Bye&) const = default;
 };
+// How many mini-batches the agent wants to hold (its workers' pipelines plus its
+// queue): sent when that changes, as the agent learns how long mini-batches take.
+struct Credit {
+    std::int32_t credit = 0;
+    bool operator==(const Credit&) const = default;
+};
 
 // After every Bye: the last word. `abandon` = some rank died, so MPI_Finalize (which
 // waits for every rank) must be skipped.
@@ -188,6 +194,6 @@ struct Heartbeat {
 };
 
 using Message = std::variant<WorkerSetup, RunTask, StopWorker, WorkerReady, TaskDone, Assign, Drain,
-                             Abort, Result, WorkerEvent, Bye, Heartbeat, Finish, RunStarted>;
+                             Abort, Result, WorkerEvent, Bye, Heartbeat, Finish, RunStarted, Credit>;
 
 }  // namespace prs::protocol

@@ -44,6 +44,7 @@ public:
     int rank() const override { return rank_; }
     int size() const override { return size_; }
     bool send(int to, const protocol::Message& m) override;
+    void post() override;
     std::optional<std::pair<int, protocol::Message>> receive() override;
     void flush() override;
 
@@ -52,11 +53,17 @@ private:
         std::string bytes;
         MPI_Request request;
     };
+    bool post_to(int to);
     void reap_sends();
     int rank_ = 0;
     int size_ = 1;
+    // Per destination: frames (u32 length + codec bytes) gathered for one MPI message, so
+    // a loop iteration's results or assignments cost one MPI send, not one each.
+    std::vector<std::string> outbox_;
     std::list<Pending> pending_;   // std::list: buffers must not move while MPI owns them
-    std::string in_;
+    std::string in_;               // the last MPI message received, consumed from in_at_
+    std::size_t in_at_ = 0;
+    int in_from_ = 0;
 };
 
 // Broadcasts an int from rank 0 (start-up decisions every rank must share).

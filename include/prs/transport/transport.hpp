@@ -14,8 +14,11 @@ public:
     virtual ~Transport() = default;
     virtual int rank() const = 0;
     virtual int size() const = 0;
-    // Never blocks for long. False when the message cannot be sent (the peer is gone).
+    // Never blocks. Messages to the same rank may be gathered and leave together at the
+    // next post(), receive() or flush(); their order is kept. False when the message
+    // cannot be sent (the peer is gone).
     virtual bool send(int to, const protocol::Message& m) = 0;
+    virtual void post() = 0;                                           // sends what send() gathered
     virtual std::optional<std::pair<int, protocol::Message>> receive() = 0;  // non-blocking
     virtual void flush() = 0;                                          // waits until all sends completed
 };
