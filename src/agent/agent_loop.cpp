@@ -52,7 +52,8 @@ AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank
     bool stopping = false;
     int credit = 0;  // rank 0 starts every agent with its default
     for (;;) {
-        for (auto& m : agent.poll(pacer.timeout_ms(agent.next_deadline_ms(1000)))) {
+        const int wait_ms = transport.progress() ? 0 : pacer.timeout_ms(agent.next_deadline_ms(1000));
+        for (auto& m : agent.poll(wait_ms)) {
             transport.send(0, m);
             rank0.spoke();
             pacer.saw_traffic();

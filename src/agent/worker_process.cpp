@@ -109,6 +109,11 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_error(errno, "socketpair");
     util::UniqueFd parent_end(sv[0]);
     const util::UniqueFd child_end(sv[1]);
+    // Results carry their rows: a megabyte-sized one should cross in one write, not in
+    // socket-buffer-sized pieces each costing both processes a wake-up. The kernel caps
+    // the size at net.core.wmem_max; a refusal only costs speed.
+    const int result_buffer = 4 << 20;
+    ::setsockopt(child_end.get(), SOL_SOCKET, SO_SNDBUF, &result_buffer, sizeof result_buffer);
 
     create_parent_directory(launch.stdout_file);
     create_parent_directory(launch.stderr_file);

@@ -59,6 +59,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
             sequencer_ = std::make_unique<output::InputOrderSequencer>(
                 *writer_, resumed ? resumed->done : std::vector<bool>{});
     }
+    committer_ = std::make_unique<Committer>(journal_, writer_ ? writer_->fd() : -1);
 }
 
 void Orchestrator::handle(int rank, protocol::Message&& m) {
@@ -120,14 +121,21 @@ void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
 }
 
 void Orchestrator::commit(bool now) {
-    if (uncommitted_.empty()) return;
     const auto t = Clock::now();
-    if (!now && t - last_commit_ < std::chrono::milliseconds(100) && uncommitted_.size() < 4096) return;
-    // The rows reach the disk before the journal says they are there.
-    if (writer_ && !writer_->sync() && !now) return;
-    journal_.commit(uncommitted_, writer_ ? writer_->bytes_written() : 0, counters_);
-    uncommitted_.clear();
-    last_commit_ = t;
+    if (!uncommitted_.empty() &&
+        (now || t - last_commit_ >= std::chrono::milliseconds(100) || uncommitted_.size() >= 4096) &&
+        (!writer_ || writer_->flush_for_commit())) {
+        committer_->request(uncommitted_, writer_ ? writer_->bytes_written() : 0, counters_);
+        uncommitted_.clear();
+        last_commit_ = t;
+    }
+    if (now) committer_->wait();
+}
+
+void Orchestrator::commit_and_close() {
+    if (writer_) writer_->stop_waiting_for_header();
+    commit(true);
+    if (writer_) writer_->close();
 }
 
 void Orchestrator::check_stop_request() {
@@ -359,7 +367,9 @@ int Orchestrator::run() {
             }
         }
         if (transport_) transport_->post();
-        const int cap = transport_ ? pacer.timeout_ms(local_.next_deadline_ms(1000)) : local_.next_deadline_ms(1000);
+        const int cap = !transport_              ? local_.next_deadline_ms(1000)
+                        : transport_->progress() ? 0
+                                                 : pacer.timeout_ms(local_.next_deadline_ms(1000));
         for (auto& m : local_.poll(cap)) handle(0, std::move(m));
         pump_remote(pacer);
         check_job_rules();
@@ -376,8 +386,7 @@ int Orchestrator::finish() {
     const bool stopped = stop_signal_ && !failure_ && !(scheduler_.all_scheduled() && scheduler_.in_flight() == 0 &&
                                                         counters_.mini_batches_done() == counters_.mini_batches_total);
     if (stopped) {
-        if (writer_) writer_->close();
-        commit(true);
+        commit_and_close();
         report_.flush();
         write_progress(true);
         const std::string result = fmt::format(
@@ -400,8 +409,7 @@ int Orchestrator::finish() {
     if (!failure_ && counters_.items_succeeded == 0 && counters_.mini_batches_done() > 0)
         fail("no item succeeded", fmt::format("all {} mini-batches failed", counters_.mini_batches_failed),
              "see logs/job_error.txt for the entry script's errors", false);
-    if (writer_) writer_->close();
-    commit(true);
+    commit_and_close();
     journal_.finish(!failure_);
     report_.flush();
     write_progress(true);

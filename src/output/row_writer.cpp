@@ -10,6 +10,7 @@ namespace prs::output {
 
 namespace {
 constexpr std::size_t kFlushBytes = 4u << 20;  // large writes: append_row must run at disk speed
+constexpr std::size_t kDirectBytes = 256u << 10;
 }
 
 RowWriter::RowWriter(const std::filesystem::path& file, bool header_first, std::uint64_t keep_bytes)
@@ -38,6 +39,12 @@ void RowWriter::offer_header(std::string_view header) {
 }
 
 void RowWriter::append(std::string_view rows) {
+    if (!waiting_for_header_ && rows.size() >= kDirectBytes) {
+        // A large block goes to the kernel as it is, after what was buffered: no copy.
+        flush();
+        write_all(rows);
+        return;
+    }
     buffer_.append(rows);
     if (!waiting_for_header_ && buffer_.size() >= kFlushBytes) flush();
 }
@@ -60,13 +67,15 @@ void RowWriter::flush() {
     buffer_.clear();
 }
 
-bool RowWriter::sync() {
-    if (!fd_) return true;  // closed: close() already synced everything
+bool RowWriter::flush_for_commit() {
     if (waiting_for_header_) return false;
     flush();
-    if (::fdatasync(fd_.get()) != 0 && errno != EINVAL)
-        throw std::system_error(errno, std::generic_category(), "cannot sync output file " + path_.string());
     return true;
+}
+
+void RowWriter::stop_waiting_for_header() {
+    waiting_for_header_ = false;
+    flush();
 }
 
 void RowWriter::close() {

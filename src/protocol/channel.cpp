@@ -4,7 +4,9 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace prs::protocol {
 
@@ -40,19 +42,44 @@ bool Channel::send(const Message& m) {
 
 bool Channel::write_available() { return write_some(MSG_DONTWAIT); }
 
-bool Channel::read_some(int flags) {
-    if (consumed_ > 0 && consumed_ == in_.size()) {
-        in_.clear();
-        consumed_ = 0;
+char* Channel::InBuffer::room(std::size_t n) {
+    if (begin_ == end_) begin_ = end_ = 0;
+    if (capacity_ - end_ >= n) return data_.get() + end_;
+    const std::size_t live = end_ - begin_;
+    if (live + n <= capacity_) {
+        std::memmove(data_.get(), data_.get() + begin_, live);
+    } else {
+        const std::size_t capacity = std::max(live + n, 2 * capacity_);
+        auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+        std::memcpy(bigger.get(), data_.get() + begin_, live);
+        data_ = std::move(bigger);
+        capacity_ = capacity;
     }
-    char buf[65536];
+    begin_ = 0;
+    end_ = live;
+    return data_.get() + end_;
+}
+
+bool Channel::read_some(int flags) {
+    constexpr std::size_t kRead = 65536;
+    constexpr std::size_t kReadMax = 64u << 20;  // a bogus length must not allocate gigabytes at once
     bool got_bytes = false;
     for (;;) {
-        const ssize_t r = ::recv(fd_.get(), buf, sizeof buf, flags);
+        // Room for the rest of the frame being received, so a large one lands in one piece.
+        std::size_t want = kRead;
+        const auto pending = in_.view();
+        if (pending.size() >= 4) {
+            std::uint32_t n = 0;
+            std::memcpy(&n, pending.data(), 4);
+            if (4 + std::size_t{n} > pending.size())
+                want = std::clamp(4 + std::size_t{n} - pending.size(), kRead, kReadMax);
+        }
+        char* at = in_.room(want);
+        const ssize_t r = ::recv(fd_.get(), at, want, flags);
         if (r > 0) {
-            in_.append(buf, static_cast<std::size_t>(r));
+            in_.filled(static_cast<std::size_t>(r));
             got_bytes = true;
-            if (static_cast<std::size_t>(r) < sizeof buf) return true;
+            if (static_cast<std::size_t>(r) < want) return true;
             flags |= MSG_DONTWAIT;  // drain what is already there, then stop
             continue;
         }
@@ -68,17 +95,13 @@ bool Channel::read_available() { return read_some(MSG_DONTWAIT); }
 bool Channel::read_blocking() { return read_some(0); }
 
 std::optional<Message> Channel::next() {
-    const std::size_t avail = in_.size() - consumed_;
-    if (avail < 4) return std::nullopt;
+    const auto avail = in_.view();
+    if (avail.size() < 4) return std::nullopt;
     std::uint32_t n = 0;
-    std::memcpy(&n, in_.data() + consumed_, 4);
-    if (avail < 4 + std::size_t{n}) return std::nullopt;
-    Message m = decode(std::string_view(in_).substr(consumed_ + 4, n));
-    consumed_ += 4 + std::size_t{n};
-    if (consumed_ > (1u << 20) && consumed_ * 2 > in_.size()) {
-        in_.erase(0, consumed_);  // keep the buffer from growing without bound
-        consumed_ = 0;
-    }
+    std::memcpy(&n, avail.data(), 4);
+    if (avail.size() < 4 + std::size_t{n}) return std::nullopt;
+    Message m = decode(avail.substr(4, n));
+    in_.consume(4 + std::size_t{n});
     return m;
 }
 

@@ -139,6 +139,11 @@ std::optional<std::pair<int, protocol::Message>> MpiTransport::receive() {
     return std::make_pair(in_from_, std::move(m));
 }
 
+bool MpiTransport::progress() {
+    reap_sends();
+    return !pending_.empty();
+}
+
 void MpiTransport::flush() {
     post();
     // Bounded: a send to a rank that died never completes, and must not hang the exit.

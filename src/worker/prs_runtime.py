@@ -231,8 +231,9 @@ class MiniBatchContext(dict):
 def run_mini_batch(mini_batch, index, total, partition_key_value):
     """Calls run() and judges its return.
 
-    Returns (status, succeeded, rows, row_count, header, error_category, error_message,
-    traceback, run_method_seconds)."""
+    Returns (status, succeeded, rows, header, error_category, error_message, traceback,
+    run_method_seconds). rows is a str; the host ends its last line and counts the lines
+    (no copy of the text is made here for that)."""
     run_seconds = 0.0
     try:
         args = (mini_batch,)
@@ -247,7 +248,7 @@ def run_mini_batch(mini_batch, index, total, partition_key_value):
         return _judge(result, total, index, run_seconds)
     except BaseException as e:  # sys.exit() in run() fails the attempt, not the worker
         message, tb = _report(e, f"mini-batch {index}: run() raised")
-        return RUN_EXCEPTION, 0, b"", 0, b"", b"UserError", _encode(message), _encode(tb), run_seconds
+        return RUN_EXCEPTION, 0, "", b"", b"UserError", _encode(message), _encode(tb), run_seconds
     finally:
         flush()
 
@@ -257,7 +258,7 @@ def _judge(result, total, index, run_seconds):
     pandas = sys.modules.get("pandas")
     if isinstance(result, (list, tuple)) or _is_array(result):
         succeeded = len(result)
-        rows = "\n".join(map(str, result)) + "\n" if _setup.append_rows and succeeded else ""
+        rows = "\n".join(map(str, result)) if _setup.append_rows and succeeded else ""
     elif pandas is not None and isinstance(result, pandas.DataFrame):
         succeeded = len(result)
         rows = ""
@@ -271,12 +272,11 @@ def _judge(result, total, index, run_seconds):
                    f"DataFrame, got {type(result).__name__}. The length of the returned result is "
                    "counted as the number of succeeded items.")
         print(f"mini-batch {index}: {message}", file=sys.stderr)
-        return BAD_RETURN, 0, b"", 0, b"", b"UserError", _encode(message), b"", run_seconds
+        return BAD_RETURN, 0, "", b"", b"UserError", _encode(message), b"", run_seconds
     if succeeded > total:
         print(f"WARNING: mini-batch {index}: run() returned {succeeded} results for {total} items; "
               "all are kept", file=sys.stderr)
-    rows = _end_line(rows)
-    return RUN_DONE, succeeded, _encode(rows), rows.count("\n"), _encode(header), b"", b"", b"", run_seconds
+    return RUN_DONE, succeeded, rows, _encode(header), b"", b"", b"", run_seconds
 
 
 def _is_array(result):

@@ -37,7 +37,9 @@ int serve(protocol::Channel& channel, const protocol::WorkerSetup& setup) {
             const auto loaded = [&] {
                 if (d.kind != protocol::InputKind::FileList) channel.send(protocol::RunStarted{d.id});
             };
-            if (!channel.send(protocol::TaskDone{python.run(d, loaded)})) python.exit_now(0);
+            protocol::TaskDone done{python.run(d, loaded)};
+            if (!channel.send(done)) python.exit_now(0);
+            python.recycle(std::move(done.result.rows));
         } else if (std::holds_alternative<protocol::StopWorker>(*message)) {
             python.shutdown();
             return 0;  // finalising Python runs the entry script's atexit handlers

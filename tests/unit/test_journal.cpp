@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "prs/orchestrator/committer.hpp"
 #include "prs/orchestrator/journal.hpp"
 
 using namespace prs::orchestrator;
@@ -132,4 +134,43 @@ TEST(JobFingerprint, ChangesWithSettingsScriptAndInput) {
     EXPECT_NE(base, more_input);
     std::ofstream(j.dir / "entry.py") << "def run(b): return b[:1]";
     EXPECT_NE(more_input, job_fingerprint("settings", j.dir / "in", j.dir / "entry.py"));
+}
+
+TEST(Committer, EveryRequestIsJournaledWithTheLatestOffsetAndCounters) {
+    JournalFile j;
+    {
+        auto journal = Journal::create(j.file, "fp1");
+        Committer committer(journal, -1);
+        // Requests made while the thread commits are merged: none may be lost.
+        for (std::uint64_t id = 0; id < 1000; ++id) committer.request({id}, (id + 1) * 10, counters(id + 1, id + 1));
+        committer.wait();
+        const auto s = Journal::read(j.file);
+        ASSERT_TRUE(s);
+        EXPECT_EQ(s->done_count(), 1000u);
+        EXPECT_EQ(s->output_offset, 10000u);
+        EXPECT_EQ(s->counters.rows_written, 1000u);
+        committer.request({1000}, 10010, counters(1001, 1001));
+    }  // destruction finishes the last request
+    const auto s = Journal::read(j.file);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->done_count(), 1001u);
+    EXPECT_EQ(s->output_offset, 10010u);
+}
+
+TEST(Committer, ASyncFailureReachesTheEventLoop) {
+    JournalFile j;
+    auto journal = Journal::create(j.file, "fp1");
+    const int not_a_file = ::open("/dev/null", O_WRONLY);  // fdatasync is EINVAL: accepted
+    Committer fine(journal, not_a_file);
+    fine.request({0}, 0, counters(1, 0));
+    EXPECT_NO_THROW(fine.wait());
+    ::close(not_a_file);
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);  // a closed descriptor: EBADF
+    Committer broken(journal, pipe_fds[1]);
+    broken.request({1}, 0, counters(2, 0));
+    EXPECT_THROW(broken.wait(), std::system_error);
+    EXPECT_THROW(broken.request({2}, 0, counters(3, 0)), std::system_error);
 }

@@ -18,6 +18,7 @@
 #include "prs/logs/log_file.hpp"
 #include "prs/logs/mini_batch_report.hpp"
 #include "prs/logs/progress.hpp"
+#include "prs/orchestrator/committer.hpp"
 #include "prs/orchestrator/error_summary.hpp"
 #include "prs/orchestrator/failure_policy.hpp"
 #include "prs/orchestrator/job_stats.hpp"
@@ -67,9 +68,13 @@ private:
     void write_progress(bool force);
     logs::ProgressCounts progress_counts() const;
     void check_stop_request();
-    // Syncs the output and journals the mini-batches finished since the last commit:
-    // at most every 100 ms (or 4096 mini-batches), so the cost per mini-batch stays small.
+    // Has the mini-batches finished since the last commit journaled (after the output is
+    // synced, on the committer's thread): at most every 100 ms (or 4096 mini-batches), so
+    // the cost per mini-batch stays small. `now`: at once, and waits until it is done.
     void commit(bool now);
+    // The end: the rows held back for a header are written, everything is committed, and
+    // the output file is closed.
+    void commit_and_close();
     int finish();
     // job_summary.json and report.html, from the outcome finish() settled on.
     void write_summaries(const JobOutcome& outcome);
@@ -97,6 +102,7 @@ private:
     std::uint64_t resumed_done_ = 0;
     std::unique_ptr<output::RowWriter> writer_;
     std::unique_ptr<output::InputOrderSequencer> sequencer_;
+    std::unique_ptr<Committer> committer_;       // after writer_: stops before the output closes
     std::optional<ThresholdBreach> failure_;
     Journal& journal_;
     std::vector<std::uint64_t> uncommitted_;   // final mini-batches whose rows are written but not journaled

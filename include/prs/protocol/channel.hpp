@@ -2,6 +2,7 @@
 // Length-prefixed messages over a stream socket (agent <-> worker child).
 // Frame: u32 little-endian byte count, then codec bytes.
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -41,11 +42,24 @@ public:
     std::optional<Message> receive();
 
 private:
+    // Bytes read and not yet consumed: data_[begin_, end_). Uninitialised storage, so that
+    // a large frame (a result's rows) is received in place, with no zero-fill or copy.
+    class InBuffer {
+    public:
+        std::string_view view() const { return {data_.get() + begin_, end_ - begin_}; }
+        void consume(std::size_t n) { begin_ += n; }
+        // Room for at least `n` more bytes after end_; returns where they go.
+        char* room(std::size_t n);
+        void filled(std::size_t n) { end_ += n; }
+
+    private:
+        std::unique_ptr<char[]> data_;
+        std::size_t capacity_ = 0, begin_ = 0, end_ = 0;
+    };
     bool read_some(int flags);
     bool write_some(int flags);
     util::UniqueFd fd_;
-    std::string in_;          // bytes read but not yet consumed
-    std::size_t consumed_ = 0;
+    InBuffer in_;
     std::string out_;         // frames not yet written, from out_[sent_]
     std::size_t sent_ = 0;
 };

@@ -47,6 +47,7 @@ public:
     void post() override;
     std::optional<std::pair<int, protocol::Message>> receive() override;
     void flush() override;
+    bool progress() override;
 
 private:
     struct Pending {

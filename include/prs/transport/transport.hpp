@@ -21,6 +21,10 @@ public:
     virtual void post() = 0;                                           // sends what send() gathered
     virtual std::optional<std::pair<int, protocol::Message>> receive() = 0;  // non-blocking
     virtual void flush() = 0;                                          // waits until all sends completed
+    // Moves sends along; true while some are still in flight. A large message crosses
+    // in fragments, each needing a call on the sending side, so a loop that has sends
+    // in flight must not sleep.
+    virtual bool progress() = 0;
 };
 
 }  // namespace prs::transport

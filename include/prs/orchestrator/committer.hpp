@@ -1,0 +1,50 @@
+#pragma once
+// Makes finished mini-batches durable off rank 0's event loop. A commit syncs the output
+// file (fdatasync: as slow as the disk) and then appends the journal record naming those
+// mini-batches and where their rows end, so the journal never claims rows the disk may
+// not hold. On its own thread, appending rows never waits for the disk; commits asked
+// for while one runs are merged into the next.
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "prs/orchestrator/journal.hpp"
+
+namespace prs::orchestrator {
+
+class Committer {
+public:
+    // `output_fd` < 0: no output file (summary_only). Both must outlive the Committer.
+    Committer(Journal& journal, int output_fd);
+    Committer(const Committer&) = delete;
+    Committer& operator=(const Committer&) = delete;
+    ~Committer();  // finishes what was asked
+
+    // The rows of `ids` were handed to the kernel (write(2)) and the output now ends at
+    // `output_offset`. Rethrows an error of an earlier commit.
+    void request(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, const JobCounters& counters);
+    // Blocks until every request is in the journal. Rethrows an error of the thread.
+    void wait();
+
+private:
+    void loop();
+    void rethrow_error();
+
+    Journal& journal_;
+    int output_fd_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<std::uint64_t> ids_;   // asked for, not yet taken by the thread
+    std::uint64_t offset_ = 0;
+    JobCounters counters_;
+    bool busy_ = false;                // the thread is committing
+    bool stopping_ = false;
+    std::exception_ptr error_;
+    std::thread thread_;               // last: starts once the fields above exist
+};
+
+}  // namespace prs::orchestrator

@@ -1,0 +1,72 @@
+#include "prs/orchestrator/committer.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace prs::orchestrator {
+
+Committer::Committer(Journal& journal, int output_fd)
+    : journal_(journal), output_fd_(output_fd), thread_([this] { loop(); }) {}
+
+Committer::~Committer() {
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+}
+
+void Committer::rethrow_error() {
+    if (error_) std::rethrow_exception(error_);  // sticky: the thread has stopped
+}
+
+void Committer::request(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset,
+                        const JobCounters& counters) {
+    {
+        const std::lock_guard lock(mutex_);
+        rethrow_error();
+        ids_.insert(ids_.end(), ids.begin(), ids.end());
+        offset_ = output_offset;
+        counters_ = counters;
+    }
+    changed_.notify_all();
+}
+
+void Committer::wait() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return (ids_.empty() && !busy_) || error_; });
+    rethrow_error();
+}
+
+void Committer::loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        changed_.wait(lock, [this] { return !ids_.empty() || stopping_; });
+        if (ids_.empty()) return;  // stopping, nothing left
+        const auto ids = std::exchange(ids_, {});
+        const auto offset = offset_;
+        const auto counters = counters_;
+        busy_ = true;
+        lock.unlock();
+        try {
+            // The rows reach the disk before the journal says they are there.
+            if (output_fd_ >= 0 && ::fdatasync(output_fd_) != 0 && errno != EINVAL)
+                throw std::system_error(errno, std::generic_category(), "cannot sync the output file");
+            journal_.commit(ids, offset, counters);
+        } catch (...) {
+            lock.lock();
+            error_ = std::current_exception();
+            busy_ = false;
+            changed_.notify_all();
+            return;  // nothing more is committed: a rerun redoes what was not
+        }
+        lock.lock();
+        busy_ = false;
+        changed_.notify_all();
+    }
+}
+
+}  // namespace prs::orchestrator
