@@ -269,6 +269,7 @@ class Bench:
         alone, _, rss, cpu, out = self.prs_run("noop", poll_rss=True)
         assert count_lines(out) == n, f"prs_mpi wrote {count_lines(out)} rows, expected {n}"
         self.noop_rss = (n, rss)
+        self.noop_cpu = cpu
         self.log(f"  prs_mpi alone {alone:.2f} s, rank0 CPU {cpu:.2f} s, rank0 peak RSS {rss:.1f} MB")
         mpi, _, _, _, out = self.prs_run("noop", np=2)
         assert count_lines(out) == n
@@ -400,6 +401,12 @@ class Bench:
                  "-", None)
         self.add(g, "extrapolated to 1,000,000 (linear)", f"{at_1m:.1f} MB ({slope * 1e6:.1f} B/mini-batch)", "-",
                  "-", None, "<= 200 MB", at_1m <= 200)
+        # Start-up (MPI, listing, workers' Python) is paid once: the difference between the
+        # two runs is what each further mini-batch costs rank 0.
+        marginal_us = (cpu - self.noop_cpu) / (n - n0) * 1e6
+        self.add("rank 0 CPU per mini-batch (alone, no-op, all its threads)",
+                 f"marginal: ({n:,} - {n0:,} mini-batches)", f"{marginal_us:.1f} us", "-", "-", None, "<< 10 us",
+                 marginal_us < 10)
 
     # (5) append_row throughput -------------------------------------------------------
     def rows_throughput(self):

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <system_error>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "prs/logs/layout.hpp"
@@ -56,12 +57,13 @@ std::string timestamp_now() {
     timeval tv{};
     gettimeofday(&tv, nullptr);
     thread_local SecondText cache;
-    return fmt::format("{},{:03d}", second_text(cache, tv.tv_sec, "%Y-%m-%d %H:%M:%S"), tv.tv_usec / 1000);
+    return fmt::format(FMT_COMPILE("{},{:03d}"), second_text(cache, tv.tv_sec, "%Y-%m-%d %H:%M:%S"),
+                       tv.tv_usec / 1000);
 }
 
 void append_iso_timestamp(std::string& out, long long epoch_us) {
     thread_local SecondText cache;
-    fmt::format_to(std::back_inserter(out), "{}.{:06d}",
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}.{:06d}"),
                    second_text(cache, static_cast<std::time_t>(epoch_us / 1000000), "%Y-%m-%dT%H:%M:%S"),
                    epoch_us % 1000000);
 }
@@ -76,7 +78,7 @@ std::string log_line(std::string_view level, std::string_view message) {
     // getpid() is a system call in this glibc; the thread id is per thread anyway.
     thread_local const auto pid = ::getpid();
     thread_local const auto tid = static_cast<unsigned long>(pthread_self());
-    return fmt::format("{}|{}|{}|{}|{}\n", timestamp_now(), level, pid, tid, message);
+    return fmt::format(FMT_COMPILE("{}|{}|{}|{}|{}\n"), timestamp_now(), level, pid, tid, message);
 }
 
 std::string hour_stamp_now() {

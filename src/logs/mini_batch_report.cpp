@@ -1,5 +1,6 @@
 #include "prs/logs/mini_batch_report.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "prs/util/text.hpp"
@@ -43,12 +44,19 @@ void MiniBatchReport::add(const protocol::AttemptResult& r, const protocol::Mini
     // One row per attempt on rank 0's hot path: appended piece by piece, no temporaries.
     const std::uint32_t failed = r.succeeded >= r.total ? 0 : r.total - r.succeeded;
     const auto out = std::back_inserter(buffer_);
-    fmt::format_to(out, "{},{},{},", r.mini_batch_id, r.attempt + 1, r.node_id);
+    fmt::format_to(out, FMT_COMPILE("{},{},{},"), r.mini_batch_id, r.attempt + 1, r.node_id);
     util::append_csv_field(buffer_, r.process);
     buffer_ += ',';
     if (r.start_us) append_iso_timestamp(buffer_, r.start_us);
-    fmt::format_to(out, ",{},{},{},{:.6f},{:.6f},{:.6f},{},{},", r.total, r.succeeded, failed, r.elapsed_s,
-                   r.process_cpu_s, r.run_method_s, protocol::status_name(r.status), r.error_category);
+    fmt::format_to(out, FMT_COMPILE(",{},{},{},"), r.total, r.succeeded, failed);
+    for (const double seconds : {r.elapsed_s, r.process_cpu_s, r.run_method_s}) {
+        util::append_fixed(buffer_, seconds, 6);
+        buffer_ += ',';
+    }
+    buffer_ += protocol::status_name(r.status);
+    buffer_ += ',';
+    buffer_ += r.error_category;
+    buffer_ += ',';
     util::append_csv_field(buffer_, r.error_message);
     buffer_ += ',';
     detail_.clear();

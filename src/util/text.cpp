@@ -1,6 +1,10 @@
 #include "prs/util/text.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
 
 namespace prs::util {
 
@@ -35,6 +39,25 @@ void append_csv_field(std::string& out, std::string_view s) {
         out += c;
     }
     out += '"';
+}
+
+void append_fixed(std::string& out, double value, int decimals) {
+    static constexpr std::uint64_t kScale[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+                                               1000000000};
+    const std::uint64_t scale = kScale[std::clamp(decimals, 0, 9)];
+    const double scaled = std::max(value, 0.0) * static_cast<double>(scale) + 0.5;
+    if (!(scaled < 1.8e19)) {  // beyond 64 bits (or NaN): the general code
+        fmt::format_to(std::back_inserter(out), "{:.{}f}", value, decimals);
+        return;
+    }
+    const auto units = static_cast<std::uint64_t>(scaled);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}"), units / scale);
+    if (decimals <= 0) return;
+    out += '.';
+    char digits[9];
+    auto frac = units % scale;
+    for (int i = decimals - 1; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+    out.append(digits, static_cast<std::size_t>(decimals));
 }
 
 std::string json_quote(std::string_view s) {

@@ -11,5 +11,10 @@ std::string csv_field(std::string_view s);   // RFC 4180: quoted only when neede
 // The same, appended to `out` (per-mini-batch report rows: no temporary strings).
 void append_json_quoted(std::string& out, std::string_view s);
 void append_csv_field(std::string& out, std::string_view s);
+// A non-negative number with `decimals` (0-9) digits after the point, rounded to the
+// nearest, as printf's "%.<decimals>f" would write it for log figures (times in
+// seconds). For rows of per-mini-batch logs, where fmt's general float code is the
+// costliest part of the line.
+void append_fixed(std::string& out, double value, int decimals);
 
 }  // namespace prs::util
