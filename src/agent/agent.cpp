@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "prs/logs/process_log.hpp"
+#include "prs/logs/system_error.hpp"
 #include "prs/util/node_address.hpp"
 
 namespace prs::agent {
@@ -42,7 +43,9 @@ void PipelineDepth::observe(double seconds) {
 Agent::Agent(AgentConfig cfg)
     : cfg_(std::move(cfg)), layout_(cfg_.run_dir), main_log_(layout_.node_main(cfg_.node_id)),
       ip_(util::node_address()),
-      monitor_(layout_.perf(cfg_.node_id), cfg_.resource_monitor_interval_s, cfg_.local_rank == 0) {
+      monitor_(layout_.perf(cfg_.node_id), cfg_.resource_monitor_interval_s, cfg_.local_rank == 0,
+               {{"run directory", cfg_.run_dir}, {"output", cfg_.setup.output_dir},
+                {"input", cfg_.setup.input_path}}) {
     slots_.resize(static_cast<std::size_t>(cfg_.slots));
 }
 
@@ -164,6 +167,7 @@ void Agent::fail_front(Slot& s, protocol::AttemptStatus status, std::string mess
 
 void Agent::emit_result(Slot& s, protocol::AttemptResult&& r) {
     s.attempts_log.line(r.ok() ? "INFO" : "WARNING", logs::attempt_message(r, ip_));
+    logs::record_system_failure(layout_, r);
     out_.push_back(protocol::Result{std::move(r)});
     s.tasks.pop_front();
 }

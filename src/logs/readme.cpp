@@ -22,10 +22,23 @@ System logs (written by prs_mpi):
                                       with returncode -9"), timeouts.
   sys/node/<node_id>/<process>.txt    One line per mini-batch attempt of that worker: node IP, PID,
                                       items, start time, elapsed, CPU and run() seconds, status.
+  sys/error/<node_id>/<process>.txt   Failures of that worker that are not the entry script's exception,
+                                      one line each (time, mini-batch, attempt, status, message): the
+                                      worker died or was killed by a signal, run() or the data load
+                                      timed out, the data could not be loaded. Absent: none happened.
 
-  perf/<node_id>/node_resource_usage.csv       Load, CPU % and memory of the node, every
-                                               --resource_monitor_interval seconds (0 = off).
-  perf/<node_id>/processes_resource_usage.csv  CPU %, RSS and threads of each worker, as often.
+Performance (every --resource_monitor_interval seconds, 0 = off):
+  perf/<node_id>/node_resource_usage.csv       Load, CPU % and memory of the node.
+  perf/<node_id>/processes_resource_usage.csv  CPU %, RSS and threads of each worker.
+  perf/<node_id>/node_disk_usage.csv           Total, used and free bytes and used % (as df computes
+                                               it) of each filesystem holding the run directory, the
+                                               output, the input or the temporary folder ($TMPDIR).
+  perf/<node_id>/os/<YYYYMMDDHH>/processes_<MM>
+                                               Every process on the node, like ps aux without TTY (USER
+                                               PID %CPU %MEM VSZ RSS STAT START TIME COMMAND; %CPU over
+                                               the process's life, VSZ and RSS in KiB). One file per
+                                               minute in a folder per hour; a later snapshot in the same
+                                               minute replaces the file.
 
 User logs (written by the entry script):
   user/stdout/<node_id>/<process>.stdout.txt   print() and the root logger.

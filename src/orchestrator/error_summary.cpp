@@ -8,7 +8,17 @@ namespace prs::orchestrator {
 
 namespace {
 constexpr std::size_t kSamples = 5;
+
+// Where to read more about one failed attempt.
+std::string sample(const protocol::AttemptResult& r) {
+    // No process: rank 0 failed the mini-batch because its rank stopped working.
+    if (r.process.empty())
+        return fmt::format("mini-batch {} (attempt {}, node {}; see logs/sys/master_role.txt)", r.mini_batch_id,
+                           r.attempt + 1, r.node_id);
+    return fmt::format("mini-batch {} (attempt {}, node {} {}; see logs/user/stderr/{}/{}.stderr.txt)",
+                       r.mini_batch_id, r.attempt + 1, r.node_id, r.process, r.node_id, r.process);
 }
+}  // namespace
 
 void ErrorSummary::add(const protocol::AttemptResult& r) {
     const std::string key = fmt::format("{}: {}", protocol::status_name(r.status), r.error_message);
@@ -18,11 +28,7 @@ void ErrorSummary::add(const protocol::AttemptResult& r) {
         it->second.traceback = r.traceback;
     }
     ++it->second.count;
-    if (it->second.samples.size() < kSamples)
-        it->second.samples.push_back(fmt::format("mini-batch {} (attempt {}, node {} {}; see "
-                                                 "logs/user/stderr/{}/{}.stderr.txt)",
-                                                 r.mini_batch_id, r.attempt + 1, r.node_id, r.process, r.node_id,
-                                                 r.process));
+    if (it->second.samples.size() < kSamples) it->second.samples.push_back(sample(r));
 }
 
 void ErrorSummary::add_init_failure(const std::string& process, const std::string& message) {

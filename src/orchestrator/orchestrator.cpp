@@ -220,7 +220,7 @@ void Orchestrator::check_job_rules() {
         fail("init failure",
              fmt::format("init() failed on every worker ({} failures), so no worker is left. First error: {}",
                          init_failures_, errors_.first_message()),
-             "fix the entry script's init() (see logs/job_error.txt and logs/user/error/)", false);
+             "fix the entry script's init() (see logs/job_error.txt and logs/user/stderr/)", false);
         return;
     }
     // Azure's second init rule: after 2 minutes, 2 x nodes x workers-per-node init failures end the job.
@@ -402,13 +402,16 @@ int Orchestrator::finish() {
         fmt::print(stderr, "prs_mpi: {}", result);
         return kExitResumable;
     }
+    // job_error.txt is written only when some attempt failed: without one, nothing ran on any data.
+    const std::string fix_no_result = errors_.empty() ? "check that the input holds items"
+                                                      : "see logs/job_error.txt for the entry script's errors";
     if (!failure_ && job_.append_row_file && counters_.rows_written == 0)
         fail("no result to append",
-             "NoResultToAppendError: There is no succeeded mini batch item returned from run()",
-             "see logs/job_error.txt for the entry script's errors", false);
+             "NoResultToAppendError: There is no succeeded mini batch item returned from run()", fix_no_result,
+             false);
     if (!failure_ && counters_.items_succeeded == 0 && counters_.mini_batches_done() > 0)
         fail("no item succeeded", fmt::format("all {} mini-batches failed", counters_.mini_batches_failed),
-             "see logs/job_error.txt for the entry script's errors", false);
+             fix_no_result, false);
     commit_and_close();
     journal_.finish(!failure_);
     report_.flush();

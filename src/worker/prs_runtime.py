@@ -40,6 +40,7 @@ _shutdown = None
 _profiler = None  # --profiling_module's Profile(), wrapped around every run() call
 _to_csv_kwargs = {}
 _header_argument = True    # to_csv(header=...) for the --append_row_dataframe_header line
+_SETTINGS_FILE = "parallel_run_step.settings.json"
 
 
 # ---------------------------------------------------------------- EntryScript helper
@@ -137,9 +138,12 @@ def _configure_to_csv(kwargs_json):
     global _to_csv_kwargs, _header_argument
     kwargs = {"sep": " ", "index": False}
     if kwargs_json:
-        overrides = json.loads(kwargs_json)
+        try:
+            overrides = json.loads(kwargs_json)
+        except ValueError as e:
+            raise ValueError(f"{_SETTINGS_FILE} in the code folder is not valid JSON: {e}") from None
         if not isinstance(overrides, dict):
-            raise ValueError("to_csv arguments of parallel_run_step.settings.json must be an object")
+            raise ValueError(f"to_csv arguments of {_SETTINGS_FILE} must be an object")
         # The file as Azure reads it: {"append_row": {"pandas.DataFrame.to_csv": {...}}}
         if "append_row" in overrides:
             overrides = (overrides["append_row"] or {}).get("pandas.DataFrame.to_csv", {})
@@ -149,6 +153,20 @@ def _configure_to_csv(kwargs_json):
     header = kwargs.pop("header", True)
     _header_argument = header if isinstance(header, (list, tuple)) else True
     _to_csv_kwargs = kwargs
+    if kwargs_json:
+        _check_to_csv_arguments(kwargs)
+
+
+def _check_to_csv_arguments(kwargs):
+    """Arguments to_csv rejects fail the start, naming the file, rather than every mini-batch."""
+    try:
+        import pandas
+    except ImportError:
+        return  # no DataFrame can come back
+    try:
+        pandas.DataFrame({"column": [1]}).to_csv(header=False, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{_SETTINGS_FILE}: pandas.DataFrame.to_csv rejects {kwargs}: {e}") from None
 
 
 def _import_entry_script(path):

@@ -4,10 +4,13 @@ progress on rank 0's stderr, on a real terminal and in a plain file."""
 import csv
 import json
 import marshal
+import os
+import pwd
 import re
 import shlex
 import shutil
 import subprocess
+import time
 
 from harness import PRS, PrsTestCase, parallel_job
 
@@ -108,31 +111,91 @@ class LogTree(PrsTestCase):
         for link in links:
             self.assertTrue((self.dir.logs / link).is_file(), f"report.html links to missing {link}")
 
-    def test_resource_usage_is_sampled_from_proc_every_interval(self):
-        # Two workers, four mini-batches of 1.5 s: about 3 s, so two or three samples.
+    def run_sampled_job(self, np=None):
+        """Two workers (or ranks), four mini-batches of 1.5 s: about 3 s, sampled every second.
+        Returns the command's start and end times."""
         self.dir.files(4)
         self.dir.script(SCRIPT)
-        job = self.dir.job(parallel_job(mini_batch_size=1, task_extra="""\
+        self.job = self.dir.job(parallel_job(mini_batch_size=1, task_extra="""\
   environment_variables:
     PRS_ITEST_SLEEP: "1.5"
 """))
-        proc = self.prs(job, "--resource_monitor_interval", "1")
+        started = time.time()
+        proc = self.prs(self.job, "--resource_monitor_interval", "1", np=np)
         self.assertExit(proc, 0)
-        perf = self.dir.logs / "perf" / "0"
-        with open(perf / "node_resource_usage.csv", newline="") as f:
-            node = list(csv.DictReader(f))
+        return started, time.time()
+
+    def perf_csv(self, name):
+        with open(self.dir.logs / "perf" / "0" / name, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def test_resource_usage_is_sampled_from_proc_every_interval(self):
+        self.run_sampled_job()
+        node = self.perf_csv("node_resource_usage.csv")
         self.assertGreaterEqual(len(node), 2)
         for row in node:
             self.assertGreater(float(row["Memory Total MB"]), 0)
             self.assertTrue(0 <= float(row["CPU Percent"]) <= 100)
             float(row["Load Average 1m"])
-        with open(perf / "processes_resource_usage.csv", newline="") as f:
-            workers = list(csv.DictReader(f))
+        workers = self.perf_csv("processes_resource_usage.csv")
         self.assertGreaterEqual(len(workers), 2)
         self.assertEqual({r["Process"] for r in workers}, {"process001", "process002"})
         for row in workers:
             self.assertGreater(float(row["RSS MB"]), 1)
             self.assertGreaterEqual(int(row["Threads"]), 1)
+
+    def run_directory_disk_rows(self):
+        rows = self.perf_csv("node_disk_usage.csv")
+        self.assertEqual(list(rows[0]), ["Timestamp", "Mount Point", "Filesystem Type", "Job Folders", "Total Bytes",
+                                         "Used Bytes", "Free Bytes", "Used Percent"])
+        return [r for r in rows if "run directory" in r["Job Folders"].split("; ")]
+
+    def test_disk_usage_of_the_run_directory_and_output_filesystems(self):
+        self.run_sampled_job()
+        rows = self.run_directory_disk_rows()
+        self.assertEqual(len(rows), len(self.perf_csv("node_resource_usage.csv")), "one row per sample")
+        self.assertGreaterEqual(len(rows), 2)
+        st = os.statvfs(self.dir.run_dir)  # the run directory's filesystem, as seen from here
+        for row in rows:
+            self.assertIn("output", row["Job Folders"].split("; "))  # outputs/ is under the run directory
+            self.assertTrue(self.dir.run_dir.resolve().is_relative_to(row["Mount Point"]), row)
+            self.assertEqual(int(row["Total Bytes"]), st.f_blocks * st.f_frsize)
+            self.assertLessEqual(int(row["Used Bytes"]) + int(row["Free Bytes"]), int(row["Total Bytes"]))
+            self.assertTrue(0 <= float(row["Used Percent"]) <= 100)
+
+    def test_node_figures_come_from_the_nodes_first_rank_only(self):
+        self.run_sampled_job(np=2)
+        self.assertEqual(len(self.run_directory_disk_rows()), len(self.perf_csv("node_resource_usage.csv")))
+
+    def test_process_listing_every_minute_like_ps_aux(self):
+        started, ended = self.run_sampled_job()
+        listings = sorted((self.dir.logs / "perf" / "0").glob("os/*/processes_*"))
+        # A job of seconds: this minute's file, or two when the job crosses a minute.
+        minutes = {time.strftime("%Y%m%d%H/processes_%M", time.localtime(t)) for t in (started, ended)}
+        self.assertTrue(listings)
+        self.assertLessEqual({f"{p.parent.name}/{p.name}" for p in listings}, minutes)
+        listed = {}
+        for listing in listings:
+            header, *lines = listing.read_text().splitlines()
+            self.assertEqual(header.split(), ["USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "STAT", "START", "TIME",
+                                              "COMMAND"])
+            for line in lines:
+                fields = line.split(None, 9)
+                self.assertEqual(len(fields), 10, line)
+                # A later sample in the same minute replaced the file rather than adding a listing.
+                self.assertNotEqual(fields[:2], ["USER", "PID"], listing)
+                listed[fields[9]] = fields
+        command = shlex.join([PRS, "--run-dir", str(self.dir.run_dir), "--resource_monitor_interval", "1",
+                              str(self.job)])
+        user, pid, cpu, mem, vsz, rss, stat, start, cpu_time, _ = listed[command]  # the sampling process itself
+        self.assertEqual(user, pwd.getpwuid(os.getuid()).pw_name)
+        self.assertGreater(int(rss), 1000)  # KiB
+        self.assertGreaterEqual(int(vsz), int(rss))
+        self.assertTrue(0 <= float(cpu) and 0 <= float(mem) <= 100)
+        self.assertRegex(stat, r"^[RS][<Nsl+]*$")
+        self.assertRegex(start, r"^\d\d:\d\d$")
+        self.assertRegex(cpu_time, r"^\d+:\d\d$")
+        self.assertIn("1", {f[1] for f in listed.values()}, "every process of the node, not only the job's")
 
     def test_no_resource_usage_when_the_interval_is_zero(self):
         proc = self.run_job("--resource_monitor_interval", "0")

@@ -1,7 +1,8 @@
 #pragma once
-// logs/perf/<node>/node_resource_usage.csv and processes_resource_usage.csv: a row every
-// --resource_monitor_interval seconds (0 = off), read straight from /proc so sampling
-// costs a few small reads and never a child process.
+// logs/perf/<node>/: node_resource_usage.csv, processes_resource_usage.csv,
+// node_disk_usage.csv and the os/ process listings, a sample every
+// --resource_monitor_interval seconds (0 = off), read straight from /proc and statvfs so
+// sampling costs a few small reads and never a child process.
 
 #include <chrono>
 #include <cstdint>
@@ -9,29 +10,14 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "prs/agent/disk_usage.hpp"
+#include "prs/agent/proc_files.hpp"
+#include "prs/agent/process_listing.hpp"
 #include "prs/logs/log_file.hpp"
 
 namespace prs::agent {
-
-struct CpuTimes {                       // /proc/stat's first line, in clock ticks
-    std::uint64_t busy = 0;
-    std::uint64_t total = 0;
-};
-struct ProcessSample {                  // /proc/<pid>/stat
-    char state = '?';
-    std::uint64_t cpu_ticks = 0;        // utime + stime
-    std::uint64_t threads = 0;
-    std::uint64_t rss_pages = 0;
-};
-
-// Parsers of /proc text, apart so they can be tested on fixed input.
-std::optional<CpuTimes> parse_proc_stat(std::string_view text);
-std::optional<ProcessSample> parse_pid_stat(std::string_view text);
-// "MemTotal:" style keys of /proc/meminfo, in kB; nullopt when missing.
-std::optional<std::uint64_t> meminfo_kb(std::string_view text, std::string_view key);
 
 struct MonitoredWorker {
     std::string name;                   // "process001"
@@ -40,8 +26,10 @@ struct MonitoredWorker {
 
 class ResourceMonitor {
 public:
-    // `with_node`: this agent also writes the node's figures (one agent per node does).
-    ResourceMonitor(const std::filesystem::path& perf_dir, int interval_s, bool with_node);
+    // `with_node`: this agent also writes the node's figures (one agent per node does):
+    // load, memory, the disks holding `job_folders`, and the process listings.
+    ResourceMonitor(const std::filesystem::path& perf_dir, int interval_s, bool with_node,
+                    const std::vector<JobFolder>& job_folders);
     // Whether a sample is due: cheap, so the agent's loop can ask on every turn.
     bool due() const;
     void sample(const std::vector<MonitoredWorker>& workers);
@@ -49,12 +37,16 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
     void sample_node(const std::string& stamp);
+    void sample_disks(const std::string& stamp);
     void sample_workers(const std::string& stamp, const std::vector<MonitoredWorker>& workers, double wall_s);
 
     std::chrono::seconds interval_;
     bool with_node_;
     logs::LogFile node_csv_;
+    logs::LogFile disk_csv_;
     logs::LogFile processes_csv_;
+    std::vector<WatchedFilesystem> filesystems_;  // resolved once: mounts rarely change during a job
+    std::optional<ProcessListing> listing_;
     Clock::time_point last_{};
     std::optional<CpuTimes> last_cpu_;
     std::map<int, std::uint64_t> last_ticks_;  // per pid, for CPU % between samples

@@ -39,6 +39,10 @@ public:
     fs::path user_error(int node, const std::string& proc) const {
         return logs() / "user" / "error" / std::to_string(node) / (proc + ".txt");
     }
+    // Failures of a worker that are not its entry script's exception (deaths, timeouts).
+    fs::path sys_error(int node, const std::string& proc) const {
+        return logs() / "sys" / "error" / std::to_string(node) / (proc + ".txt");
+    }
 
 private:
     fs::path run_dir_;

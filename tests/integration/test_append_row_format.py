@@ -1,0 +1,118 @@
+"""How append_row writes DataFrame rows, as on Azure: parallel_run_step.settings.json in the
+code folder passes its "pandas.DataFrame.to_csv" arguments on, and
+--append_row_dataframe_header True writes the header once, at the top, whatever the number
+of workers and ranks, and not again when an interrupted run resumes."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from harness import PRS, PrsTestCase, parallel_job
+
+# One row per file: its name, its number as an int and a float, and a text with a space.
+FRAME_SCRIPT = """
+import os, time
+import pandas as pd
+
+def init():
+    pass
+
+def run(mini_batch):
+    time.sleep(float(os.environ.get("PRS_ITEST_SLEEP", "0")))
+    names = [os.path.basename(p) for p in mini_batch]
+    numbers = [int(n[1:4]) for n in names]
+    return pd.DataFrame({"file": names, "n": numbers, "half": [k / 2 for k in numbers],
+                         "note": [f"item {k}" for k in numbers]})
+"""
+HEADER_ARGUMENT = '  program_arguments: "--append_row_dataframe_header True"\n'
+
+
+def frame_rows(count, sep, half="{:.1f}", note="item {}"):
+    return [sep.join([f"f{k:03d}.txt", str(k), half.format(k / 2), note.format(k)]) for k in range(count)]
+
+
+class AppendRowFormat(PrsTestCase):
+    def make_job(self, files, settings=None, header=False, concurrency=1, mini_batch_size=2, extra=""):
+        self.dir.files(files).script(FRAME_SCRIPT)
+        if settings is not None:
+            (self.dir.code / "parallel_run_step.settings.json").write_text(json.dumps(settings))
+        return self.dir.job(parallel_job(mini_batch_size=mini_batch_size, concurrency=concurrency, extra=extra,
+                                         task_extra=HEADER_ARGUMENT if header else ""))
+
+    def output_text(self):
+        return (self.dir.run_dir / "outputs" / "result" / "parallel_run_step.txt").read_text()
+
+    def test_default_is_space_separated_without_header_or_index(self):
+        job = self.make_job(4)
+        self.assertExit(self.prs(job), 0)
+        # A text with a space is quoted, as pandas quotes a field holding the separator.
+        self.assertEqual(self.output_text(), "".join(r + "\n" for r in frame_rows(4, " ", note='"item {}"')))
+
+    def test_settings_json_passes_to_csv_arguments(self):
+        settings = {"append_row": {"pandas.DataFrame.to_csv": {"sep": ",", "float_format": "%.3f"}}}
+        job = self.make_job(4, settings)
+        self.assertExit(self.prs(job), 0)
+        # One worker: mini-batches finish in input order, so the whole file is known.
+        self.assertEqual(self.output_text(), "".join(r + "\n" for r in frame_rows(4, ",", half="{:.3f}")))
+
+    def test_settings_json_header_names_the_columns_of_the_header_line(self):
+        settings = {"append_row": {"pandas.DataFrame.to_csv": {"sep": ";", "header": ["name", "k", "k/2", "text"]}}}
+        job = self.make_job(4, settings, header=True)
+        self.assertExit(self.prs(job), 0)
+        self.assertEqual(self.output_text(), "name;k;k/2;text\n" + "".join(r + "\n" for r in frame_rows(4, ";")))
+
+    def test_header_true_in_settings_alone_writes_no_header(self):
+        # Only --append_row_dataframe_header asks for the header; to_csv's header=True per
+        # mini-batch would repeat it in the middle of the file.
+        settings = {"append_row": {"pandas.DataFrame.to_csv": {"sep": ",", "header": True}}}
+        job = self.make_job(4, settings)
+        self.assertExit(self.prs(job), 0)
+        self.assertEqual(self.output_text(), "".join(r + "\n" for r in frame_rows(4, ",")))
+
+    def assert_settings_error(self, settings_text, message):
+        """The job fails at the workers' start with `message` naming the settings file."""
+        job = self.make_job(4)
+        (self.dir.code / "parallel_run_step.settings.json").write_text(settings_text)
+        proc = self.prs(job)
+        self.assertExit(proc, 42)
+        self.assertIn(f"First error: INIT_FAILED: ValueError: parallel_run_step.settings.json{message}", proc.stderr)
+        self.assertEqual([r["Status"] for r in self.processed() if r["Status"].startswith("RUN_")], [],
+                         "run() should never be called")
+
+    def test_settings_json_that_is_not_json_is_named(self):
+        self.assert_settings_error('{"append_row": {"pandas.DataFrame.to_csv": {"sep": ",",}}}',
+                                   " in the code folder is not valid JSON: Expecting property name")
+
+    def test_settings_json_with_an_argument_to_csv_rejects_is_named(self):
+        self.assert_settings_error('{"append_row": {"pandas.DataFrame.to_csv": {"seperator": ","}}}',
+                                   ": pandas.DataFrame.to_csv rejects {'sep': ' ', 'index': False, 'seperator': ','}")
+
+    def assert_header_once_on_top(self, files, sep=" "):
+        lines = self.output_lines()
+        self.assertEqual(lines[0], sep.join(["file", "n", "half", "note"]))
+        self.assertEqual(sorted(lines[1:]), sorted(frame_rows(files, sep, note='"item {}"')))
+
+    def test_header_once_with_several_workers(self):
+        job = self.make_job(12, header=True, concurrency=3, mini_batch_size=1)
+        self.assertExit(self.prs(job), 0)
+        self.assert_header_once_on_top(12)
+
+    def test_header_once_under_mpirun(self):
+        job = self.make_job(12, header=True, mini_batch_size=1)
+        self.assertExit(self.prs(job, np=2), 0)
+        self.assert_header_once_on_top(12)
+
+    def test_header_not_repeated_after_a_resume(self):
+        job = self.make_job(40, header=True, concurrency=2, mini_batch_size=1)
+        command = [PRS, "--run-dir", str(self.dir.run_dir), str(job)]
+        first = subprocess.Popen(command, cwd=self.dir.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=dict(os.environ, PRS_ITEST_SLEEP="0.1"))
+        time.sleep(2)
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=120)
+        self.assertEqual(first.returncode, 75, err)
+        partial = self.output_lines()
+        self.assertTrue(1 < len(partial) < 41, len(partial))
+        self.assertExit(self.prs(job), 0)
+        self.assert_header_once_on_top(40)
