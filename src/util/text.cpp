@@ -8,9 +8,18 @@
 
 namespace prs::util {
 
+namespace {
+bool needs_json_escape(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
+}  // namespace
+
 void append_json_quoted(std::string& out, std::string_view s) {
     out += '"';
-    for (const char c : s) {
+    // Runs of plain characters are appended whole: paths rarely hold anything to escape.
+    while (!s.empty()) {
+        const auto plain = static_cast<std::size_t>(std::find_if(s.begin(), s.end(), needs_json_escape) - s.begin());
+        out.append(s.data(), plain);
+        if (plain == s.size()) break;
+        const char c = s[plain];
         switch (c) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;
@@ -18,12 +27,10 @@ void append_json_quoted(std::string& out, std::string_view s) {
             case '\r': out += "\\r"; break;
             case '\t': out += "\\t"; break;
             default:
-                if (static_cast<unsigned char>(c) < 0x20)
-                    fmt::format_to(std::back_inserter(out), "\\u{:04x}",
-                                   static_cast<unsigned>(static_cast<unsigned char>(c)));
-                else
-                    out += c;
+                fmt::format_to(std::back_inserter(out), "\\u{:04x}",
+                               static_cast<unsigned>(static_cast<unsigned char>(c)));
         }
+        s.remove_prefix(plain + 1);
     }
     out += '"';
 }
@@ -34,10 +41,12 @@ void append_csv_field(std::string& out, std::string_view s) {
         return;
     }
     out += '"';
-    for (const char c : s) {
-        if (c == '"') out += '"';
-        out += c;
+    for (auto quote = s.find('"'); quote != std::string_view::npos; quote = s.find('"')) {
+        out.append(s.data(), quote + 1);
+        out += '"';  // doubled
+        s.remove_prefix(quote + 1);
     }
+    out += s;
     out += '"';
 }
 
