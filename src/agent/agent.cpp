@@ -159,6 +159,9 @@ void Agent::fail_front(Slot& s, protocol::AttemptStatus status, std::string mess
     r.elapsed_s = std::chrono::duration<double>(Clock::now() - s.task_started).count();
     emit_result(s, std::move(r));
     // Never started: not an attempt. They go first so they are not overtaken by newer work.
+    if (!s.tasks.empty())
+        main_log_.line("INFO", fmt::format("{} held {} more mini-batch(es) it had not started; they go to other "
+                                           "workers.", s.name, s.tasks.size()));
     while (!s.tasks.empty()) {
         queue_.push_front(std::move(s.tasks.back()));
         s.tasks.pop_back();

@@ -27,6 +27,7 @@
 #include "prs/orchestrator/exit_codes.hpp"
 #include "prs/orchestrator/journal.hpp"
 #include "prs/orchestrator/orchestrator.hpp"
+#include "prs/orchestrator/run_lock.hpp"
 #include "prs/orchestrator/stop_request.hpp"
 #include "prs/partition/partition.hpp"
 #include "prs/transport/mpi_transport.hpp"
@@ -176,8 +177,11 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     std::optional<orchestrator::Journal> journal;
     JournalDecision decision;
     int status = kStartRun;
+    std::optional<orchestrator::RunDirLock> run_lock;  // rank 0, for the whole run
     if (mpi.rank() == 0) {
         try {
+            // A run still ending (orphaned ranks of a killed mpirun) gets a few seconds.
+            run_lock.emplace(run_dir, std::chrono::seconds(10));
             partition = partition::make_partition(job, input);
             const auto fingerprint = orchestrator::job_fingerprint(config::describe(job), job.major().path,
                                                                    job.entry_script);
@@ -201,6 +205,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             }
         } catch (const partition::InputError& e) {
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            status = kStartBadInput;
+        } catch (const orchestrator::RunLockBusy& e) {
+            fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
             status = kStartBadInput;
         } catch (const std::exception& e) {
             fmt::print(stderr, "prs_mpi: error: cannot prepare run directory {}: {}\n", run_dir.string(), e.what());

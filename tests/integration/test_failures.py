@@ -95,6 +95,21 @@ class Failures(PrsTestCase):
         self.assertEqual(len(names), 3, names)
         self.assertIn(names[-1], ("process003.stdout.txt", "process004.stdout.txt"))
 
+    def test_worker_death_with_mini_batches_queued_behind_it(self):
+        # Short mini-batches are pipelined: a worker holds its next ones when it dies. Only
+        # the one it ran is a failed attempt; the others run elsewhere, once, as first attempts.
+        files = 400
+        proc = self.run_flaky("first-exit", ["f300.txt", "f301.txt"], files=files, mini_batch_size=1, np=None)
+        self.assertExit(proc, 0)
+        self.assert_rows_once(files=files)
+        rows = self.processed()
+        self.assertEqual(len(rows), files + 2, "one extra attempt per death, none for the queued mini-batches")
+        died = [r for r in rows if r["Status"] == "PROCESS_DIED"]
+        self.assertEqual(sorted(r["Mini-batch Detail"].count("f30") for r in died), [1, 1])
+        self.assertEqual(collections.Counter(r["Picked Count"] for r in rows), {"1": files, "2": 2})
+        self.assertIn("exits with returncode 3", self.main_logs())
+        self.assertRegex(self.main_logs(), r"held \d+ more mini-batch\(es\) it had not started")
+
     def test_hang_past_timeout_is_killed_and_retried(self):
         proc = self.run_flaky("first-hang", ["f004.txt"], timeout_s=2)
         self.assertExit(proc, 0)

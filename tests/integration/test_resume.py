@@ -21,6 +21,19 @@ def run(mini_batch):
 FILES = 80
 
 
+def kill_session(sid):
+    """SIGKILL to every process of the session: mpirun, every rank and every worker, as in
+    a node loss. (Open MPI puts each rank in a process group of its own, so killpg() of
+    mpirun's group would leave the ranks running.)"""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getsid(int(entry)) == sid:
+                    os.kill(int(entry), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 class Resume(PrsTestCase):
     def setUp(self):
         super().setUp()
@@ -43,7 +56,7 @@ class Resume(PrsTestCase):
         for _ in range(kills):
             proc = self.start(np)
             time.sleep(rng.uniform(0.5, 1.2))
-            os.killpg(proc.pid, signal.SIGKILL)  # mpirun, every rank and every worker: a node loss
+            kill_session(proc.pid)
             said += proc.communicate()[1]
         final = subprocess.run(self.command(np), cwd=self.dir.root, capture_output=True, text=True, timeout=300)
         self.assertExit(final, 0)
@@ -66,6 +79,21 @@ class Resume(PrsTestCase):
             with self.subTest(seed=seed):
                 self.kill_whole_job_at_random(3, seed)
                 shutil.rmtree(self.dir.run_dir)
+
+    def test_a_second_run_in_the_same_run_dir_is_refused_while_the_first_runs(self):
+        first = self.start(None, env={"PRS_SLEEP": "0.5"})
+        time.sleep(1.0)
+        second = subprocess.run(self.command(None), cwd=self.dir.root, capture_output=True, text=True, timeout=120)
+        self.assertExit(second, 2)
+        self.assertIn(f"another prs_mpi (pid {first.pid} on", second.stderr)
+        self.assertIn("--run-dir", second.stderr)
+        kill_session(first.pid)
+        first.communicate()
+        # the lock dies with its holder: the job resumes at once
+        final = subprocess.run(self.command(None), cwd=self.dir.root, capture_output=True, text=True, timeout=300)
+        self.assertExit(final, 0)
+        self.assertIn("resuming", final.stderr)
+        self.assertEqual(collections.Counter(self.output_lines()), self.expected)
 
     def test_sigterm_alone_stops_resumably_then_resumes(self):
         proc = self.start(None, env={"PRS_SLEEP": "0.1"})
