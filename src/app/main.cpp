@@ -29,7 +29,7 @@
 #include "prs/orchestrator/journal.hpp"
 #include "prs/orchestrator/orchestrator.hpp"
 #include "prs/orchestrator/stop_request.hpp"
-#include "prs/partition/partition.hpp"
+#include "prs/partition/file_list.hpp"
 #include "prs/transport/mpi_transport.hpp"
 
 namespace fs = std::filesystem;
@@ -170,9 +170,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     int status = kStartRun;
     if (mpi.rank() == 0) {
         try {
-            partition = partition::make_partition(job, input);
-            const auto fingerprint = orchestrator::job_fingerprint(config::describe(job), job.major().path,
-                                                                   job.entry_script);
+            auto listing = partition::list_files(job.major().path);
+            const auto fingerprint = orchestrator::job_fingerprint(config::describe(job), job.entry_script, listing);
+            partition = partition::make_partition(job, input, std::move(listing));
             decision = decide_from_journal(job, journal_file, fingerprint, fresh);
             if (decision.reuse) {
                 status = kStartReused;
@@ -295,7 +295,7 @@ int main(int argc, char** argv) {
     if (cli.dry_run) {
         if (!speak) return kExitSucceeded;
         try {
-            const auto partition = partition::make_partition(job, input);
+            const auto partition = partition::make_partition(job, input, partition::list_files(job.major().path));
             fmt::print("{}", config::describe(job));
             fmt::print("run directory: {}\n", resolve_run_dir(cli, job).string());
             if (job.append_row_file) fmt::print("output file: {}\n", job.append_row_file->string());
