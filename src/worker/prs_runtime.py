@@ -13,8 +13,6 @@ names) become their original bytes again.
 import faulthandler
 import importlib.machinery
 import importlib.util
-import inspect
-import json
 import logging
 import os
 import site
@@ -137,6 +135,7 @@ def _configure_to_csv(kwargs_json):
     global _to_csv_kwargs, _header_argument
     kwargs = {"sep": " ", "index": False}
     if kwargs_json:
+        import json  # here: most jobs have no settings file, and a worker's start-up is short
         overrides = json.loads(kwargs_json)
         if not isinstance(overrides, dict):
             raise ValueError("to_csv arguments of parallel_run_step.settings.json must be an object")
@@ -170,6 +169,12 @@ def _function(module, *names):
 
 
 def _takes_context(f):
+    # A plain function's code says it without importing inspect (~10 ms of a worker's
+    # start-up); what inspect.signature would look through (__wrapped__, __signature__,
+    # partials, methods, callable objects) goes to it.
+    if type(f) is types.FunctionType and not hasattr(f, "__wrapped__") and not hasattr(f, "__signature__"):
+        return f.__code__.co_argcount >= 2
+    import inspect
     try:
         parameters = inspect.signature(f).parameters.values()
     except (TypeError, ValueError):
