@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,6 +21,7 @@
 #include "prs/config/describe.hpp"
 #include "prs/config/load_job.hpp"
 #include "prs/hpc/gpu_pinning.hpp"
+#include "prs/hpc/launcher.hpp"
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
 #include "prs/logs/readme.hpp"
@@ -29,22 +30,13 @@
 #include "prs/orchestrator/orchestrator.hpp"
 #include "prs/orchestrator/run_lock.hpp"
 #include "prs/orchestrator/stop_request.hpp"
-#include "prs/partition/partition.hpp"
+#include "prs/partition/file_list.hpp"
 #include "prs/transport/mpi_transport.hpp"
 
 namespace fs = std::filesystem;
 using namespace prs;
 
 namespace {
-
-// Before MPI_Init the rank is only known from the launcher's environment; only rank 0
-// talks to the user so that N ranks don't print the same error N times.
-bool is_rank0_before_init() {
-    for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
-        if (const char* v = std::getenv(var)) return std::string(v) == "0";
-    }
-    return true;
-}
 
 fs::path resolve_run_dir(const config::CommandLine& cli, const config::JobSpec& job) {
     return fs::absolute(cli.run_dir ? *cli.run_dir : fs::path("prs_runs") / job.job_name).lexically_normal();
@@ -166,10 +158,10 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
 }
 
 int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, bool fresh,
-            int* argc, char*** argv) {
-    transport::MpiSession mpi(argc, argv);
+            bool launched, int* argc, char*** argv) {
+    transport::MpiSession mpi(argc, argv, launched);
     orchestrator::install_stop_handlers(mpi.rank() == 0);
-    const auto node = transport::discover_node_identity();
+    const auto node = mpi.node_identity();
     const logs::Layout layout(run_dir);
     const fs::path journal_file = run_dir / "journal.bin";
 
@@ -182,9 +174,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
         try {
             // A run still ending (orphaned ranks of a killed mpirun) gets a few seconds.
             run_lock.emplace(run_dir, std::chrono::seconds(10));
-            partition = partition::make_partition(job, input);
-            const auto fingerprint = orchestrator::job_fingerprint(config::describe(job), job.major().path,
-                                                                   job.entry_script);
+            auto listing = partition::list_files(job.major().path);
+            const auto fingerprint = orchestrator::job_fingerprint(config::describe(job), job.entry_script, listing);
+            partition = partition::make_partition(job, input, std::move(listing));
             decision = decide_from_journal(job, journal_file, fingerprint, fresh);
             if (decision.reuse) {
                 status = kStartReused;
@@ -214,7 +206,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             status = kStartBadInput;
         }
     }
-    status = transport::broadcast_int(status);
+    status = mpi.broadcast(status);
     if (status == kStartReused) return kExitSucceeded;
     if (status != kStartRun) return kExitBadInput;
 
@@ -271,7 +263,10 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
 int main(int argc, char** argv) {
     // A dead worker must show up as EOF on its socket, not kill us with SIGPIPE.
     ::signal(SIGPIPE, SIG_IGN);
-    const bool speak = is_rank0_before_init();
+    // Before MPI_Init the rank is only known from the launcher's environment; only rank 0
+    // talks to the user so that N ranks don't print the same error N times.
+    const auto launch = hpc::detect_launch(util::process_env());
+    const bool speak = launch.rank0;
     config::CommandLine cli;
     config::JobSpec job;
     try {
@@ -307,7 +302,7 @@ int main(int argc, char** argv) {
     if (cli.dry_run) {
         if (!speak) return kExitSucceeded;
         try {
-            const auto partition = partition::make_partition(job, input);
+            const auto partition = partition::make_partition(job, input, partition::list_files(job.major().path));
             fmt::print("{}", config::describe(job));
             fmt::print("run directory: {}\n", resolve_run_dir(cli, job).string());
             if (job.append_row_file) fmt::print("output file: {}\n", job.append_row_file->string());
@@ -319,7 +314,7 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, &argc, &argv);
+        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, launch.launched, &argc, &argv);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

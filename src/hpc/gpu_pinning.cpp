@@ -72,10 +72,6 @@ GpuInventory detect_gpus(const EnvLookup& env, const GpuLister& nvidia_smi) {
 }
 
 GpuInventory detect_gpus() {
-    const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
-        const char* v = std::getenv(name.c_str());
-        return v ? std::optional<std::string>(v) : std::nullopt;
-    };
     const GpuLister smi = []() -> std::optional<std::string> {
         std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen("nvidia-smi -L 2>/dev/null", "r"), ::pclose);
         if (!pipe) return std::nullopt;
@@ -84,7 +80,7 @@ GpuInventory detect_gpus() {
         while (std::fgets(buf, sizeof buf, pipe.get())) out += buf;
         return out.empty() ? std::nullopt : std::optional<std::string>(out);
     };
-    return detect_gpus(env, smi);
+    return detect_gpus(util::process_env(), smi);
 }
 
 std::optional<std::string> gpu_for_worker(const GpuInventory& gpus, int local_index) {

@@ -174,7 +174,8 @@ void Journal::commit(const std::vector<std::uint64_t>& ids, std::uint64_t output
 
 void Journal::finish(bool succeeded) { append(kFinish, std::string(1, succeeded ? '\1' : '\0')); }
 
-std::string job_fingerprint(const std::string& settings, const fs::path& input, const fs::path& entry_script) {
+std::string job_fingerprint(const std::string& settings, const fs::path& entry_script,
+                            const partition::PathList& input) {
     // FNV-1a, 64 bit: stable across runs and machines, which std::hash is not.
     std::uint64_t h = 1469598103934665603ull;
     const auto mix = [&h](std::string_view s) {
@@ -188,23 +189,18 @@ std::string job_fingerprint(const std::string& settings, const fs::path& input, 
     mix(settings);
     std::ifstream script(entry_script, std::ios::binary);
     mix(std::string((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>()));
-    std::vector<std::string> listing;
-    const auto add = [&listing](const fs::path& p) {
+    // One line per file, in the listing's (sorted) order; a file gone since the listing
+    // is left out, as a file that was never there.
+    std::string line;
+    for (std::size_t i = 0; i < input.size(); ++i) {
+        const std::string path = input[i];
         struct stat st {};
-        if (::stat(p.c_str(), &st) == 0)
-            listing.push_back(fmt::format("{}\t{}\t{}.{}", p.string(), st.st_size, st.st_mtim.tv_sec,
-                                          st.st_mtim.tv_nsec));
-    };
-    std::error_code ec;
-    if (fs::is_directory(input, ec)) {
-        for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::follow_directory_symlink, ec);
-             !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-            if (it->is_regular_file(ec)) add(it->path());
-    } else {
-        add(input);
+        if (::stat(path.c_str(), &st) != 0) continue;
+        line.clear();
+        fmt::format_to(std::back_inserter(line), "{}\t{}\t{}.{}", path, st.st_size, st.st_mtim.tv_sec,
+                       st.st_mtim.tv_nsec);
+        mix(line);
     }
-    std::sort(listing.begin(), listing.end());
-    for (const auto& l : listing) mix(l);
     return fmt::format("{:016x}", h);
 }
 

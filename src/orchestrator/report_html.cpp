@@ -1,7 +1,6 @@
 #include "prs/orchestrator/report_html.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -14,8 +13,6 @@ constexpr int kLabelWidth = 150;
 constexpr int kRowHeight = 16;
 constexpr int kThroughputHeight = 160;
 constexpr int kMaxBuckets = 60;
-constexpr std::size_t kSlowest = 10;
-constexpr std::size_t kFailuresShown = 500;
 
 std::string escape(std::string_view text) {
     std::string out;
@@ -53,36 +50,18 @@ std::string stderr_link(const WorkerStats& w) {
     return fmt::format("<a href=\"{0}\">{0}</a>", escape(path));
 }
 
-struct Span {
-    std::int64_t begin_us = std::numeric_limits<std::int64_t>::max();
-    std::int64_t end_us = 0;
-    double seconds() const { return end_us > begin_us ? static_cast<double>(end_us - begin_us) / 1e6 : 0; }
-};
-
-Span time_span(const std::vector<AttemptRecord>& timeline) {
-    Span span;
-    for (const auto& a : timeline) {
-        if (!a.start_us) continue;
-        span.begin_us = std::min(span.begin_us, a.start_us);
-        span.end_us = std::max(span.end_us, a.start_us + static_cast<std::int64_t>(a.elapsed_s * 1e6));
-    }
-    return span;
-}
-
-// One row per worker that ran an attempt; each attempt a rect whose tooltip says what it was.
+// One row per worker that ran an attempt; each attempt JobStats::timeline() draws is a
+// rect whose tooltip says what it was.
 std::string timeline_svg(const JobStats& stats, const Span& span) {
     const auto& workers = stats.workers();
-    std::vector<int> row(workers.size(), -1);
     std::vector<std::size_t> rows;
-    for (const auto& a : stats.timeline())
-        if (a.start_us && row[a.worker] < 0) {
-            row[a.worker] = 0;
-            rows.push_back(a.worker);
-        }
+    for (std::size_t w = 0; w < workers.size(); ++w)
+        if (!workers[w].process.empty()) rows.push_back(w);
     // Rows in node, then process order, whatever order the workers first reported in.
     std::sort(rows.begin(), rows.end(), [&](std::size_t x, std::size_t y) {
         return std::tie(workers[x].node, workers[x].process) < std::tie(workers[y].node, workers[y].process);
     });
+    std::vector<int> row(workers.size(), -1);
     for (std::size_t r = 0; r < rows.size(); ++r) row[rows[r]] = static_cast<int>(r);
     if (rows.empty() || span.seconds() <= 0) return "<p>No attempt ran on a worker.</p>\n";
     const double scale = kPlotWidth / span.seconds();
@@ -91,18 +70,18 @@ std::string timeline_svg(const JobStats& stats, const Span& span) {
                                   "height=\"{}\">\n",
                                   kLabelWidth + kPlotWidth + 10, height);
     for (std::size_t r = 0; r < rows.size(); ++r) {
-        const WorkerStats& w = stats.workers()[rows[r]];
+        const WorkerStats& w = workers[rows[r]];
         svg += fmt::format("<g class=\"worker\" data-worker=\"{}\"><text x=\"0\" y=\"{}\">{}</text></g>\n",
                            escape(worker_label(w)), r * kRowHeight + 12, escape(worker_label(w)));
     }
-    for (const auto& a : stats.timeline()) {
-        if (!a.start_us) continue;
-        const double x = kLabelWidth + static_cast<double>(a.start_us - span.begin_us) / 1e6 * scale;
-        const double width = std::max(1.0, a.elapsed_s * scale);
+    for (const AttemptRecord* a : stats.timeline()) {
+        if (!a->start_us) continue;
+        const double x = kLabelWidth + static_cast<double>(a->start_us - span.begin_us) / 1e6 * scale;
+        const double width = std::max(1.0, a->elapsed_s * scale);
         svg += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>mini-batch {} "
                            "attempt {}: {}, {:.3f} s</title></rect>\n",
-                           x, row[a.worker] * kRowHeight + 2, width, kRowHeight - 4, colour(a), a.mini_batch_id,
-                           a.attempt + 1, protocol::status_name(a.status), a.elapsed_s);
+                           x, row[a->worker] * kRowHeight + 2, width, kRowHeight - 4, colour(*a), a->mini_batch_id,
+                           a->attempt + 1, protocol::status_name(a->status), a->elapsed_s);
     }
     svg += fmt::format("<text x=\"{}\" y=\"{}\">0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.1f} s</text>\n",
                        kLabelWidth, height - 4, kLabelWidth + kPlotWidth, height - 4, span.seconds());
@@ -114,15 +93,8 @@ std::string timeline_svg(const JobStats& stats, const Span& span) {
 std::string throughput_svg(const JobStats& stats, const Span& span) {
     if (span.seconds() <= 0) return "<p>No attempt ran on a worker.</p>\n";
     const int buckets = std::clamp(static_cast<int>(span.seconds()), 10, kMaxBuckets);
-    std::vector<double> count(static_cast<std::size_t>(buckets), 0);
-    const double bucket_s = span.seconds() / buckets;
-    for (const auto& a : stats.timeline()) {
-        if (!a.start_us) continue;
-        const double end_s = static_cast<double>(a.start_us - span.begin_us) / 1e6 + a.elapsed_s;
-        count[static_cast<std::size_t>(std::clamp(static_cast<int>(end_s / bucket_s), 0, buckets - 1))] += 1;
-    }
-    double peak = 0;
-    for (double& c : count) peak = std::max(peak, c /= bucket_s);
+    const std::vector<double> count = stats.throughput(buckets);
+    const double peak = *std::max_element(count.begin(), count.end());
     std::string points;
     for (int i = 0; i < buckets; ++i) {
         const double x = kLabelWidth + (i + 0.5) * kPlotWidth / buckets;
@@ -160,7 +132,7 @@ svg text { font-size: 11px; fill: #333; }
 }  // namespace
 
 std::string report_html(const JobOutcome& outcome, const JobCounters& c, const JobStats& stats) {
-    const Span span = time_span(stats.timeline());
+    const Span span = stats.span();
     std::string html = kHead;
     html += fmt::format("<h1>prs_mpi job report: <span class=\"{}\">{}</span></h1>\n",
                         outcome.result == "succeeded" ? "succeeded" : "failed", escape(outcome.result));
@@ -179,21 +151,17 @@ std::string report_html(const JobOutcome& outcome, const JobCounters& c, const J
             "<span style=\"background:#d62728\">run() failed</span><span style=\"background:#e69500\">timeout</span>"
             "<span style=\"background:#8e44ad\">process died</span><span style=\"background:#8b5a2b\">load "
             "failed</span></p>\n";
-    if (stats.timeline_dropped())
-        html += fmt::format("<p>The timeline shows the first {} attempts; {} later ones are only counted.</p>\n",
-                            stats.timeline().size(), stats.timeline_dropped());
+    if (const auto drawn = stats.timeline().size(); drawn < stats.attempts())
+        html += fmt::format("<p>The timeline draws {} of the {} attempts: an even sample of them, and the first {} "
+                            "failed ones.</p>\n",
+                            drawn, stats.attempts(), JobStats::kFailuresKept);
     html += timeline_svg(stats, span);
     html += "<h2>Throughput (attempts finished per second)</h2>\n" + throughput_svg(stats, span);
 
-    std::vector<const AttemptRecord*> slowest;
-    for (const auto& a : stats.timeline()) slowest.push_back(&a);
-    const std::size_t top = std::min(kSlowest, slowest.size());
-    std::partial_sort(slowest.begin(), slowest.begin() + static_cast<std::ptrdiff_t>(top), slowest.end(),
-                      [](const AttemptRecord* x, const AttemptRecord* y) { return x->elapsed_s > y->elapsed_s; });
     const char* const header =
         "<tr><th>Mini-batch</th><th>Attempt</th><th>Worker</th><th>Seconds</th><th>Status</th><th>Log</th></tr>\n";
     html += std::string("<h2>Slowest mini-batches</h2>\n<table class=\"slowest\">") + header;
-    for (std::size_t i = 0; i < top; ++i) html += attempt_row(*slowest[i], stats);
+    for (const auto& a : stats.slowest()) html += attempt_row(a, stats);
     html += "</table>\n";
 
     html += "<h2>Failures</h2>\n";
@@ -201,12 +169,10 @@ std::string report_html(const JobOutcome& outcome, const JobCounters& c, const J
     if (c.failed_attempts)
         html += "<p>Errors grouped with tracebacks: <a href=\"job_error.txt\">job_error.txt</a>.</p>\n";
     html += std::string("<table class=\"failures\">") + header;
-    std::size_t shown = 0;
-    for (const auto& a : stats.timeline())
-        if (!a.ok && shown++ < kFailuresShown) html += attempt_row(a, stats);
+    for (const auto& a : stats.failures()) html += attempt_row(a, stats);
     html += "</table>\n";
-    if (shown > kFailuresShown)
-        html += fmt::format("<p>{} more failed attempts: see processed_mini-batches.csv.</p>\n", shown - kFailuresShown);
+    if (const auto more = stats.failed_attempts() - stats.failures().size())
+        html += fmt::format("<p>{} more failed attempts: see processed_mini-batches.csv.</p>\n", more);
     return html + "</body></html>\n";
 }
 

@@ -9,22 +9,22 @@ namespace prs::partition {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> list_files(const fs::path& root) {
+PathList list_files(const fs::path& root) {
     std::error_code ec;
     const auto status = fs::status(root, ec);
     if (ec || !fs::exists(status))
         throw InputError(fmt::format("input path '{}' does not exist. Fix: point the input's `path` at a "
                                      "folder or file on this machine or a shared filesystem.",
                                      root.string()));
-    std::vector<std::string> files;
+    const auto base = fs::absolute(root).lexically_normal();
+    PathList files(base.string());
     if (fs::is_regular_file(status)) {
-        files.push_back(fs::absolute(root).lexically_normal().string());
+        files.add(base.string());
         return files;
     }
-    const auto base = fs::absolute(root).lexically_normal();
     for (auto it = fs::recursive_directory_iterator(base, fs::directory_options::follow_directory_symlink, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec)) files.push_back(it->path().string());
+        if (it->is_regular_file(ec)) files.add(it->path().native());
     }
     if (ec)
         throw InputError(fmt::format("cannot list input folder '{}': {}", base.string(), ec.message()));
@@ -32,11 +32,11 @@ std::vector<std::string> list_files(const fs::path& root) {
         throw InputError(fmt::format("input folder '{}' holds no files, so there is nothing to process. "
                                      "Fix: check the input's `path`.",
                                      base.string()));
-    std::sort(files.begin(), files.end());
+    files.sort();
     return files;
 }
 
-FileListPartition::FileListPartition(std::vector<std::string> files, std::uint64_t files_per_batch)
+FileListPartition::FileListPartition(PathList files, std::uint64_t files_per_batch)
     : files_(std::move(files)), per_batch_(std::max<std::uint64_t>(1, files_per_batch)) {}
 
 std::optional<protocol::MiniBatchDescriptor> FileListPartition::next() {
@@ -44,8 +44,7 @@ std::optional<protocol::MiniBatchDescriptor> FileListPartition::next() {
     protocol::MiniBatchDescriptor d;
     d.id = next_id_++;
     const auto end = std::min<std::uint64_t>(files_.size(), next_index_ + per_batch_);
-    d.files.assign(files_.begin() + static_cast<std::ptrdiff_t>(next_index_),
-                   files_.begin() + static_cast<std::ptrdiff_t>(end));
+    for (auto i = next_index_; i < end; ++i) d.files.push_back(files_[i]);
     d.items = static_cast<std::uint32_t>(d.files.size());
     next_index_ = end;
     return d;

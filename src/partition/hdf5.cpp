@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "prs/partition/file_list.hpp"
 #include "prs/util/h5_element_type.hpp"
 #include "prs/util/h5_file.hpp"
 
@@ -40,15 +39,15 @@ bool is_hdf5_name(const fs::path& p) {
 
 // A file named by the input's path is taken whatever its name; in a folder only .h5 and
 // .hdf5 files count, so a README or checksum beside the data is no error.
-std::vector<std::string> list_hdf5_files(const fs::path& root) {
-    auto files = list_files(root);
-    if (fs::is_regular_file(root)) return files;
-    const auto total = files.size();
-    std::erase_if(files, [](const std::string& f) { return !is_hdf5_name(f); });
+std::vector<std::string> list_hdf5_files(const fs::path& root, const PathList& listing) {
+    const bool named = fs::is_regular_file(root);
+    std::vector<std::string> files;
+    for (std::size_t i = 0; i < listing.size(); ++i)
+        if (auto f = listing[i]; named || is_hdf5_name(f)) files.push_back(std::move(f));
     if (files.empty())
         throw InputError(fmt::format("HDF5 input folder '{}' holds {} files but none ending in .h5 or .hdf5. "
                                      "Fix: point the input's `path` at the .h5 files' folder or at one file.",
-                                     root.string(), total));
+                                     root.string(), listing.size()));
     return files;
 }
 
@@ -141,7 +140,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Partition> make_hdf5_partition(const config::JobSpec& job, const protocol::InputFormat& format) {
+std::unique_ptr<Partition> make_hdf5_partition(const config::JobSpec& job, const protocol::InputFormat& format,
+                                               const PathList& listing) {
     const auto& input = job.major();
     if (!job.partition_keys.empty())
         throw InputError(fmt::format("partition_keys apply to tabular and file inputs, not to HDF5 input '{}'. Fix: "
@@ -156,7 +156,7 @@ std::unique_ptr<Partition> make_hdf5_partition(const config::JobSpec& job, const
         throw InputError(fmt::format("mini_batch_size {} is more rows than one mini-batch can hold (at most {}).",
                                      per_batch, std::numeric_limits<std::uint32_t>::max()));
     std::vector<RowFile> files;
-    for (auto& path : list_hdf5_files(input.path)) {
+    for (auto& path : list_hdf5_files(input.path, listing)) {
         const auto rows = count_rows(path, format.datasets);
         files.push_back({std::move(path), rows});
     }

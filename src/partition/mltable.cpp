@@ -183,7 +183,7 @@ private:
         }
         try {
             const auto files = list_files(path);
-            out_.files.insert(out_.files.end(), files.begin(), files.end());
+            for (std::size_t i = 0; i < files.size(); ++i) out_.files.push_back(files[i]);
         } catch (const InputError& e) {
             fail(value, key, e.what(), "point it at a folder that holds the data files");
         }
@@ -335,6 +335,13 @@ private:
     MLTable out_;
 };
 
+// The MLTable's files may lie anywhere: no shared prefix.
+PathList path_list(const std::vector<std::string>& files) {
+    PathList list;
+    for (const auto& f : files) list.add(f);
+    return list;
+}
+
 }  // namespace
 
 MLTable read_mltable(const fs::path& folder) { return MLTableReader(folder).read(); }
@@ -344,8 +351,8 @@ protocol::InputFormat mltable_input_format(const config::JobSpec& job) { return 
 std::unique_ptr<Partition> make_mltable_partition(const config::JobSpec& job, const protocol::InputFormat& format) {
     MLTable table = read_mltable(job.major().path);
     for (const auto& w : table.warnings) fmt::print(stderr, "{}\n", w);
-    if (!job.partition_keys.empty()) return make_partition_keys_partition(job, format, std::move(table.files));
-    if (format.kind == protocol::InputKind::FileList) return make_file_list_partition(job, std::move(table.files));
+    if (!job.partition_keys.empty()) return make_partition_keys_partition(job, format, path_list(table.files));
+    if (format.kind == protocol::InputKind::FileList) return make_file_list_partition(job, path_list(table.files));
     return std::make_unique<ByteRangePartition>(std::move(table.files), format,
                                                 job.mini_batch_size.value_or(kDefaultTabularBytes));
 }

@@ -31,7 +31,7 @@ protocol::InputFormat describe_input(const config::JobSpec& job) {
     return format;
 }
 
-std::unique_ptr<Partition> make_file_list_partition(const config::JobSpec& job, std::vector<std::string> files) {
+std::unique_ptr<Partition> make_file_list_partition(const config::JobSpec& job, PathList files) {
     const auto& input = job.major();
     if (job.mini_batch_size_has_unit)
         throw InputError(fmt::format(
@@ -41,15 +41,16 @@ std::unique_ptr<Partition> make_file_list_partition(const config::JobSpec& job, 
     return std::make_unique<FileListPartition>(std::move(files), job.mini_batch_size.value_or(kDefaultFilesPerBatch));
 }
 
-std::unique_ptr<Partition> make_partition(const config::JobSpec& job, const protocol::InputFormat& format) {
+std::unique_ptr<Partition> make_partition(const config::JobSpec& job, const protocol::InputFormat& format,
+                                          PathList listing) {
     const auto& input = job.major();
     switch (input.type) {
         case config::InputType::UriFolder:
         case config::InputType::UriFile:
-            if (!job.partition_keys.empty()) return make_partition_keys_partition(job, format, list_files(input.path));
-            return make_file_list_partition(job, list_files(input.path));
+            if (!job.partition_keys.empty()) return make_partition_keys_partition(job, format, std::move(listing));
+            return make_file_list_partition(job, std::move(listing));
         case config::InputType::MLTable: return make_mltable_partition(job, format);
-        case config::InputType::Hdf5: return make_hdf5_partition(job, format);
+        case config::InputType::Hdf5: return make_hdf5_partition(job, format, listing);
     }
     throw InputError(fmt::format("input '{}': unknown input type", input.name));
 }

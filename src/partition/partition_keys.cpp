@@ -92,7 +92,7 @@ void for_each_row(const InputFile& file, std::uint64_t begin, char delimiter, F&
 
 class KeyedPartition final : public Partition {
 public:
-    KeyedPartition(std::vector<std::string> files, Groups groups, protocol::InputKind kind)
+    KeyedPartition(PathList files, Groups groups, protocol::InputKind kind)
         : files_(std::move(files)), groups_(std::move(groups)), next_(groups_.begin()), kind_(kind) {}
 
     std::optional<protocol::MiniBatchDescriptor> next() override {
@@ -110,7 +110,7 @@ public:
     std::uint64_t item_count() const override { return kind_ == protocol::InputKind::FileList ? files_.size() : 0; }
 
 private:
-    std::vector<std::string> files_;
+    PathList files_;
     Groups groups_;
     Groups::const_iterator next_;
     protocol::InputKind kind_;
@@ -277,7 +277,7 @@ std::optional<std::vector<std::string>> row_key_values(std::string_view row, con
 
 std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& job,
                                                          const protocol::InputFormat& format,
-                                                         std::vector<std::string> files) {
+                                                         PathList files) {
     const auto& keys = job.partition_keys;
     Groups groups;
     if (!format.partition_format.empty()) {
@@ -294,25 +294,23 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
         }
         return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind);
     }
-    bool all_in_path = true;
-    for (std::uint32_t i = 0; i < files.size() && all_in_path; ++i) {
+    std::optional<std::uint32_t> lacking;  // the first file whose path holds no key values
+    for (std::uint32_t i = 0; i < files.size() && !lacking; ++i) {
         if (auto values = path_key_values(files[i], keys))
             groups[std::move(*values)].push_back(i);
         else
-            all_in_path = false;
+            lacking = i;
     }
-    if (all_in_path) return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind);
+    if (!lacking) return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind);
 
     if (format.kind != protocol::InputKind::Delimited) {
-        const auto lacking = std::find_if(files.begin(), files.end(),
-                                          [&](const std::string& f) { return !path_key_values(f, keys); });
         std::string layout;
         for (const auto& key : keys) layout += key + "=<value>/";
         throw InputError(fmt::format(
             "input '{}': partition_keys [{}] must come from the path for this input, but '{}' is not under {} "
             "folders. Fix: lay the files out as .../{}file, or use an mltable input with read_delimited to "
             "partition by columns.",
-            job.major().name, join(keys), *lacking, layout, layout));
+            job.major().name, join(keys), files[*lacking], layout, layout));
     }
     groups.clear();
     for (std::uint32_t i = 0; i < files.size(); ++i)

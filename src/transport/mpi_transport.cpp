@@ -21,46 +21,52 @@ void check(int rc, const char* what) {
 }
 }  // namespace
 
-MpiSession::MpiSession(int* argc, char*** argv) {
+MpiSession::MpiSession(int* argc, char*** argv, bool launched) {
+    if (!launched) return;
     check(MPI_Init(argc, argv), "MPI_Init");
+    initialized_ = true;
     // Errors come back as codes so a failing call turns into a clean job error, not an abort.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
 }
 
-MpiSession::~MpiSession() { MPI_Finalize(); }
+MpiSession::~MpiSession() {
+    if (initialized_) MPI_Finalize();
+}
 
 void MpiSession::abandon(int code) {
     std::fflush(nullptr);
     std::_Exit(code);
 }
 
-NodeIdentity discover_node_identity() {
+NodeIdentity MpiSession::node_identity() const {
     NodeIdentity id;
-    int world_rank = 0;
-    int world_size = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    if (!initialized_) return id;
     MPI_Comm local;
-    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &local),
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local),
           "MPI_Comm_split_type");
     MPI_Comm_rank(local, &id.local_rank);
     MPI_Comm_size(local, &id.local_size);
-    int leader = world_rank;  // the node's lowest world rank
+    int leader = rank_;  // the node's lowest world rank
     MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, local);
     MPI_Comm_free(&local);
-    std::vector<int> leaders(static_cast<std::size_t>(world_size));
+    std::vector<int> leaders(static_cast<std::size_t>(size_));
     MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, MPI_COMM_WORLD);
-    std::vector<bool> is_leader(static_cast<std::size_t>(world_size), false);
+    std::vector<bool> is_leader(static_cast<std::size_t>(size_), false);
     for (int l : leaders) is_leader[static_cast<std::size_t>(l)] = true;
     id.node_count = 0;
-    for (int r = 0; r < world_size; ++r) {
+    for (int r = 0; r < size_; ++r) {
         if (!is_leader[static_cast<std::size_t>(r)]) continue;
         if (r < leader) ++id.node_id;
         ++id.node_count;
     }
     return id;
+}
+
+int MpiSession::broadcast(int value) const {
+    if (initialized_) MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return value;
 }
 
 MpiTransport::MpiTransport() {
@@ -152,11 +158,6 @@ void MpiTransport::flush() {
         reap_sends();
         if (!pending_.empty()) std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-}
-
-int broadcast_int(int value) {
-    MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    return value;
 }
 
 }  // namespace prs::transport

@@ -13,8 +13,6 @@ names) become their original bytes again.
 import faulthandler
 import importlib.machinery
 import importlib.util
-import inspect
-import json
 import logging
 import os
 import site
@@ -138,6 +136,7 @@ def _configure_to_csv(kwargs_json):
     global _to_csv_kwargs, _header_argument
     kwargs = {"sep": " ", "index": False}
     if kwargs_json:
+        import json  # here: most jobs have no settings file, and a worker's start-up is short
         try:
             overrides = json.loads(kwargs_json)
         except ValueError as e:
@@ -188,6 +187,12 @@ def _function(module, *names):
 
 
 def _takes_context(f):
+    # A plain function's code says it without importing inspect (~10 ms of a worker's
+    # start-up); what inspect.signature would look through (__wrapped__, __signature__,
+    # partials, methods, callable objects) goes to it.
+    if type(f) is types.FunctionType and not hasattr(f, "__wrapped__") and not hasattr(f, "__signature__"):
+        return f.__code__.co_argcount >= 2
+    import inspect
     try:
         parameters = inspect.signature(f).parameters.values()
     except (TypeError, ValueError):

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "prs/partition/partition.hpp"
+#include "prs/partition/file_list.hpp"
 #include "prs/util/h5_element_type.hpp"
 #include "prs/util/h5_file.hpp"
 
@@ -75,7 +75,7 @@ protected:
         return spec;
     }
     static std::unique_ptr<Partition> partition(const config::JobSpec& spec) {
-        return make_partition(spec, describe_input(spec));
+        return make_partition(spec, describe_input(spec), list_files(spec.major().path));
     }
     static std::vector<protocol::MiniBatchDescriptor> drain(Partition& p) {
         std::vector<protocol::MiniBatchDescriptor> out;

@@ -7,6 +7,7 @@
 
 #include "prs/orchestrator/committer.hpp"
 #include "prs/orchestrator/journal.hpp"
+#include "prs/partition/file_list.hpp"
 
 using namespace prs::orchestrator;
 namespace fs = std::filesystem;
@@ -123,17 +124,26 @@ TEST(Journal, TornHeaderMeansNoJournal) {
 
 TEST(JobFingerprint, ChangesWithSettingsScriptAndInput) {
     JournalFile j;
-    fs::create_directories(j.dir / "in");
-    std::ofstream(j.dir / "in" / "a.txt") << "a";
+    const auto in = j.dir / "in";
+    fs::create_directories(in);
+    std::ofstream(in / "a.txt") << "a";
     std::ofstream(j.dir / "entry.py") << "def run(b): return b";
-    const auto base = job_fingerprint("settings", j.dir / "in", j.dir / "entry.py");
-    EXPECT_EQ(base, job_fingerprint("settings", j.dir / "in", j.dir / "entry.py"));
-    EXPECT_NE(base, job_fingerprint("other settings", j.dir / "in", j.dir / "entry.py"));
-    std::ofstream(j.dir / "in" / "b.txt") << "b";
-    const auto more_input = job_fingerprint("settings", j.dir / "in", j.dir / "entry.py");
-    EXPECT_NE(base, more_input);
+    const auto fingerprint = [&](const std::string& settings) {
+        return job_fingerprint(settings, j.dir / "entry.py", prs::partition::list_files(in));
+    };
+    const auto base = fingerprint("settings");
+    EXPECT_EQ(base, fingerprint("settings"));
+    EXPECT_NE(base, fingerprint("other settings"));
+    std::ofstream(in / "b.txt") << "b";
+    const auto more_input = fingerprint("settings");
+    EXPECT_NE(base, more_input) << "a file added";
+    std::ofstream(in / "b.txt") << "bb";
+    const auto changed_input = fingerprint("settings");
+    EXPECT_NE(more_input, changed_input) << "a file changed";
+    fs::remove(in / "b.txt");
+    EXPECT_EQ(base, fingerprint("settings")) << "the file removed again: the first input";
     std::ofstream(j.dir / "entry.py") << "def run(b): return b[:1]";
-    EXPECT_NE(more_input, job_fingerprint("settings", j.dir / "in", j.dir / "entry.py"));
+    EXPECT_NE(base, fingerprint("settings")) << "the entry script changed";
 }
 
 TEST(Committer, EveryRequestIsJournaledWithTheLatestOffsetAndCounters) {

@@ -8,7 +8,6 @@
 #include "prs/orchestrator/failure_policy.hpp"
 #include "prs/output/row_writer.hpp"
 #include "prs/partition/file_list.hpp"
-#include "prs/partition/partition.hpp"
 
 using namespace prs;
 namespace fs = std::filesystem;
@@ -171,8 +170,8 @@ TEST(MakePartition, SizeUnitOnAFileListIsRejected) {
     job.mini_batch_size_has_unit = true;
     const auto format = partition::describe_input(job);
     EXPECT_EQ(format.kind, protocol::InputKind::FileList);
-    EXPECT_THROW(partition::make_partition(job, format), partition::InputError);
+    EXPECT_THROW(partition::make_partition(job, format, partition::list_files(t.path)), partition::InputError);
     job.mini_batch_size_has_unit = false;
     job.mini_batch_size.reset();
-    EXPECT_EQ(partition::make_partition(job, format)->mini_batch_count(), 1u);
+    EXPECT_EQ(partition::make_partition(job, format, partition::list_files(t.path))->mini_batch_count(), 1u);
 }

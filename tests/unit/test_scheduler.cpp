@@ -11,9 +11,9 @@ using orchestrator::Verdict;
 
 namespace {
 
-std::vector<std::string> names(int n) {
-    std::vector<std::string> v;
-    for (int i = 0; i < n; ++i) v.push_back("/f" + std::to_string(i));
+partition::PathList names(int n) {
+    partition::PathList v;
+    for (int i = 0; i < n; ++i) v.add("/f" + std::to_string(i));
     return v;
 }
 

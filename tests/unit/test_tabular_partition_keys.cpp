@@ -1,6 +1,7 @@
 // partition_keys: one mini-batch per key value combination, from key=value folders or
 // from key columns, and the worker's rows of one partition.
 
+#include "prs/partition/file_list.hpp"
 #include "prs/partition/mini_batch_rows.hpp"
 #include "prs/partition/mltable.hpp"
 #include "prs/partition/partition_keys.hpp"
@@ -15,7 +16,9 @@ protected:
     void mltable(const std::string& paths) {
         write("MLTable", "paths:\n" + paths + "transformations:\n  - read_delimited:\n      delimiter: ','\n");
     }
-    std::unique_ptr<Partition> partition(const config::JobSpec& j) { return make_partition(j, describe_input(j)); }
+    std::unique_ptr<Partition> partition(const config::JobSpec& j) {
+        return make_partition(j, describe_input(j), list_files(j.major().path));
+    }
 };
 
 TEST(PartitionKeyValues, FromKeyEqualsValueFolders) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "prs/util/env.hpp"
+
 namespace prs::hpc {
 
 struct GpuInventory {
@@ -16,8 +18,7 @@ struct GpuInventory {
     std::string source;                // where the list came from, for the logs
 };
 
-// Reads the environment variable NAME, or nullopt.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+using util::EnvLookup;
 // Runs `nvidia-smi -L` and returns its output, or nullopt when there is no such command.
 using GpuLister = std::function<std::optional<std::string>()>;
 

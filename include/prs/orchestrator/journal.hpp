@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "prs/orchestrator/failure_policy.hpp"
+#include "prs/partition/path_list.hpp"
 #include "prs/util/unique_fd.hpp"
 
 namespace prs::orchestrator {
@@ -50,9 +51,11 @@ private:
     util::UniqueFd fd_;
 };
 
-// The fingerprint of a job: resolved settings, the input's listing (paths, sizes,
-// mtimes) and the entry script's bytes. Equal fingerprints mean a rerun would do the same.
-std::string job_fingerprint(const std::string& settings, const std::filesystem::path& input,
-                            const std::filesystem::path& entry_script);
+// The fingerprint of a job: resolved settings, the entry script's bytes and the input's
+// listing with each file's size and mtime. Equal fingerprints mean a rerun would do the
+// same. `input` is the partition's listing (partition::list_files of the major input's
+// path), so the input folder is walked once; each file is stat()ed here.
+std::string job_fingerprint(const std::string& settings, const std::filesystem::path& entry_script,
+                            const partition::PathList& input);
 
 }  // namespace prs::orchestrator

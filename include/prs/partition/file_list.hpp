@@ -3,26 +3,25 @@
 // recursively, in sorted order, `files_per_batch` files per mini-batch.
 
 #include <filesystem>
-#include <string>
-#include <vector>
 
 #include "prs/partition/partition.hpp"
+#include "prs/partition/path_list.hpp"
 
 namespace prs::partition {
 
 // All regular files under `root` (or `root` itself if it is a file), absolute, sorted
 // by their path string. Throws InputError when `root` is missing or holds no file.
-std::vector<std::string> list_files(const std::filesystem::path& root);
+PathList list_files(const std::filesystem::path& root);
 
 class FileListPartition final : public Partition {
 public:
-    FileListPartition(std::vector<std::string> files, std::uint64_t files_per_batch);
+    FileListPartition(PathList files, std::uint64_t files_per_batch);
     std::optional<protocol::MiniBatchDescriptor> next() override;
     std::uint64_t mini_batch_count() const override;
     std::uint64_t item_count() const override { return files_.size(); }
 
 private:
-    std::vector<std::string> files_;
+    PathList files_;
     std::uint64_t per_batch_;
     std::uint64_t next_index_ = 0;
     std::uint64_t next_id_ = 0;

@@ -7,6 +7,8 @@
 
 namespace prs::partition {
 
-std::unique_ptr<Partition> make_hdf5_partition(const config::JobSpec& job, const protocol::InputFormat& format);
+// `listing`: list_files() of the input's path; in a folder only .h5 and .hdf5 files count.
+std::unique_ptr<Partition> make_hdf5_partition(const config::JobSpec& job, const protocol::InputFormat& format,
+                                               const PathList& listing);
 
 }  // namespace prs::partition

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "prs/config/job_spec.hpp"
+#include "prs/partition/path_list.hpp"
 #include "prs/protocol/messages.hpp"
 
 namespace prs::partition {
@@ -39,10 +40,14 @@ public:
 // MLTable file). Throws InputError.
 protocol::InputFormat describe_input(const config::JobSpec& job);
 
-// Chooses the partitioning for the job's major input (rank 0). Throws InputError.
-std::unique_ptr<Partition> make_partition(const config::JobSpec& job, const protocol::InputFormat& format);
+// Chooses the partitioning for the job's major input (rank 0). `listing` is
+// list_files(job.major().path), which rank 0 also fingerprints (orchestrator/journal.hpp):
+// file-list and HDF5 inputs take their files from it rather than walking the folder
+// again; an MLTable names its own. Throws InputError.
+std::unique_ptr<Partition> make_partition(const config::JobSpec& job, const protocol::InputFormat& format,
+                                          PathList listing);
 
 // File lists (uri_folder, uri_file, an MLTable of paths): mini_batch_size files each.
-std::unique_ptr<Partition> make_file_list_partition(const config::JobSpec& job, std::vector<std::string> files);
+std::unique_ptr<Partition> make_file_list_partition(const config::JobSpec& job, PathList files);
 
 }  // namespace prs::partition

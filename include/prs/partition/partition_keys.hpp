@@ -64,6 +64,6 @@ bool key_value_less(const std::string& a, const std::string& b);
 // neither in the paths nor readable as columns).
 std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& job,
                                                          const protocol::InputFormat& format,
-                                                         std::vector<std::string> files);
+                                                         PathList files);
 
 }  // namespace prs::partition

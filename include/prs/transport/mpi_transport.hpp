@@ -10,23 +10,6 @@
 
 namespace prs::transport {
 
-class MpiSession {
-public:
-    MpiSession(int* argc, char*** argv);
-    MpiSession(const MpiSession&) = delete;
-    MpiSession& operator=(const MpiSession&) = delete;
-    ~MpiSession();
-    int rank() const { return rank_; }
-    int size() const { return size_; }
-    // Ends this process with `code` without MPI_Finalize, which would wait forever for
-    // a rank that died. Open MPI then ends the job with this code.
-    [[noreturn]] void abandon(int code);
-
-private:
-    int rank_ = 0;
-    int size_ = 1;
-};
-
 // Which node a rank is on: ranks sharing memory form a node (MPI_COMM_TYPE_SHARED);
 // nodes are numbered by their lowest world rank.
 struct NodeIdentity {
@@ -35,7 +18,29 @@ struct NodeIdentity {
     int local_rank = 0;
     int local_size = 1;
 };
-NodeIdentity discover_node_identity();
+
+class MpiSession {
+public:
+    // MPI_Init runs only when a launcher started this process (hpc::detect_launch);
+    // otherwise the process is a world of one rank on one node and MPI is never called.
+    MpiSession(int* argc, char*** argv, bool launched);
+    MpiSession(const MpiSession&) = delete;
+    MpiSession& operator=(const MpiSession&) = delete;
+    ~MpiSession();
+    int rank() const { return rank_; }
+    int size() const { return size_; }
+    NodeIdentity node_identity() const;
+    // Broadcasts an int from rank 0 (start-up decisions every rank must share).
+    int broadcast(int value) const;
+    // Ends this process with `code` without MPI_Finalize, which would wait forever for
+    // a rank that died. Open MPI then ends the job with this code.
+    [[noreturn]] void abandon(int code);
+
+private:
+    bool initialized_ = false;
+    int rank_ = 0;
+    int size_ = 1;
+};
 
 class MpiTransport final : public Transport {
 public:
@@ -66,8 +71,5 @@ private:
     std::size_t in_at_ = 0;
     int in_from_ = 0;
 };
-
-// Broadcasts an int from rank 0 (start-up decisions every rank must share).
-int broadcast_int(int value);
 
 }  // namespace prs::transport
