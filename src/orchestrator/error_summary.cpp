@@ -20,22 +20,29 @@ std::string sample(const protocol::AttemptResult& r) {
 }
 }  // namespace
 
-void ErrorSummary::add(const protocol::AttemptResult& r) {
-    const std::string key = fmt::format("{}: {}", protocol::status_name(r.status), r.error_message);
-    auto [it, fresh] = groups_.try_emplace(key);
-    if (fresh) {
-        it->second.order = groups_.size();
-        it->second.traceback = r.traceback;
+ErrorSummary::Group* ErrorSummary::group(std::string key) {
+    if (auto it = groups_.find(key); it != groups_.end()) return &it->second;
+    if (groups_.size() >= kMaxGroups) {
+        ++ungrouped_;
+        return nullptr;
     }
-    ++it->second.count;
-    if (it->second.samples.size() < kSamples) it->second.samples.push_back(sample(r));
+    Group& g = groups_[std::move(key)];
+    g.order = groups_.size();
+    return &g;
+}
+
+void ErrorSummary::add(const protocol::AttemptResult& r) {
+    Group* g = group(fmt::format("{}: {}", protocol::status_name(r.status), r.error_message));
+    if (!g) return;
+    if (g->count++ == 0) g->traceback = r.traceback;
+    if (g->samples.size() < kSamples) g->samples.push_back(sample(r));
 }
 
 void ErrorSummary::add_init_failure(const std::string& process, const std::string& message) {
-    auto [it, fresh] = groups_.try_emplace("INIT_FAILED: " + message);
-    if (fresh) it->second.order = groups_.size();
-    ++it->second.count;
-    if (it->second.samples.size() < kSamples) it->second.samples.push_back(process);
+    Group* g = group("INIT_FAILED: " + message);
+    if (!g) return;
+    ++g->count;
+    if (g->samples.size() < kSamples) g->samples.push_back(process);
 }
 
 std::string ErrorSummary::first_message() const {
@@ -52,6 +59,10 @@ std::string ErrorSummary::render() const {
                                                   : a->second.order < b->second.order;
     });
     std::string out = fmt::format("{} distinct error(s) from the entry script.\n", sorted.size());
+    if (ungrouped_)
+        out += fmt::format("Only the first {} distinct errors are grouped; {} later failure(s) with other errors are "
+                           "in sys/job_report/processed_mini-batches.csv.\n",
+                           kMaxGroups, ungrouped_);
     for (const auto* g : sorted) {
         out += fmt::format("\n== {} time(s): {}\n", g->second.count, g->first);
         for (const auto& s : g->second.samples) out += "   " + s + "\n";
