@@ -83,9 +83,9 @@ std::vector<double> JobStats::throughput(int slices) const {
     std::vector<double> rate(static_cast<std::size_t>(slices), 0);
     if (s.seconds() <= 0) return rate;
     const double slice_us = static_cast<double>(s.end_us - s.begin_us) / slices;
-    // Each histogram bucket goes whole to the slice holding its middle: buckets are at
-    // most twice as fine as they need be for kHistogramBuckets over the span, far finer
-    // than a slice.
+    // Buckets double only once an end falls past the last one, so they are at most
+    // 2 x span / kHistogramBuckets wide, far narrower than a slice: each goes whole to the
+    // slice holding its middle.
     for (std::size_t b = 0; b < finished_.size(); ++b) {
         if (!finished_[b]) continue;
         const double middle_us = static_cast<double>(origin_us_ - s.begin_us) +
