@@ -261,8 +261,25 @@ void Agent::check_timeouts() {
     }
 }
 
+bool Agent::saturated() const {
+    constexpr int kShortDepth = 8;  // depth 8 or more: mini-batches of ~250 µs or less
+    const auto depth = static_cast<std::size_t>(depth_.depth());
+    if (depth_.depth() < kShortDepth) return false;
+    bool any = false;
+    for (const auto& s : slots_) {
+        if (s.state != State::Running) continue;
+        if (s.tasks.size() < depth) return false;
+        any = true;
+    }
+    return any;
+}
+
 std::vector<protocol::Message> Agent::poll(int timeout_ms) {
     dispatch();
+    // Woken for every result, the agent would spend a system call and a context switch
+    // per short mini-batch; a nap well inside the workers' pipelines lets them gather.
+    constexpr useconds_t kNapUs = 200;
+    if (timeout_ms > 0 && saturated()) ::usleep(kNapUs);
     std::vector<pollfd> fds;
     std::vector<std::size_t> owner;
     for (std::size_t i = 0; i < slots_.size(); ++i) {

@@ -1,7 +1,5 @@
 #include "prs/agent/agent_loop.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -9,15 +7,6 @@
 namespace prs::agent {
 
 namespace {
-long long steady_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-constexpr long long kHotWindowUs = 300;
-// A remote agent holds a little more than its workers' pipelines: the MPI round trip to
-// rank 0 must hide behind the work it already has.
-constexpr int kRemoteExtraCredit = 2;
 // After Bye, rank 0's last word says whether MPI_Finalize is safe.
 AgentExit wait_for_finish(transport::Transport& transport, PeerClock& rank0, int rank_timeout_s) {
     for (;;) {
@@ -36,29 +25,22 @@ AgentExit wait_for_finish(transport::Transport& transport, PeerClock& rank0, int
 }
 }  // namespace
 
-int PollPacer::timeout_ms(int cap) const {
-    if (steady_us() - last_traffic_us_ < kHotWindowUs) {
-        ::sched_yield();
-        return 0;
-    }
-    return std::min(cap, 1);
+int mpi_poll_timeout_ms(transport::Transport& transport, int cap) {
+    return transport.progress() ? 0 : std::min(cap, 1);
 }
 
-void PollPacer::saw_traffic() { last_traffic_us_ = steady_us(); }
-
 AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank_timeout_s) {
-    PollPacer pacer;
     PeerClock rank0;
     bool stopping = false;
     int credit = 0;  // rank 0 starts every agent with its default
     for (;;) {
-        const int wait_ms = transport.progress() ? 0 : pacer.timeout_ms(agent.next_deadline_ms(1000));
-        for (auto& m : agent.poll(wait_ms)) {
+        for (auto& m : agent.poll(mpi_poll_timeout_ms(transport, agent.next_deadline_ms(1000)))) {
             transport.send(0, m);
             rank0.spoke();
-            pacer.saw_traffic();
         }
-        if (const int wanted = agent.wanted_credit() + kRemoteExtraCredit; wanted != credit && !stopping) {
+        // Twice its workers' pipelines: the MPI round trip to rank 0 and the millisecond
+        // between two looks at MPI hide behind the work already here.
+        if (const int wanted = 2 * agent.wanted_credit(); wanted != credit && !stopping) {
             credit = wanted;
             transport.send(0, protocol::Credit{credit});
         }
@@ -73,7 +55,6 @@ AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank
         }
         while (auto in = transport.receive()) {
             rank0.heard();
-            pacer.saw_traffic();
             std::visit(
                 [&](auto& msg) {
                     using M = std::decay_t<decltype(msg)>;

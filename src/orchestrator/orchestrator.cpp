@@ -289,12 +289,11 @@ logs::ProgressCounts Orchestrator::progress_counts() const {
     return c;
 }
 
-int Orchestrator::pump_remote(agent::PollPacer& pacer) {
+int Orchestrator::pump_remote() {
     if (!transport_) return 0;
     int byes = 0;
     while (auto in = transport_->receive()) {
         const auto rank = static_cast<std::size_t>(in->first);
-        pacer.saw_traffic();
         peers_[rank].heard();
         if (lost_[rank]) continue;  // a rank declared lost stays lost: its work went elsewhere
         if (std::holds_alternative<protocol::Bye>(in->second))
@@ -334,14 +333,13 @@ void Orchestrator::shut_down() {
             peers_[static_cast<std::size_t>(r)].spoke();
         }
     }
-    agent::PollPacer pacer;
     int byes = 0;
     const auto byes_expected = [&] {
         return static_cast<int>(std::count(lost_.begin() + 1, lost_.end(), false));
     };
     while (!local_.finished() || byes < byes_expected()) {
         for (auto& m : local_.poll(transport_ ? 1 : 100)) handle(0, std::move(m));
-        byes += pump_remote(pacer);
+        byes += pump_remote();
     }
     if (transport_) {
         for (int r = 1; r < topology_.world_size; ++r)
@@ -355,7 +353,6 @@ int Orchestrator::run() {
                                      counters_.mini_batches_total, counters_.items_total, topology_.world_size,
                                      topology_.node_count));
     overview_.raw(fmt::format("{} Start the simulator.\n", iso_now()));
-    agent::PollPacer pacer;
     while (!scheduler_.finished() && !((failure_ || stop_signal_) && Clock::now() >= abort_at_)) {
         scheduler_.set_credit(0, local_.wanted_credit());
         for (auto& a : scheduler_.assign()) {
@@ -367,11 +364,10 @@ int Orchestrator::run() {
             }
         }
         if (transport_) transport_->post();
-        const int cap = !transport_              ? local_.next_deadline_ms(1000)
-                        : transport_->progress() ? 0
-                                                 : pacer.timeout_ms(local_.next_deadline_ms(1000));
+        const int cap = transport_ ? agent::mpi_poll_timeout_ms(*transport_, local_.next_deadline_ms(1000))
+                                   : local_.next_deadline_ms(1000);
         for (auto& m : local_.poll(cap)) handle(0, std::move(m));
-        pump_remote(pacer);
+        pump_remote();
         check_job_rules();
         check_stop_request();
         write_progress(false);

@@ -110,6 +110,9 @@ private:
     void check_timeouts();
     void emit_result(Slot& s, protocol::AttemptResult&& r);
     bool may_respawn() const;
+    // Every running worker holds a full pipeline of short mini-batches (at least a few
+    // hundred microseconds of work each): results may gather before the agent looks.
+    bool saturated() const;
     void sample_resources();
     void flush_logs(bool now);
 

@@ -30,16 +30,10 @@ enum class AgentExit { Finalize, Abandon, RankZeroLost };
 AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank_timeout_s);
 
 
-// How long an event loop may sleep in poll() while MPI messages may be waiting:
-// zero right after traffic (hot path), a millisecond when idle so that
-// oversubscribed ranks leave the cores to the workers.
-class PollPacer {
-public:
-    int timeout_ms(int cap) const;
-    void saw_traffic();
-
-private:
-    long long last_traffic_us_ = 0;
-};
+// How long an event loop may sleep in poll() while MPI messages, which do not wake
+// poll(), may arrive: a millisecond (agents hold more than that of work, so nobody waits
+// on it, and oversubscribed ranks leave the cores to the workers), zero while sends are
+// in flight (a large message crosses only while its sender keeps calling MPI).
+int mpi_poll_timeout_ms(transport::Transport& transport, int cap);
 
 }  // namespace prs::agent

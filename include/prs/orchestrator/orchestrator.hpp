@@ -64,7 +64,7 @@ private:
     void shut_down();
     // Receives what remote ranks sent, keeps their heartbeats, declares silent ones lost.
     // Returns the number of Bye messages seen.
-    int pump_remote(agent::PollPacer& pacer);
+    int pump_remote();
     void write_progress(bool force);
     logs::ProgressCounts progress_counts() const;
     void check_stop_request();
