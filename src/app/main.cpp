@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -175,9 +176,15 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             // A run still ending (orphaned ranks of a killed mpirun) gets a few seconds.
             run_lock.emplace(run_dir, std::chrono::seconds(10));
             auto listing = partition::list_files(job.major().path);
-            const auto fingerprint = orchestrator::job_fingerprint(config::describe(job), job.entry_script, listing);
+            const auto settings = config::describe(job);
+            // Computed before the job only when a journal may be resumed or reused; a fresh
+            // run computes it beside the job (a stat per input file).
+            std::optional<std::string> fingerprint;
+            if (!fresh && fs::exists(journal_file))
+                fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, listing);
+            auto listing_to_fingerprint = fingerprint ? partition::PathList() : listing;
             partition = partition::make_partition(job, input, std::move(listing));
-            decision = decide_from_journal(job, journal_file, fingerprint, fresh);
+            if (fingerprint) decision = decide_from_journal(job, journal_file, *fingerprint, fresh);
             if (decision.reuse) {
                 status = kStartReused;
                 logs::LogFile(layout.master_role()).line("INFO", "Reused the finished run: same job, input and entry "
@@ -193,7 +200,14 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                 if (!decision.fresh_because.empty())
                     fmt::print(stderr, "prs_mpi: starting fresh: {}.\n", decision.fresh_because);
                 prepare_run_dir(layout);
-                journal = orchestrator::Journal::create(journal_file, fingerprint);
+                if (fingerprint)
+                    journal = orchestrator::Journal::create(journal_file, *fingerprint);
+                else
+                    journal = orchestrator::Journal::create_when_known(
+                        journal_file, std::async(std::launch::async, [settings, script = job.entry_script,
+                                                                      paths = std::move(listing_to_fingerprint)] {
+                            return orchestrator::job_fingerprint(settings, script, paths);
+                        }));
             }
         } catch (const partition::InputError& e) {
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());

@@ -133,6 +133,10 @@ std::optional<JournalState> Journal::read(const fs::path& file) {
 }
 
 void Journal::append(std::uint8_t type, const std::string& payload) {
+    if (pending_fingerprint_.valid()) {
+        auto created = create(pending_file_, pending_fingerprint_.get());
+        fd_ = std::move(created.fd_);
+    }
     std::string record(8, '\0');
     record += static_cast<char>(type);
     record += payload;
@@ -150,6 +154,15 @@ Journal Journal::create(const fs::path& file, const std::string& fingerprint) {
     if (!fd) throw std::system_error(errno, std::generic_category(), "cannot create journal " + file.string());
     Journal j(std::move(fd));
     j.append(kHeader, fingerprint);
+    return j;
+}
+
+Journal Journal::create_when_known(const fs::path& file, std::future<std::string> fingerprint) {
+    std::error_code ignored;  // none there is fine
+    fs::remove(file, ignored);
+    Journal j{util::UniqueFd()};
+    j.pending_file_ = file;
+    j.pending_fingerprint_ = std::move(fingerprint);
     return j;
 }
 

@@ -10,16 +10,20 @@
 
 namespace prs::protocol {
 
+void append_frame(std::string& out, const Message& m) {
+    const std::size_t start = out.size();
+    out.append(4, '\0');
+    encode_into(m, out);
+    const auto n = static_cast<std::uint32_t>(out.size() - start - 4);
+    std::memcpy(out.data() + start, &n, 4);
+}
+
 void Channel::queue(const Message& m) {
     if (sent_ == out_.size()) {
         out_.clear();
         sent_ = 0;
     }
-    const std::size_t start = out_.size();
-    out_.append(4, '\0');
-    encode_into(m, out_);
-    const auto n = static_cast<std::uint32_t>(out_.size() - start - 4);
-    std::memcpy(out_.data() + start, &n, 4);
+    append_frame(out_, m);
 }
 
 bool Channel::write_some(int flags) {

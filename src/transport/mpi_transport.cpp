@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "prs/protocol/channel.hpp"
 #include "prs/protocol/codec.hpp"
 
 namespace prs::transport {
@@ -92,11 +93,7 @@ void MpiTransport::reap_sends() {
 
 bool MpiTransport::send(int to, const protocol::Message& m) {
     auto& box = outbox_[static_cast<std::size_t>(to)];
-    const std::size_t start = box.size();
-    box.append(4, '\0');
-    protocol::encode_into(m, box);
-    const auto n = static_cast<std::uint32_t>(box.size() - start - 4);
-    std::memcpy(box.data() + start, &n, 4);
+    protocol::append_frame(box, m);
     return box.size() < kOutboxBytes || post_to(to);
 }
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "prs/orchestrator/committer.hpp"
 #include "prs/orchestrator/journal.hpp"
@@ -183,4 +184,19 @@ TEST(Committer, ASyncFailureReachesTheEventLoop) {
     broken.request({1}, 0, counters(2, 0));
     EXPECT_THROW(broken.wait(), std::system_error);
     EXPECT_THROW(broken.request({2}, 0, counters(3, 0)), std::system_error);
+}
+
+TEST(Journal, AFingerprintStillBeingComputedIsWrittenWithTheFirstRecord) {
+    JournalFile j;
+    { auto old = Journal::create(j.file, "old job"); }
+    std::promise<std::string> fingerprint;
+    auto journal = Journal::create_when_known(j.file, fingerprint.get_future());
+    EXPECT_FALSE(fs::exists(j.file)) << "an old journal must not outlive a fresh start";
+    fingerprint.set_value("fp-late");
+    journal.commit({0, 1}, 40, counters(2, 2));
+    const auto s = Journal::read(j.file);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->fingerprint, "fp-late");
+    EXPECT_EQ(s->done_count(), 2u);
+    EXPECT_EQ(s->output_offset, 40u);
 }

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ public:
     static std::optional<JournalState> read(const std::filesystem::path& file);
     // A new journal for a fresh run (replaces any old one).
     static Journal create(const std::filesystem::path& file, const std::string& fingerprint);
+    // The same, with the fingerprint still being computed (a stat of every input file:
+    // seconds for a million files), so the job need not wait for it: any old journal is
+    // removed now, and the new one, header first, is written at the first record. A run
+    // that ends before then leaves no journal, and its rerun starts fresh, as it should.
+    static Journal create_when_known(const std::filesystem::path& file, std::future<std::string> fingerprint);
     // Continues `state`'s journal, cutting off a torn tail first.
     static Journal resume(const std::filesystem::path& file, const JournalState& state);
 
@@ -49,6 +55,8 @@ private:
     explicit Journal(util::UniqueFd fd) : fd_(std::move(fd)) {}
     void append(std::uint8_t type, const std::string& payload);
     util::UniqueFd fd_;
+    std::filesystem::path pending_file_;           // create_when_known: where the journal goes
+    std::future<std::string> pending_fingerprint_;
 };
 
 // The fingerprint of a job: resolved settings, the entry script's bytes and the input's

@@ -11,6 +11,9 @@
 
 namespace prs::protocol {
 
+// Appends one frame (u32 length, then the codec bytes of `m`) to `out`.
+void append_frame(std::string& out, const Message& m);
+
 class Channel {
 public:
     Channel() = default;
