@@ -109,7 +109,7 @@ void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
     counters_.items_succeeded += ok_items;
     counters_.items_failed += r.total - ok_items;
     if (writer_) {
-        writer_->offer_header(r.header);
+        if (r.row_count > 0 || !r.header.empty()) writer_->offer_header(r.header);
         counters_.rows_written += r.row_count;
         if (sequencer_) {
             for (auto id : sequencer_->put(r.mini_batch_id, r.rows)) uncommitted_.push_back(id);

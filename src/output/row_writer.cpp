@@ -32,7 +32,7 @@ RowWriter::~RowWriter() {
 }
 
 void RowWriter::offer_header(std::string_view header) {
-    if (!waiting_for_header_ || header.empty()) return;
+    if (!waiting_for_header_) return;
     waiting_for_header_ = false;
     buffer_.insert(0, header);
     if (buffer_.size() >= kFlushBytes) flush();

@@ -116,3 +116,23 @@ class AppendRowFormat(PrsTestCase):
         self.assertTrue(1 < len(partial) < 41, len(partial))
         self.assertExit(self.prs(job), 0)
         self.assert_header_once_on_top(40)
+
+    def test_header_flag_with_lists_writes_no_header_and_commits_as_it_goes(self):
+        # run() returns lists: no header comes, and the rows must not be held back waiting
+        # for one, or a killed run would have committed nothing to resume from.
+        self.dir.files(40).script("""
+import os, time
+def run(mini_batch):
+    time.sleep(0.25)
+    return [os.path.basename(p) for p in mini_batch]
+""")
+        job = self.dir.job(parallel_job(mini_batch_size=1, concurrency=2, task_extra=HEADER_ARGUMENT))
+        first = subprocess.Popen([PRS, "--run-dir", str(self.dir.run_dir), str(job)], cwd=self.dir.root,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        time.sleep(2)
+        os.killpg(first.pid, signal.SIGKILL)  # no chance to commit at the end: only what was committed counts
+        first.communicate(timeout=120)
+        final = self.prs(job)
+        self.assertExit(final, 0)
+        self.assertRegex(final.stderr, r"resuming the interrupted run in .*: [1-9]\d* mini-batches already done")
+        self.assertEqual(sorted(self.output_lines()), [f"f{k:03d}.txt" for k in range(40)])

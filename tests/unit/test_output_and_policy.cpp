@@ -41,16 +41,33 @@ TEST(RowWriter, AppendsBlocksAndCreatesFolders) {
     EXPECT_EQ(slurp(file), "1\n2\n3\n");
 }
 
-TEST(RowWriter, HeaderComesFirstEvenWhenOfferedLate) {
+TEST(RowWriter, TheFirstResultWithRowsBringsTheHeader) {
     TempDir t;
     const auto file = t.path / "out.txt";
     output::RowWriter w(file, true);
-    w.append("a 1\n");
+    EXPECT_FALSE(w.flush_for_commit()) << "nothing can be committed before the header is known";
     w.offer_header("name value\n");
-    w.offer_header("other header\n");
+    w.append("a 1\n");
+    w.offer_header("name value\n");  // every DataFrame result brings it; once is written
     w.append("b 2\n");
     w.close();
     EXPECT_EQ(slurp(file), "name value\na 1\nb 2\n");
+}
+
+TEST(RowWriter, RowsWithoutAHeaderMeanThereIsNone) {
+    // run() returned lists: no header will ever come, and the rows must not wait for one
+    // (held rows cannot be committed, so an interrupted job could not resume).
+    TempDir t;
+    const auto file = t.path / "out.txt";
+    output::RowWriter w(file, true);
+    w.offer_header("");
+    w.append("a 1\n");
+    EXPECT_TRUE(w.flush_for_commit());
+    EXPECT_EQ(slurp(file), "a 1\n");
+    w.offer_header("late header\n");
+    w.append("b 2\n");
+    w.close();
+    EXPECT_EQ(slurp(file), "a 1\nb 2\n");
 }
 
 TEST(RowWriter, TruncatesAnOldFile) {

@@ -17,13 +17,15 @@ class RowWriter {
 public:
     // Creates the parent folders and cuts the file to `keep_bytes` (0: a fresh file; more:
     // resuming after the rows a journal committed). With `header_first` and an empty
-    // file, rows are held back until a DataFrame header arrives (or close()) so the
-    // header is line 1.
+    // file, the header of the first result with rows becomes line 1.
     RowWriter(const std::filesystem::path& file, bool header_first, std::uint64_t keep_bytes = 0);
     RowWriter(const RowWriter&) = delete;
     RowWriter& operator=(const RowWriter&) = delete;
     ~RowWriter();
 
+    // Before a result's rows: its DataFrame header, empty when run() returned a list. The
+    // first offer settles it, so rows are never held back waiting for a header that a
+    // list-returning entry script will not send (held rows could not be committed).
     void offer_header(std::string_view header);
     void append(std::string_view rows);
     void flush();   // hands buffered rows to the kernel
