@@ -160,8 +160,8 @@ void Agent::fail_front(Slot& s, protocol::AttemptStatus status, std::string mess
     emit_result(s, std::move(r));
     // Never started: not an attempt. They go first so they are not overtaken by newer work.
     if (!s.tasks.empty())
-        main_log_.line("INFO", fmt::format("{} held {} more mini-batch(es) it had not started; they go to other "
-                                           "workers.", s.name, s.tasks.size()));
+        main_log_.line("INFO", fmt::format("{} held {} more mini-batch(es) it had not started; they go back to the "
+                                           "queue.", s.name, s.tasks.size()));
     while (!s.tasks.empty()) {
         queue_.push_front(std::move(s.tasks.back()));
         s.tasks.pop_back();
@@ -263,12 +263,12 @@ void Agent::check_timeouts() {
 
 bool Agent::saturated() const {
     constexpr int kShortDepth = 8;  // depth 8 or more: mini-batches of ~250 µs or less
-    const auto depth = static_cast<std::size_t>(depth_.depth());
-    if (depth_.depth() < kShortDepth) return false;
+    const int depth = depth_.depth();
+    if (depth < kShortDepth) return false;
     bool any = false;
     for (const auto& s : slots_) {
         if (s.state != State::Running) continue;
-        if (s.tasks.size() < depth) return false;
+        if (s.tasks.size() < static_cast<std::size_t>(depth)) return false;
         any = true;
     }
     return any;

@@ -58,16 +58,14 @@ int default_concurrency(const hpc::GpuInventory& gpus) {
 }
 
 agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol::InputFormat& input,
-                                     const fs::path& run_dir, const transport::NodeIdentity& node, int world_size,
+                                     const fs::path& run_dir, const transport::NodeIdentity& node, int slots,
                                      const hpc::GpuInventory& gpus) {
     const auto& output_file = job.append_row_file;
     agent::AgentConfig cfg;
     cfg.node_id = node.node_id;
     cfg.local_rank = node.local_rank;
     cfg.local_size = node.local_size;
-    // Under a launcher every rank is one worker (one rank per GPU); alone, rank 0 runs
-    // max_concurrency_per_instance workers itself.
-    cfg.slots = world_size > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
+    cfg.slots = slots;
     cfg.gpus = gpus;
     cfg.timeout_s = job.timeout;
     cfg.load_timeout_s = job.task_overhead_timeout;
@@ -225,7 +223,10 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     if (status != kStartRun) return kExitBadInput;
 
     const auto gpus = hpc::detect_gpus();
-    agent::Agent agent(make_agent_config(job, input, run_dir, node, mpi.size(), gpus));
+    // Under a launcher every rank is one worker (one rank per GPU); alone, rank 0 runs
+    // max_concurrency_per_instance workers itself.
+    const int local_slots = mpi.size() > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
+    agent::Agent agent(make_agent_config(job, input, run_dir, node, local_slots, gpus));
     agent.start();
     if (mpi.rank() != 0) {
         transport::MpiTransport transport;
@@ -246,17 +247,12 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     orchestrator::Topology topology;
     topology.world_size = mpi.size();
     topology.node_count = node.node_count;
-    // Each worker holds the mini-batch it runs plus prefetched ones, so it never waits on
-    // rank 0; remote ranks get a deeper window to hide the MPI round trip.
-    const int local_slots = mpi.size() > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
     topology.workers_per_node = mpi.size() > 1 ? node.local_size : local_slots;
     logs::LogFile(layout.master_role())
         .line("INFO", fmt::format("GPUs per node: {} ({}{}); {} worker(s) per node.", gpus.devices.size(),
                                   gpus.source,
                                   gpus.devices.empty() ? "" : ": " + fmt::format("{}", fmt::join(gpus.devices, ",")),
                                   topology.workers_per_node));
-    topology.credits.push_back(2 * local_slots);
-    for (int r = 1; r < mpi.size(); ++r) topology.credits.push_back(4);
     std::unique_ptr<transport::MpiTransport> transport;
     if (mpi.size() > 1) transport = std::make_unique<transport::MpiTransport>();
     fmt::print(stderr, "prs_mpi: {} mini-batches ({} items) on {} worker(s); logs in {}\n",

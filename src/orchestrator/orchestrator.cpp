@@ -49,7 +49,9 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     counters_.mini_batches_total = source.mini_batch_count();
     counters_.items_total = source.item_count();
     items_from_results_ = counters_.items_total == 0;
-    for (int credit : topology_.credits) scheduler_.add_agent(credit);
+    // Each agent says how many mini-batches it can hold (its workers' pipelines): the local
+    // one when asked, remote ones in a Credit message as soon as they start.
+    for (int r = 0; r < topology_.world_size; ++r) scheduler_.add_agent(r == 0 ? local_.wanted_credit() : 0);
     peers_.resize(static_cast<std::size_t>(topology_.world_size));
     lost_.assign(static_cast<std::size_t>(topology_.world_size), false);
     if (output_file) {

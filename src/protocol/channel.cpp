@@ -18,6 +18,14 @@ void append_frame(std::string& out, const Message& m) {
     std::memcpy(out.data() + start, &n, 4);
 }
 
+std::optional<std::pair<Message, std::size_t>> read_frame(std::string_view bytes) {
+    if (bytes.size() < 4) return std::nullopt;
+    std::uint32_t n = 0;
+    std::memcpy(&n, bytes.data(), 4);
+    if (bytes.size() - 4 < n) return std::nullopt;
+    return std::make_pair(decode(bytes.substr(4, n)), 4 + std::size_t{n});
+}
+
 void Channel::queue(const Message& m) {
     if (sent_ == out_.size()) {
         out_.clear();
@@ -99,14 +107,10 @@ bool Channel::read_available() { return read_some(MSG_DONTWAIT); }
 bool Channel::read_blocking() { return read_some(0); }
 
 std::optional<Message> Channel::next() {
-    const auto avail = in_.view();
-    if (avail.size() < 4) return std::nullopt;
-    std::uint32_t n = 0;
-    std::memcpy(&n, avail.data(), 4);
-    if (avail.size() < 4 + std::size_t{n}) return std::nullopt;
-    Message m = decode(avail.substr(4, n));
-    in_.consume(4 + std::size_t{n});
-    return m;
+    auto frame = read_frame(in_.view());
+    if (!frame) return std::nullopt;
+    in_.consume(frame->second);
+    return std::move(frame->first);
 }
 
 std::optional<Message> Channel::receive() {

@@ -133,13 +133,11 @@ std::optional<std::pair<int, protocol::Message>> MpiTransport::receive() {
         in_at_ = 0;
         in_from_ = status.MPI_SOURCE;
     }
-    std::uint32_t n = 0;
-    if (in_.size() - in_at_ < 4) throw protocol::ProtocolError("truncated MPI message");
-    std::memcpy(&n, in_.data() + in_at_, 4);
-    if (in_.size() - in_at_ - 4 < n) throw protocol::ProtocolError("truncated MPI message");
-    auto m = protocol::decode(std::string_view(in_).substr(in_at_ + 4, n));
-    in_at_ += 4 + std::size_t{n};
-    return std::make_pair(in_from_, std::move(m));
+    // An MPI message holds whole frames: one cut short is garbage, not "wait for more".
+    auto frame = protocol::read_frame(std::string_view(in_).substr(in_at_));
+    if (!frame) throw protocol::ProtocolError("truncated MPI message");
+    in_at_ += frame->second;
+    return std::make_pair(in_from_, std::move(frame->first));
 }
 
 bool MpiTransport::progress() {

@@ -35,7 +35,6 @@ struct Topology {
     int world_size = 1;
     int node_count = 1;
     int workers_per_node = 1;          // for Azure's init-failure rules
-    std::vector<int> credits;           // per rank: mini-batches it may hold at once
 };
 
 class Orchestrator {

@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <string>
 
 #include "prs/protocol/codec.hpp"
@@ -13,6 +15,9 @@ namespace prs::protocol {
 
 // Appends one frame (u32 length, then the codec bytes of `m`) to `out`.
 void append_frame(std::string& out, const Message& m);
+// The frame at the front of `bytes`: its message and how many bytes it took; nullopt
+// while it is incomplete. Throws ProtocolError on garbage.
+std::optional<std::pair<Message, std::size_t>> read_frame(std::string_view bytes);
 
 class Channel {
 public:
