@@ -38,7 +38,7 @@ public:
           delimited_(format.kind == protocol::InputKind::Delimited),
           delimiter_(delimited_ ? format.delimiter.at(0) : '\0'),  // JSON lines: no fields
           encoding_(parse_encoding(format.encoding).value_or(Encoding::Utf8)),
-          filter_(delimited_ && !d.partition_values.empty() && !keys_from_path(d, format)) {}
+          filter_(delimited_ && d.keys_from_columns) {}
 
     MiniBatchRows collect() {
         if (d_.partition_values.empty()) {

@@ -92,8 +92,9 @@ void for_each_row(const InputFile& file, std::uint64_t begin, char delimiter, F&
 
 class KeyedPartition final : public Partition {
 public:
-    KeyedPartition(PathList files, Groups groups, protocol::InputKind kind)
-        : files_(std::move(files)), groups_(std::move(groups)), next_(groups_.begin()), kind_(kind) {}
+    KeyedPartition(PathList files, Groups groups, protocol::InputKind kind, bool from_columns)
+        : files_(std::move(files)), groups_(std::move(groups)), next_(groups_.begin()), kind_(kind),
+          from_columns_(from_columns) {}
 
     std::optional<protocol::MiniBatchDescriptor> next() override {
         if (next_ == groups_.end()) return std::nullopt;
@@ -103,6 +104,7 @@ public:
         for (const auto i : next_->second) d.files.push_back(files_[i]);
         if (kind_ == protocol::InputKind::FileList) d.items = static_cast<std::uint32_t>(d.files.size());
         d.partition_values = next_->first;
+        d.keys_from_columns = from_columns_;
         ++next_;
         return d;
     }
@@ -114,6 +116,7 @@ private:
     Groups groups_;
     Groups::const_iterator next_;
     protocol::InputKind kind_;
+    bool from_columns_;
     std::uint64_t next_id_ = 0;
 };
 
@@ -224,22 +227,6 @@ std::optional<std::vector<std::string>> PathFormat::values(const std::string& fi
     return out;
 }
 
-std::optional<std::vector<std::string>> path_key_values(const std::string& file, const protocol::InputFormat& format) {
-    if (format.partition_format.empty()) return path_key_values(file, format.partition_keys);
-    return PathFormat(format.partition_format, format.partition_root, format.partition_keys).values(file);
-}
-
-bool keys_from_path(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format) {
-    if (d.files.empty()) return false;
-    if (format.partition_format.empty())
-        return std::all_of(d.files.begin(), d.files.end(), [&](const std::string& f) {
-            return path_key_values(f, format.partition_keys) == d.partition_values;
-        });
-    const PathFormat path_format(format.partition_format, format.partition_root, format.partition_keys);
-    return std::all_of(d.files.begin(), d.files.end(),
-                       [&](const std::string& f) { return path_format.values(f) == d.partition_values; });
-}
-
 bool key_value_less(const std::string& a, const std::string& b) {
     const auto x = number(a);
     const auto y = number(b);
@@ -292,7 +279,7 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
                                              format.partition_root));
             groups[std::move(*values)].push_back(i);
         }
-        return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind);
+        return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind, false);
     }
     std::optional<std::uint32_t> lacking;  // the first file whose path holds no key values
     for (std::uint32_t i = 0; i < files.size() && !lacking; ++i) {
@@ -301,7 +288,7 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
         else
             lacking = i;
     }
-    if (!lacking) return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind);
+    if (!lacking) return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind, false);
 
     if (format.kind != protocol::InputKind::Delimited) {
         std::string layout;
@@ -318,7 +305,7 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
     if (groups.empty())
         throw InputError(fmt::format("input '{}': no row holds the partition keys [{}]; there is nothing to process.",
                                      job.major().name, join(keys)));
-    return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind);
+    return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind, true);
 }
 
 }  // namespace prs::partition

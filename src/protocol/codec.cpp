@@ -74,6 +74,7 @@ struct Reader {
 
 template <class Ar, class D> void fields(Ar& ar, D& d) requires std::is_same_v<std::remove_const_t<D>, MiniBatchDescriptor> {
     ar(d.id); ar(d.attempt); ar(d.kind); ar(d.files); ar(d.begin); ar(d.end); ar(d.items); ar(d.partition_values);
+    ar(d.keys_from_columns);
 }
 template <class Ar, class R> void fields(Ar& ar, R& r) requires std::is_same_v<std::remove_const_t<R>, AttemptResult> {
     ar(r.mini_batch_id); ar(r.attempt); ar(r.status); ar(r.total); ar(r.succeeded); ar(r.row_count);

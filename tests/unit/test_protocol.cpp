@@ -13,7 +13,7 @@ namespace {
 MiniBatchDescriptor sample_descriptor() {
     return {.id = 1234567890123ULL, .attempt = 2, .kind = InputKind::Delimited,
             .files = {"/data/a.csv", "/data/b \xff.csv", ""}, .begin = 7, .end = 99, .items = 3,
-            .partition_values = {"store1", "brand \xfe"}};
+            .partition_values = {"store1", "brand \xfe"}, .keys_from_columns = true};
 }
 
 AttemptResult sample_result() {

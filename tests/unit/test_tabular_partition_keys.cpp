@@ -63,6 +63,24 @@ TEST_F(PartitionKeys, FromColumnsOnePerCombinationSortedWithTheirFiles) {
     EXPECT_EQ(rows.names, (std::vector<std::string>{"Store", "Brand", "q"}));
 }
 
+TEST_F(PartitionKeys, FromColumnsEvenForAFileWhosePathNamesOtherValues) {
+    // One file lacks key folders, so the keys come from columns for the whole job. The
+    // file under Store=1/ also holds a Store=2 row: mini-batch 1 (that file alone) must not
+    // take it, or the row is processed twice.
+    write("loose.csv", "Store,q\n3,1\n");
+    write("Store=1/part.csv", "Store,q\n1,2\n2,3\n");
+    mltable("  - pattern: ./**/*.csv\n");
+    const auto j = job(config::InputType::MLTable, {"Store"});
+    const auto format = describe_input(j);
+    const auto ds = drain(*partition(j));
+    ASSERT_EQ(ds.size(), 3u);
+    EXPECT_TRUE(ds[0].keys_from_columns);
+    EXPECT_EQ(ds[0].partition_values, std::vector<std::string>{"1"});
+    EXPECT_EQ(read_mini_batch_rows(ds[0], format).text, "1,2\n");
+    EXPECT_EQ(ds[1].partition_values, std::vector<std::string>{"2"});
+    EXPECT_EQ(read_mini_batch_rows(ds[1], format).text, "2,3\n");
+}
+
 TEST_F(PartitionKeys, FromPathsReadsNoRowsAndTheWorkerTakesWholeFiles) {
     const auto a = write("Store=2/Brand=x/part-0.csv", "q\n1\n2\n");
     const auto b = write("Store=2/Brand=x/part-1.csv", "q\n3\n");
@@ -73,7 +91,7 @@ TEST_F(PartitionKeys, FromPathsReadsNoRowsAndTheWorkerTakesWholeFiles) {
     ASSERT_EQ(ds.size(), 2u);
     EXPECT_EQ(ds[0].files, (std::vector<std::string>{a, b}));
     EXPECT_EQ(ds[1].files, std::vector<std::string>{c});
-    EXPECT_TRUE(keys_from_path(ds[0], describe_input(j)));
+    EXPECT_FALSE(ds[0].keys_from_columns);
     EXPECT_EQ(read_mini_batch_rows(ds[0], describe_input(j)).text, "1\n2\n3\n");
 }
 
@@ -151,7 +169,7 @@ TEST_F(PartitionKeys, PartitionFormatGroupsFilesWithoutReadingThem) {
     EXPECT_EQ(ds[0].partition_values, (std::vector<std::string>{"1001", "tropicana"}));
     EXPECT_EQ(ds[0].files, (std::vector<std::string>{a, b}));
     EXPECT_EQ(ds[1].files, std::vector<std::string>{c});
-    EXPECT_TRUE(keys_from_path(ds[0], describe_input(j)));
+    EXPECT_FALSE(ds[0].keys_from_columns);
     EXPECT_EQ(read_mini_batch_rows(ds[0], describe_input(j)).text, "1\n2\n");
     j.inputs[0].partition_format = "{Store}/*.csv";
     EXPECT_THROW(partition(j), InputError) << "files deeper than the format do not match";

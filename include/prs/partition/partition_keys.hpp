@@ -38,14 +38,6 @@ private:
     std::vector<std::size_t> group_of_key_;   // capture group (1-based) of each partition key
 };
 
-// The key values in `file`'s path: by format.partition_format when the input has one,
-// else from key=value folders.
-std::optional<std::vector<std::string>> path_key_values(const std::string& file, const protocol::InputFormat& format);
-
-// Whether a partition mini-batch's keys came from its files' paths (every file's path
-// naming exactly its values), in which case all their rows belong to it.
-bool keys_from_path(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format);
-
 // Where each key is among a file's column names. Throws InputError naming the file and
 // its columns when one is missing.
 std::vector<std::size_t> key_columns(const std::vector<std::string>& names, const std::vector<std::string>& keys,

@@ -34,6 +34,9 @@ struct MiniBatchDescriptor {
     std::uint32_t items = 0;
     // partition_keys jobs: this mini-batch's key values, in the order of the keys.
     std::vector<std::string> partition_values;
+    // The key values came from columns (rank 0 decides for the whole job): only the rows
+    // holding them belong to this mini-batch. From paths: every row of its files does.
+    bool keys_from_columns = false;
     bool operator==(const MiniBatchDescriptor&) const = default;
 };
 
