@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "prs/logs/layout.hpp"
+#include "prs/util/write_fully.hpp"
 
 namespace prs::logs {
 
@@ -22,15 +23,6 @@ std::tm local_tm(std::time_t t) {
     std::tm tm{};
     localtime_r(&t, &tm);
     return tm;
-}
-// Logging must never take the job down: a failed write is dropped.
-void write_fully(int fd, std::string_view text) {
-    while (!text.empty()) {
-        const ssize_t w = ::write(fd, text.data(), text.size());
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
-        text.remove_prefix(static_cast<std::size_t>(w));
-    }
 }
 }  // namespace
 
@@ -95,7 +87,8 @@ LogFile::LogFile(const std::filesystem::path& file) {
 }
 
 void LogFile::raw(std::string_view text) {
-    if (fd_) write_fully(fd_.get(), text);
+    // Logging must never take the job down: a failed write is dropped.
+    if (fd_) util::write_fully(fd_.get(), text);
 }
 
 void LogFile::line(std::string_view level, std::string_view message) { raw(log_line(level, message)); }
@@ -126,7 +119,11 @@ void write_file_atomically(const std::filesystem::path& file, std::string_view t
     {
         util::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
         if (!fd) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
-        write_fully(fd.get(), text);
+        // A short write (a full disk) must not replace a good file with a cut one.
+        if (const int error = util::write_fully(fd.get(), text)) {
+            std::filesystem::remove(tmp);
+            throw std::system_error(error, std::generic_category(), "cannot write " + tmp);
+        }
     }
     std::filesystem::rename(tmp, file);
 }

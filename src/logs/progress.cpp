@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "prs/logs/log_file.hpp"
+#include "prs/util/write_fully.hpp"
 
 namespace prs::logs {
 
@@ -31,14 +32,6 @@ int terminal_width(int fd) {
     return 80;
 }
 
-void write_all(int fd, const std::string& text) {
-    std::string_view rest = text;
-    while (!rest.empty()) {
-        const ssize_t w = ::write(fd, rest.data(), rest.size());
-        if (w <= 0) return;  // progress is a courtesy: never fail the job over it
-        rest.remove_prefix(static_cast<std::size_t>(w));
-    }
-}
 }  // namespace
 
 std::string progress_text(const ProgressCounts& c, double elapsed_s) {
@@ -90,18 +83,19 @@ void ProgressDisplay::finish(const ProgressCounts& c) {
 
 void ProgressDisplay::interrupt() {
     if (!line_open_) return;
-    write_all(fd_, "\n");
+    util::write_fully(fd_, "\n");
     line_open_ = false;
 }
 
 void ProgressDisplay::show(const ProgressCounts& c) {
+    // Progress is a courtesy: a failed write is dropped, never failing the job.
     const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
     if (tty_) {
         // "\x1b[K" clears what a longer previous line left to the right.
-        write_all(fd_, "\r" + progress_bar_line(c, elapsed, terminal_width(fd_)) + "\x1b[K");
+        util::write_fully(fd_, "\r" + progress_bar_line(c, elapsed, terminal_width(fd_)) + "\x1b[K");
         line_open_ = true;
     } else {
-        write_all(fd_, fmt::format("{} prs_mpi progress: {}\n", timestamp_now(), progress_text(c, elapsed)));
+        util::write_fully(fd_, fmt::format("{} prs_mpi progress: {}\n", timestamp_now(), progress_text(c, elapsed)));
     }
 }
 

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "prs/util/write_fully.hpp"
+
 namespace prs::orchestrator {
 
 namespace fs = std::filesystem;
@@ -63,15 +65,6 @@ bool get_counters(std::string_view& in, JobCounters& c) {
 
 void sync(int fd, const char* what) {
     if (::fdatasync(fd) != 0) throw std::system_error(errno, std::generic_category(), what);
-}
-
-void write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t w = ::write(fd, bytes.data(), bytes.size());
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw std::system_error(errno, std::generic_category(), "cannot write the journal");
-        bytes.remove_prefix(static_cast<std::size_t>(w));
-    }
 }
 
 // Applies one intact record; false when its payload makes no sense (treated as torn).
@@ -144,7 +137,8 @@ void Journal::append(std::uint8_t type, const std::string& payload) {
     const std::uint32_t crc = crc32(std::string_view(record).substr(8));
     std::memcpy(record.data(), &size, 4);
     std::memcpy(record.data() + 4, &crc, 4);
-    write_all(fd_.get(), record);
+    if (const int error = util::write_fully(fd_.get(), record))
+        throw std::system_error(error, std::generic_category(), "cannot write the journal");
     sync(fd_.get(), "cannot sync the journal");
 }
 

@@ -130,6 +130,9 @@ void Orchestrator::commit(bool now) {
         committer_->request(uncommitted_, writer_ ? writer_->bytes_written() : 0, counters_);
         uncommitted_.clear();
         last_commit_ = t;
+        // The report's rows of these attempts go out with them: a resumed run skips the
+        // mini-batches, so rows still in the buffer at a kill would never be written.
+        report_.flush();
     }
     if (now) committer_->wait();
 }
@@ -391,7 +394,7 @@ int Orchestrator::finish() {
             "Job stopped by signal {} after {} of {} mini-batches; nothing is lost.\n"
             "Resume: run the same command again; finished mini-batches are skipped and their rows kept.\n",
             stop_signal_, counters_.mini_batches_done(), counters_.mini_batches_total);
-        logs::write_file_atomically(layout_.job_result(), result);
+        write_log(layout_.job_result(), result);
         overview_.raw(fmt::format("{} Job stopped by signal {}; resumable.\n", iso_now(), stop_signal_));
         master_.line("WARNING", "Job stopped; resumable.");
         progress_.finish(progress_counts());
@@ -414,7 +417,7 @@ int Orchestrator::finish() {
     journal_.finish(!failure_);
     report_.flush();
     write_progress(true);
-    if (!errors_.empty()) logs::write_file_atomically(layout_.job_error(), errors_.render());
+    if (!errors_.empty()) write_log(layout_.job_error(), errors_.render());
 
     const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
     std::string summary = fmt::format(
@@ -438,7 +441,7 @@ int Orchestrator::finish() {
         result = "Job succeeded.\n" + summary;
         overview_.raw(fmt::format("{} The job completed and the result is succeeded.\n", iso_now()));
     }
-    logs::write_file_atomically(layout_.job_result(), result);
+    write_log(layout_.job_result(), result);
     master_.line(failure_ ? "ERROR" : "INFO", failure_ ? "Job failed." : "Job succeeded.");
     progress_.finish(progress_counts());
     const int exit_code = failure_ ? kExitJobFailed : kExitSucceeded;
@@ -448,9 +451,19 @@ int Orchestrator::finish() {
     return exit_code;
 }
 
+void Orchestrator::write_log(const std::filesystem::path& file, std::string_view text) {
+    try {
+        logs::write_file_atomically(file, text);
+    } catch (const std::exception& e) {
+        // The job's outcome (and its exit code) stands; the user hears which log is missing.
+        master_.line("ERROR", e.what());
+        fmt::print(stderr, "prs_mpi: warning: {}\n", e.what());
+    }
+}
+
 void Orchestrator::write_summaries(const JobOutcome& outcome) {
-    logs::write_file_atomically(layout_.job_summary(), job_summary_json(outcome, counters_, stats_));
-    logs::write_file_atomically(layout_.report_html(), report_html(outcome, counters_, stats_));
+    write_log(layout_.job_summary(), job_summary_json(outcome, counters_, stats_));
+    write_log(layout_.report_html(), report_html(outcome, counters_, stats_));
 }
 
 }  // namespace prs::orchestrator

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include "prs/util/write_fully.hpp"
+
 namespace prs::output {
 
 namespace {
@@ -50,15 +52,9 @@ void RowWriter::append(std::string_view rows) {
 }
 
 void RowWriter::write_all(std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t w = ::write(fd_.get(), bytes.data(), bytes.size());
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            throw std::system_error(errno, std::generic_category(), "cannot write output file " + path_.string());
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(w));
-        bytes_ += static_cast<std::uint64_t>(w);
-    }
+    if (const int error = util::write_fully(fd_.get(), bytes))
+        throw std::system_error(error, std::generic_category(), "cannot write output file " + path_.string());
+    bytes_ += bytes.size();
 }
 
 void RowWriter::flush() {

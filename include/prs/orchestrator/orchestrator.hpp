@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <algorithm>
@@ -75,6 +76,8 @@ private:
     // the output file is closed.
     void commit_and_close();
     int finish();
+    // A job-level log file, replaced whole; failing to write one is reported, not fatal.
+    void write_log(const std::filesystem::path& file, std::string_view text);
     // job_summary.json and report.html, from the outcome finish() settled on.
     void write_summaries(const JobOutcome& outcome);
 
