@@ -4,6 +4,32 @@
 
 namespace prs::orchestrator {
 
+JobCounters& JobCounters::operator+=(const JobCounters& o) {
+    mini_batches_total += o.mini_batches_total;
+    items_total += o.items_total;
+    mini_batches_succeeded += o.mini_batches_succeeded;
+    mini_batches_failed += o.mini_batches_failed;
+    items_succeeded += o.items_succeeded;
+    items_failed += o.items_failed;
+    attempts += o.attempts;
+    failed_attempts += o.failed_attempts;
+    rows_written += o.rows_written;
+    return *this;
+}
+
+JobCounters& JobCounters::operator-=(const JobCounters& o) {
+    mini_batches_total -= o.mini_batches_total;
+    items_total -= o.items_total;
+    mini_batches_succeeded -= o.mini_batches_succeeded;
+    mini_batches_failed -= o.mini_batches_failed;
+    items_succeeded -= o.items_succeeded;
+    items_failed -= o.items_failed;
+    attempts -= o.attempts;
+    failed_attempts -= o.failed_attempts;
+    rows_written -= o.rows_written;
+    return *this;
+}
+
 FailurePolicy::FailurePolicy(const config::JobSpec& job)
     : mini_batch_error_threshold_(job.mini_batch_error_threshold),
       item_error_threshold_(job.error_threshold),

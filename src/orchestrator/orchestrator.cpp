@@ -105,16 +105,25 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
 }
 
 void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
-    (succeeded ? counters_.mini_batches_succeeded : counters_.mini_batches_failed) += 1;
-    if (items_from_results_) counters_.items_total += r.total;
-    const std::uint32_t ok_items = std::min(r.succeeded, r.total);
-    counters_.items_succeeded += ok_items;
-    counters_.items_failed += r.total - ok_items;
+    JobCounters final_counts;
+    (succeeded ? final_counts.mini_batches_succeeded : final_counts.mini_batches_failed) = 1;
+    if (items_from_results_) final_counts.items_total = r.total;
+    final_counts.items_succeeded = std::min(r.succeeded, r.total);
+    final_counts.items_failed = r.total - final_counts.items_succeeded;
+    if (writer_) final_counts.rows_written = r.row_count;
+    counters_ += final_counts;
     if (writer_) {
         if (r.row_count > 0 || !r.header.empty()) writer_->offer_header(r.header);
-        counters_.rows_written += r.row_count;
         if (sequencer_) {
-            for (auto id : sequencer_->put(r.mini_batch_id, r.rows)) uncommitted_.push_back(id);
+            // Held rows are not in the output yet: their counts stay out of the journal
+            // until they are, or a resumed run would count them again.
+            held_[r.mini_batch_id] = final_counts;
+            held_total_ += final_counts;
+            for (auto id : sequencer_->put(r.mini_batch_id, r.rows)) {
+                held_total_ -= held_[id];
+                held_.erase(id);
+                uncommitted_.push_back(id);
+            }
             return;
         }
         writer_->append(r.rows);
@@ -127,7 +136,9 @@ void Orchestrator::commit(bool now) {
     if (!uncommitted_.empty() &&
         (now || t - last_commit_ >= std::chrono::milliseconds(100) || uncommitted_.size() >= 4096) &&
         (!writer_ || writer_->flush_for_commit())) {
-        committer_->request(uncommitted_, writer_ ? writer_->bytes_written() : 0, counters_);
+        JobCounters committed = counters_;
+        committed -= held_total_;
+        committer_->request(uncommitted_, writer_ ? writer_->bytes_written() : 0, committed);
         uncommitted_.clear();
         last_commit_ = t;
         // The report's rows of these attempts go out with them: a resumed run skips the

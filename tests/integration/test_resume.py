@@ -80,6 +80,31 @@ class Resume(PrsTestCase):
                 self.kill_whole_job_at_random(3, seed)
                 shutil.rmtree(self.dir.run_dir)
 
+    def test_output_order_input_killed_while_rows_wait_resumes_with_true_counts(self):
+        # Three workers; f004 and f010 are slow: while two workers are stuck on them, the
+        # third finishes f011, f012, ... whose rows wait for f010. When f004 ends, rows 4-9
+        # are written and committed; the waiting ones' counts must not be journaled with
+        # them, or the resumed run counts those mini-batches a second time.
+        self.dir.script("""
+import os, time
+def run(mini_batch):
+    name = os.path.basename(mini_batch[0])
+    time.sleep({"f004.txt": 1.0, "f010.txt": 6.0}.get(name, 0.05))
+    return [f"{name} {open(mini_batch[0]).read().strip()}" for _ in mini_batch]
+""")
+        self.dir.job(parallel_job(mini_batch_size=1, concurrency=3, extra="output_order: input"))
+        first = self.start(None)
+        time.sleep(3.0)
+        kill_session(first.pid)
+        first.communicate()
+        final = subprocess.run(self.command(None), cwd=self.dir.root, capture_output=True, text=True, timeout=300)
+        self.assertExit(final, 0)
+        self.assertIn("resuming", final.stderr)
+        self.assertEqual(collections.Counter(self.output_lines()), self.expected)
+        result = (self.dir.logs / "job_result.txt").read_text()
+        self.assertIn(f"Mini-batches: {FILES} succeeded, 0 failed, {FILES} total", result)
+        self.assertIn(f"Rows: {FILES} written", result)
+
     def test_a_second_run_in_the_same_run_dir_is_refused_while_the_first_runs(self):
         first = self.start(None, env={"PRS_SLEEP": "0.5"})
         time.sleep(1.0)

@@ -21,6 +21,8 @@ struct JobCounters {
     std::uint64_t rows_written = 0;
 
     std::uint64_t mini_batches_done() const { return mini_batches_succeeded + mini_batches_failed; }
+    JobCounters& operator+=(const JobCounters& o);
+    JobCounters& operator-=(const JobCounters& o);
 };
 
 struct ThresholdBreach {

@@ -4,6 +4,7 @@
 // thresholds and timeouts, and writes the job-level logs.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,7 +108,11 @@ private:
     std::unique_ptr<Committer> committer_;       // after writer_: stops before the output closes
     std::optional<ThresholdBreach> failure_;
     Journal& journal_;
-    std::vector<std::uint64_t> uncommitted_;   // final mini-batches whose rows are written but not journaled
+    std::vector<std::uint64_t> uncommitted_;
+    // output_order input: final mini-batches whose rows wait for earlier ones, with what
+    // they added to counters_ (kept out of the journal until their rows are written).
+    std::map<std::uint64_t, JobCounters> held_;
+    JobCounters held_total_;   // final mini-batches whose rows are written but not journaled
     int stop_signal_ = 0;
     Clock::time_point started_ = Clock::now();
     Clock::time_point abort_at_;
