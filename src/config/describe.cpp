@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "prs/config/program_arguments.hpp"
+#include "prs/util/text.hpp"
 
 namespace prs::config {
 
@@ -88,12 +89,6 @@ std::string python_repr(std::string_view s) {
     return out + "'";
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : std::string(sep)) + item;
-    return out;
-}
-
 class Lines {
 public:
     void add(std::string_view name, std::string_view value, std::string_view origin = {}) {
@@ -122,7 +117,7 @@ std::string describe(const JobSpec& spec) {
     for (const auto& input : spec.inputs) {
         std::string value = fmt::format("{} {}", input_type(input.type), input.path.string());
         if (!input.mode.empty()) value += fmt::format(" (mode {}, read in place)", input.mode);
-        if (!input.datasets.empty()) value += " datasets " + join(input.datasets, ",");
+        if (!input.datasets.empty()) value += " datasets " + util::join(input.datasets, ",");
         const bool major = input.name == spec.major_input;
         out.add(fmt::format("input {}", input.name), value + (major ? "  <- input_data, split into mini-batches" : ""),
                 major ? origin_text(spec, "input_data") : "");
@@ -140,7 +135,7 @@ std::string describe(const JobSpec& spec) {
     for (const auto& arg : spec.program_arguments) argv.push_back(python_repr(arg));
     out.setting(spec, "task.program_arguments",
                 spec.program_arguments_raw.empty() ? "(none)" : spec.program_arguments_raw);
-    out.add("sys.argv[1:]", "[" + join(argv, ", ") + "]");
+    out.add("sys.argv[1:]", "[" + util::join(argv, ", ") + "]");
     out.setting(spec, "task.append_row_to",
                 spec.append_row_file ? shown_path(*spec.append_row_file) : "(none: summary_only)");
     for (const auto& [name, value] : spec.environment_variables)
@@ -148,7 +143,8 @@ std::string describe(const JobSpec& spec) {
     for (const auto& dir : spec.python_path) out.add("python_path", dir.string());
 
     out.setting(spec, "mini_batch_size", size_text(spec));
-    out.setting(spec, "partition_keys", spec.partition_keys.empty() ? "(none)" : join(spec.partition_keys, ", "));
+    out.setting(spec, "partition_keys",
+                spec.partition_keys.empty() ? "(none)" : util::join(spec.partition_keys, ", "));
     out.setting(spec, "resources.instance_count", std::to_string(spec.instance_count));
     out.setting(spec, "max_concurrency_per_instance",
                 spec.max_concurrency_per_instance ? std::to_string(*spec.max_concurrency_per_instance)

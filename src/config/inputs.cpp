@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "forms.hpp"
+#include "prs/util/text.hpp"
 
 namespace prs::config::detail {
 
@@ -18,12 +19,6 @@ const std::vector<std::string> kModes = {"ro_mount", "download", "direct", "eval
 
 bool is_value_type(std::string_view type) {
     return type == "string" || type == "integer" || type == "number" || type == "boolean";
-}
-
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-    return out;
 }
 
 // NAME when `text` is exactly ${{parent.<kind>.NAME}}.
@@ -83,7 +78,7 @@ private:
         for (const auto& g : parent_->inputs->fields()) names.push_back(g.key.Scalar());
         file_.fail(f,
                    fmt::format("{} names no input of the pipeline (its inputs: {})", text,
-                               names.empty() ? "none" : join(names)),
+                               names.empty() ? "none" : util::join(names, ", ")),
                    "declare it under the pipeline's top-level inputs:, or fix the name");
     }
 
@@ -137,7 +132,7 @@ private:
         if (const auto mode = m.get("mode")) {
             input.mode = file_.text(*mode);
             if (std::find(kModes.begin(), kModes.end(), input.mode) == kModes.end())
-                file_.fail_expected(*mode, "one of " + join(kModes),
+                file_.fail_expected(*mode, "one of " + util::join(kModes, ", "),
                                     "write e.g. mode: ro_mount (every mode reads the data in place on-prem)");
         }
         if (const auto datasets = m.get("datasets")) {

@@ -11,18 +11,13 @@
 #include "prs/partition/partition_keys.hpp"
 #include "prs/partition/tabular.hpp"
 #include "prs/partition/text_encoding.hpp"
+#include "prs/util/text.hpp"
 
 namespace prs::partition {
 
 namespace {
 
 using Header = protocol::InputFormat::Header;
-
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-    return out;
-}
 
 // JSON lines: past the next '\n', or nullptr.
 const char* line_end(const char* p, const char* stop) {
@@ -104,8 +99,8 @@ private:
         if (header_row == first_file_header()) return;
         throw DataError(fmt::format("header of {} differs from the header of {} (header: all_files_same_headers): "
                                     "[{}] vs [{}]. Fix: give every file the same header row, or split the input",
-                                    path, format_.first_file, join(header_names(header_row, format_)),
-                                    join(header_names(first_file_header(), format_))));
+                                    path, format_.first_file, util::join(header_names(header_row, format_), ", "),
+                                    util::join(header_names(first_file_header(), format_), ", ")));
     }
 
     void scan(std::uint32_t index, const std::string& path, const std::string& bytes, std::uint64_t base,
@@ -156,7 +151,7 @@ private:
                                             "fields, too few to hold the partition keys [{}], so it belongs to no "
                                             "partition. Fix: repair the row",
                                             path, offset, row_number, base, fields,
-                                            join(format_.partition_keys)));
+                                            util::join(format_.partition_keys, ", ")));
             if (*values != d_.partition_values) return false;
         }
         if (fields != out_.names.size())

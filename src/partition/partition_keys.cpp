@@ -13,6 +13,7 @@
 #include "prs/partition/input_file.hpp"
 #include "prs/partition/tabular.hpp"
 #include "prs/partition/text_encoding.hpp"
+#include "prs/util/text.hpp"
 
 namespace prs::partition {
 
@@ -50,12 +51,6 @@ std::string percent_decode(std::string_view s) {
             out += s[i];
         }
     }
-    return out;
-}
-
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
     return out;
 }
 
@@ -243,7 +238,7 @@ std::vector<std::size_t> key_columns(const std::vector<std::string>& names, cons
         if (it == names.end())
             throw InputError(fmt::format("partition key '{}' is not a column of '{}' (its columns: {}). Fix: correct "
                                          "partition_keys, or lay the files out in {}=<value> folders.",
-                                         key, file, join(names), key));
+                                         key, file, util::join(names, ", "), key));
         columns.push_back(static_cast<std::size_t>(it - names.begin()));
     }
     return columns;
@@ -297,14 +292,14 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
             "input '{}': partition_keys [{}] must come from the path for this input, but '{}' is not under {} "
             "folders. Fix: lay the files out as .../{}file, or use an mltable input with read_delimited to "
             "partition by columns.",
-            job.major().name, join(keys), files[*lacking], layout, layout));
+            job.major().name, util::join(keys, ", "), files[*lacking], layout, layout));
     }
     groups.clear();
     for (std::uint32_t i = 0; i < files.size(); ++i)
         for (auto& values : file_key_values(files[i], format, keys)) groups[values].push_back(i);
     if (groups.empty())
         throw InputError(fmt::format("input '{}': no row holds the partition keys [{}]; there is nothing to process.",
-                                     job.major().name, join(keys)));
+                                     job.major().name, util::join(keys, ", ")));
     return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind, true);
 }
 

@@ -69,6 +69,15 @@ void append_fixed(std::string& out, double value, int decimals) {
     out.append(digits, static_cast<std::size_t>(decimals));
 }
 
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out += separator;
+        out += items[i];
+    }
+    return out;
+}
+
 std::string json_quote(std::string_view s) {
     std::string out;
     append_json_quoted(out, s);
