@@ -15,12 +15,6 @@ namespace prs::agent {
 
 namespace {
 
-std::int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Reaps a worker whose socket closed. It normally exits at once; one that lingers
 // (stuck atexit handlers, threads) is killed rather than waited on forever.
 int reap(WorkerProcess& p) {
@@ -116,7 +110,7 @@ void Agent::start_front(Slot& s) {
     s.task_started = Clock::now();
     s.phase_started = s.task_started;
     s.loading = s.tasks.front().kind != protocol::InputKind::FileList;
-    s.task_started_us = now_us();
+    s.task_started_us = logs::epoch_us_now();
 }
 
 void Agent::dispatch() {

@@ -65,9 +65,7 @@ void ResourceMonitor::sample(const std::vector<MonitoredWorker>& workers) {
     const double wall_s = std::chrono::duration<double>(now - last_).count();
     last_ = now;
     // ISO time: the log lines' "12:00:01,269" would split a CSV field.
-    const std::string stamp = logs::iso_timestamp(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                      std::chrono::system_clock::now().time_since_epoch())
-                                                      .count());
+    const std::string stamp = logs::iso_now();
     if (with_node_) {
         sample_node(stamp);
         sample_disks(stamp);

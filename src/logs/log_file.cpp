@@ -60,6 +60,13 @@ void append_iso_timestamp(std::string& out, long long epoch_us) {
                    epoch_us % 1000000);
 }
 
+long long epoch_us_now() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string iso_now() { return iso_timestamp(epoch_us_now()); }
+
 std::string iso_timestamp(long long epoch_us) {
     std::string out;
     append_iso_timestamp(out, epoch_us);

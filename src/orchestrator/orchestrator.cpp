@@ -13,12 +13,6 @@ namespace prs::orchestrator {
 namespace {
 constexpr auto kOverviewEvery = std::chrono::seconds(10);
 const char* const kSeeLogs = "Please check logs for error. You can check logs/readme.txt for the layout of logs.";
-
-std::string iso_now() {
-    return logs::iso_timestamp(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 }  // namespace
 
 Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
@@ -276,19 +270,19 @@ void Orchestrator::write_progress(bool force) {
         scheduling_logged_ = true;
         overview_.raw(fmt::format("{} Scheduling finished. Scheduled {} mini batches in {:.0f} seconds. There are {} "
                                   "tasks with {} items.\n",
-                                  iso_now(), counters_.mini_batches_total,
+                                  logs::iso_now(), counters_.mini_batches_total,
                                   std::chrono::duration<double>(now - started_).count(), counters_.mini_batches_total,
                                   counters_.items_total));
     }
     if (!force && now - last_overview_ < kOverviewEvery) return;
     last_overview_ = now;
     if (counters_.mini_batches_done() == 0 && !force) {
-        overview_.raw(fmt::format("{} No task has been processed yet.\n", iso_now()));
+        overview_.raw(fmt::format("{} No task has been processed yet.\n", logs::iso_now()));
         return;
     }
     overview_.raw(fmt::format("{} {} of {} mini batches processed ({} failed), {} of {} items succeeded, {} rows "
                               "written.\n",
-                              iso_now(), counters_.mini_batches_done(), counters_.mini_batches_total,
+                              logs::iso_now(), counters_.mini_batches_done(), counters_.mini_batches_total,
                               counters_.mini_batches_failed, counters_.items_succeeded, counters_.items_total,
                               counters_.rows_written));
 }
@@ -368,7 +362,7 @@ int Orchestrator::run() {
     master_.line("INFO", fmt::format("Start scheduling: {} mini-batches, {} items, {} rank(s) on {} node(s).",
                                      counters_.mini_batches_total, counters_.items_total, topology_.world_size,
                                      topology_.node_count));
-    overview_.raw(fmt::format("{} Start the simulator.\n", iso_now()));
+    overview_.raw(fmt::format("{} Start the simulator.\n", logs::iso_now()));
     while (!scheduler_.finished() && !((failure_ || stop_signal_) && Clock::now() >= abort_at_)) {
         scheduler_.set_credit(0, local_.wanted_credit());
         for (auto& a : scheduler_.assign()) {
@@ -406,7 +400,7 @@ int Orchestrator::finish() {
             "Resume: run the same command again; finished mini-batches are skipped and their rows kept.\n",
             stop_signal_, counters_.mini_batches_done(), counters_.mini_batches_total);
         write_log(layout_.job_result(), result);
-        overview_.raw(fmt::format("{} Job stopped by signal {}; resumable.\n", iso_now(), stop_signal_));
+        overview_.raw(fmt::format("{} Job stopped by signal {}; resumable.\n", logs::iso_now(), stop_signal_));
         master_.line("WARNING", "Job stopped; resumable.");
         progress_.finish(progress_counts());
         write_summaries(JobOutcome{"stopped", kExitResumable, fmt::format("stopped by signal {}", stop_signal_),
@@ -447,10 +441,10 @@ int Orchestrator::finish() {
     if (failure_) {
         result = fmt::format("Job failed.\nReason ({}): {}.\nFix: {}.\n{}{}\n", failure_->rule, failure_->detail,
                              failure_->fix, summary, kSeeLogs);
-        overview_.raw(fmt::format("{} Job failed: {}.\n", iso_now(), failure_->detail));
+        overview_.raw(fmt::format("{} Job failed: {}.\n", logs::iso_now(), failure_->detail));
     } else {
         result = "Job succeeded.\n" + summary;
-        overview_.raw(fmt::format("{} The job completed and the result is succeeded.\n", iso_now()));
+        overview_.raw(fmt::format("{} The job completed and the result is succeeded.\n", logs::iso_now()));
     }
     write_log(layout_.job_result(), result);
     master_.line(failure_ ? "ERROR" : "INFO", failure_ ? "Job failed." : "Job succeeded.");
