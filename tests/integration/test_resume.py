@@ -80,6 +80,13 @@ class Resume(PrsTestCase):
                 self.kill_whole_job_at_random(3, seed)
                 shutil.rmtree(self.dir.run_dir)
 
+    def resume_to_the_end(self):
+        """Runs the same command again: it must resume and leave every line exactly once."""
+        final = subprocess.run(self.command(None), cwd=self.dir.root, capture_output=True, text=True, timeout=300)
+        self.assertExit(final, 0)
+        self.assertIn("resuming", final.stderr)
+        self.assertEqual(collections.Counter(self.output_lines()), self.expected)
+
     def test_output_order_input_killed_while_rows_wait_resumes_with_true_counts(self):
         # Three workers; f004 and f010 are slow: while two workers are stuck on them, the
         # third finishes f011, f012, ... whose rows wait for f010. When f004 ends, rows 4-9
@@ -97,10 +104,7 @@ def run(mini_batch):
         time.sleep(3.0)
         kill_session(first.pid)
         first.communicate()
-        final = subprocess.run(self.command(None), cwd=self.dir.root, capture_output=True, text=True, timeout=300)
-        self.assertExit(final, 0)
-        self.assertIn("resuming", final.stderr)
-        self.assertEqual(collections.Counter(self.output_lines()), self.expected)
+        self.resume_to_the_end()
         result = (self.dir.logs / "job_result.txt").read_text()
         self.assertIn(f"Mini-batches: {FILES} succeeded, 0 failed, {FILES} total", result)
         self.assertIn(f"Rows: {FILES} written", result)
@@ -115,10 +119,7 @@ def run(mini_batch):
         kill_session(first.pid)
         first.communicate()
         # the lock dies with its holder: the job resumes at once
-        final = subprocess.run(self.command(None), cwd=self.dir.root, capture_output=True, text=True, timeout=300)
-        self.assertExit(final, 0)
-        self.assertIn("resuming", final.stderr)
-        self.assertEqual(collections.Counter(self.output_lines()), self.expected)
+        self.resume_to_the_end()
 
     def test_sigterm_alone_stops_resumably_then_resumes(self):
         proc = self.start(None, env={"PRS_SLEEP": "0.1"})
