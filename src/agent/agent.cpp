@@ -54,6 +54,8 @@ void Agent::spawn(Slot& s, int index) {
     const int local_index = cfg_.local_rank * cfg_.slots + index;
     s.name = logs::process_name(local_index + 1 + s.generation * node_slots);
     ++s.generation;
+    s.answered = 0;
+    s.run_phase = 0;
 
     WorkerLaunch launch = cfg_.launch;
     // An empty value removes the variable: workers beyond the GPU count see none.
@@ -106,13 +108,6 @@ bool Agent::may_respawn() const {
 
 int Agent::wanted_credit() const { return cfg_.slots * (depth_.depth() + 1); }
 
-void Agent::start_front(Slot& s) {
-    s.task_started = Clock::now();
-    s.phase_started = s.task_started;
-    s.loading = s.tasks.front().kind != protocol::InputKind::FileList;
-    s.task_started_us = logs::epoch_us_now();
-}
-
 void Agent::dispatch() {
     // One mini-batch per worker per round, so a short queue spreads over all workers.
     const auto depth = static_cast<std::size_t>(depth_.depth());
@@ -122,8 +117,7 @@ void Agent::dispatch() {
             if (s.state != State::Running || queue_.empty() || s.tasks.size() >= depth) continue;
             s.tasks.push_back(std::move(queue_.front()));
             queue_.pop_front();
-            if (s.tasks.size() == 1) start_front(s);
-            s.process->channel().queue(protocol::RunTask{s.tasks.back()});
+            s.process->channel().queue_run_task(s.tasks.back());
             progress = true;
         }
     }
@@ -137,25 +131,32 @@ void Agent::dispatch() {
     }
 }
 
-void Agent::fail_front(Slot& s, protocol::AttemptStatus status, std::string message) {
-    const auto& task = s.tasks.front();
-    protocol::AttemptResult r;
-    r.mini_batch_id = task.id;
-    r.attempt = task.attempt;
-    r.status = status;
-    r.total = task.items;
-    r.error_category = "SystemError";
-    r.error_message = std::move(message);
-    r.node_id = cfg_.node_id;
-    r.process = s.name;
-    r.pid = s.process ? s.process->pid() : 0;
-    r.start_us = s.task_started_us;
-    r.elapsed_s = std::chrono::duration<double>(Clock::now() - s.task_started).count();
-    emit_result(s, std::move(r));
-    // Never started: not an attempt. They go first so they are not overtaken by newer work.
+void Agent::fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
+                         std::string message) {
+    const auto b = s.process->board().read();
+    const std::size_t unsent = std::min<std::uint64_t>(s.tasks.size(), b.finished - std::min(b.finished, s.answered));
+    if (r) {
+        const auto& task = s.tasks[r->index];
+        protocol::AttemptResult a;
+        a.mini_batch_id = task.id;
+        a.attempt = task.attempt;
+        a.status = status;
+        a.total = task.items;
+        a.error_category = "SystemError";
+        a.error_message = std::move(message);
+        a.node_id = cfg_.node_id;
+        a.process = s.name;
+        a.pid = s.process ? s.process->pid() : 0;
+        a.start_us = r->start_epoch_us;
+        a.elapsed_s = std::chrono::duration<double>(Clock::now() - r->started).count();
+        emit_result(s, std::move(a));
+        s.tasks.erase(s.tasks.begin() + static_cast<std::ptrdiff_t>(r->index));
+    }
     if (!s.tasks.empty())
-        main_log_.line("INFO", fmt::format("{} held {} more mini-batch(es) it had not started; they go back to the "
-                                           "queue.", s.name, s.tasks.size()));
+        main_log_.line("INFO", fmt::format("{} held {} more mini-batch(es) ({} finished with results not yet sent, "
+                                           "{} not started); they go back to the queue.",
+                                           s.name, s.tasks.size(), unsent, s.tasks.size() - unsent));
+    // They go first so they are not overtaken by newer work.
     while (!s.tasks.empty()) {
         queue_.push_front(std::move(s.tasks.back()));
         s.tasks.pop_back();
@@ -163,20 +164,21 @@ void Agent::fail_front(Slot& s, protocol::AttemptStatus status, std::string mess
 }
 
 void Agent::emit_result(Slot& s, protocol::AttemptResult&& r) {
-    s.attempts_log.line(r.ok() ? "INFO" : "WARNING", logs::attempt_message(r, ip_));
+    s.attempts_log.line_with(r.ok() ? "INFO" : "WARNING",
+                             [&](std::string& out) { logs::append_attempt_message(out, r, ip_); });
     logs::record_system_failure(layout_, r);
     out_.push_back(protocol::Result{std::move(r)});
-    s.tasks.pop_front();
 }
 
 void Agent::on_exit(Slot& s, int index, const std::string& why) {
     const int rc = reap(*s.process);
     main_log_.line("INFO", fmt::format("{} exits with returncode {}.", s.name, rc));
-    if (!s.tasks.empty())
-        fail_front(s, protocol::AttemptStatus::ProcessDied,
-                   fmt::format("{} exits with returncode {} while running mini-batch {} ({}). See "
-                               "logs/user/stderr/{}/{}.stderr.txt",
-                               s.name, rc, s.tasks.front().id, why, cfg_.node_id, s.name));
+    const auto r = running(s);
+    fail_running(s, r, protocol::AttemptStatus::ProcessDied,
+                 r ? fmt::format("{} exits with returncode {} while running mini-batch {} ({}). See "
+                                 "logs/user/stderr/{}/{}.stderr.txt",
+                                 s.name, rc, s.tasks[r->index].id, why, cfg_.node_id, s.name)
+                   : std::string());
     if (s.state == State::Starting) {
         ++init_failures_;
         out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::InitFailed, cfg_.node_id, s.name, rc,
@@ -208,9 +210,10 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
             s.process->kill(SIGKILL);
         }
     } else if (auto* started = std::get_if<protocol::RunStarted>(&m)) {
-        if (!s.tasks.empty() && started->mini_batch_id == s.tasks.front().id) {
-            s.loading = false;
-            s.phase_started = Clock::now();
+        const auto r = running(s);
+        if (r && s.tasks[r->index].id == started->mini_batch_id) {
+            s.run_phase = r->ordinal;
+            s.run_phase_started = Clock::now();
         }
     } else if (auto* done = std::get_if<protocol::TaskDone>(&m)) {
         if (s.tasks.empty() || done->result.mini_batch_id != s.tasks.front().id) return;
@@ -218,35 +221,50 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
             logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
                 .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
                                  done->result.attempt + 1, done->result.error_message, done->result.traceback));
-        depth_.observe(std::chrono::duration<double>(Clock::now() - s.task_started).count());
+        depth_.observe(done->result.elapsed_s);
         emit_result(s, std::move(done->result));
-        // The worker runs its tasks back to back: the next one starts now.
-        if (!s.tasks.empty()) start_front(s);
+        s.tasks.pop_front();
+        ++s.answered;
     }
 }
 
-Agent::Clock::time_point Agent::deadline(const Slot& s) const {
-    return s.phase_started + std::chrono::seconds(s.loading ? cfg_.load_timeout_s : cfg_.timeout_s);
+std::optional<Agent::Running> Agent::running(const Slot& s) const {
+    if (!s.process) return std::nullopt;
+    const auto b = s.process->board().read();
+    // Finished or not begun: a result on its way, or a task about to start.
+    if (!b.running() || b.started <= s.answered || b.started - s.answered > s.tasks.size()) return std::nullopt;
+    Running r;
+    r.ordinal = b.started;
+    r.index = static_cast<std::size_t>(b.started - 1 - s.answered);
+    r.started = Clock::time_point(std::chrono::nanoseconds(b.start_mono_ns));
+    r.start_epoch_us = b.start_epoch_us;
+    const bool loads = s.tasks[r.index].kind != protocol::InputKind::FileList;
+    r.loading = loads && s.run_phase != b.started;
+    r.deadline = r.loading ? r.started + std::chrono::seconds(cfg_.load_timeout_s)
+                 : loads   ? s.run_phase_started + std::chrono::seconds(cfg_.timeout_s)
+                           : r.started + std::chrono::seconds(cfg_.timeout_s);
+    return r;
 }
 
 void Agent::check_timeouts() {
     const auto now = Clock::now();
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         auto& s = slots_[i];
-        if (s.tasks.empty() || now < deadline(s)) continue;
+        const auto r = running(s);
+        if (!r || now < r->deadline) continue;
         s.process->kill(SIGKILL);
         const int rc = s.process->wait();
-        const char* what = s.loading ? "loading the mini-batch's data" : "run()";
-        const char* setting = s.loading ? "--task_overhead_timeout" : "retry_settings.timeout";
-        const int limit = s.loading ? cfg_.load_timeout_s : cfg_.timeout_s;
+        const char* what = r->loading ? "loading the mini-batch's data" : "run()";
+        const char* setting = r->loading ? "--task_overhead_timeout" : "retry_settings.timeout";
+        const int limit = r->loading ? cfg_.load_timeout_s : cfg_.timeout_s;
         main_log_.line("WARNING", fmt::format("{} killed: {} exceeded {} = {} s on mini-batch {}. {} exits with "
                                               "returncode {}.",
-                                              s.name, what, setting, limit, s.tasks.front().id, s.name, rc));
-        fail_front(s, s.loading ? protocol::AttemptStatus::LoadTimeout : protocol::AttemptStatus::RunTimeout,
-                   fmt::format("{} took longer than {} = {} s, so {} was killed and replaced. Fix: raise {}{} if "
-                               "mini-batches need longer.",
-                               what, setting, limit, s.name, setting,
-                               s.loading ? " (in task.program_arguments)" : " (v1: run_invocation_timeout)"));
+                                              s.name, what, setting, limit, s.tasks[r->index].id, s.name, rc));
+        fail_running(s, r, r->loading ? protocol::AttemptStatus::LoadTimeout : protocol::AttemptStatus::RunTimeout,
+                     fmt::format("{} took longer than {} = {} s, so {} was killed and replaced. Fix: raise {}{} if "
+                                 "mini-batches need longer.",
+                                 what, setting, limit, s.name, setting,
+                                 r->loading ? " (in task.program_arguments)" : " (v1: run_invocation_timeout)"));
         out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc,
                                              "killed after run() timeout"});
         s.process.reset();
@@ -338,11 +356,17 @@ bool Agent::finished() const {
 
 int Agent::next_deadline_ms(int cap) const {
     const auto now = Clock::now();
+    // A worker that holds tasks and runs none is about to begin one, which sends no
+    // message: look again soon, to time it.
+    constexpr auto kAboutToBegin = std::chrono::milliseconds(10);
     auto best = std::chrono::milliseconds(cap);
     for (const auto& s : slots_) {
         if (s.tasks.empty()) continue;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline(s) - now);
-        best = std::min(best, std::max(left, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1));
+        const auto r = running(s);
+        const auto left = r ? std::chrono::duration_cast<std::chrono::milliseconds>(r->deadline - now) +
+                                  std::chrono::milliseconds(1)
+                            : kAboutToBegin;
+        best = std::min(best, std::max(left, std::chrono::milliseconds(0)));
     }
     return static_cast<int>(best.count());
 }

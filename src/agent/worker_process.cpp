@@ -95,6 +95,17 @@ int returncode_from_status(int status) {
     return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+// The child's descriptors 0-4 are set in order by dup2/open; a source among them (a
+// parent started with some closed, or another thread's close just before) would be
+// overwritten before its own dup2. Above 4 nothing is.
+util::UniqueFd above_child_fds(util::UniqueFd fd) {
+    if (!fd) throw_error(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    if (fd.get() > 4) return fd;
+    util::UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 5));
+    if (!high) throw_error(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    return high;
+}
+
 // For a child whose owner is going away: nobody will ask for its exit code.
 void kill_and_reap(pid_t pid) {
     ::kill(pid, SIGKILL);
@@ -108,20 +119,22 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_error(errno, "socketpair");
     util::UniqueFd parent_end(sv[0]);
-    const util::UniqueFd child_end(sv[1]);
+    const util::UniqueFd child_end = above_child_fds(util::UniqueFd(sv[1]));
     // Results carry their rows: a megabyte-sized one should cross in one write, not in
     // socket-buffer-sized pieces each costing both processes a wake-up. The kernel caps
     // the size at net.core.wmem_max; a refusal only costs speed.
     const int result_buffer = 4 << 20;
     ::setsockopt(child_end.get(), SOL_SOCKET, SO_SNDBUF, &result_buffer, sizeof result_buffer);
 
+    protocol::WorkerBoard board = protocol::WorkerBoard::create();
+    const util::UniqueFd board_fd = above_child_fds(util::UniqueFd(::fcntl(board.fd(), F_DUPFD_CLOEXEC, 0)));
+
     create_parent_directory(launch.stdout_file);
     create_parent_directory(launch.stderr_file);
 
     FileActions actions;
-    // The socket first: were it on fd 0-2 (a parent started with those closed), the
-    // opens below would overwrite it.
     check(posix_spawn_file_actions_adddup2(actions.get(), child_end.get(), 3), "adddup2");
+    check(posix_spawn_file_actions_adddup2(actions.get(), board_fd.get(), 4), "adddup2");
     check(posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0), "addopen");
     check(posix_spawn_file_actions_addopen(actions.get(), 1, launch.stdout_file.c_str(),
                                            O_WRONLY | O_APPEND | O_CREAT, 0644),
@@ -130,7 +143,7 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
                                            O_WRONLY | O_APPEND | O_CREAT, 0644),
           "addopen");
     // Open MPI's sockets and shared-memory fds must not leak into the worker.
-    check(posix_spawn_file_actions_addclosefrom_np(actions.get(), 4), "addclosefrom_np");
+    check(posix_spawn_file_actions_addclosefrom_np(actions.get(), 5), "addclosefrom_np");
 
     // The agent may block signals (signalfd) or ignore some; the worker starts clean.
     SpawnAttributes attributes;
@@ -142,7 +155,7 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     check(posix_spawnattr_setsigmask(attributes.get(), &none), "posix_spawnattr_setsigmask");
     check(posix_spawnattr_setsigdefault(attributes.get(), &all), "posix_spawnattr_setsigdefault");
 
-    std::vector<std::string> args = {launch.worker_binary.string(), "--fd", "3", "--parent-pid",
+    std::vector<std::string> args = {launch.worker_binary.string(), "--fd", "3", "--board-fd", "4", "--parent-pid",
                                      std::to_string(::getpid())};
     std::vector<std::string> env = child_environment(launch);
     auto argv = pointers(args);
@@ -152,12 +165,13 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     const int err = ::posix_spawn(&pid, launch.worker_binary.c_str(), actions.get(), attributes.get(),
                                   argv.data(), envp.data());
     if (err != 0) throw_error(err, "cannot start worker " + launch.worker_binary.string());
-    return WorkerProcess(pid, protocol::Channel(std::move(parent_end)));
+    return WorkerProcess(pid, protocol::Channel(std::move(parent_end)), std::move(board));
 }
 
 WorkerProcess::WorkerProcess(WorkerProcess&& o) noexcept
     : pid_(std::exchange(o.pid_, -1)),
       channel_(std::move(o.channel_)),
+      board_(std::move(o.board_)),
       returncode_(std::exchange(o.returncode_, std::nullopt)) {}
 
 WorkerProcess& WorkerProcess::operator=(WorkerProcess&& o) noexcept {
@@ -165,6 +179,7 @@ WorkerProcess& WorkerProcess::operator=(WorkerProcess&& o) noexcept {
         if (running()) kill_and_reap(pid_);
         pid_ = std::exchange(o.pid_, -1);
         channel_ = std::move(o.channel_);
+        board_ = std::move(o.board_);
         returncode_ = std::exchange(o.returncode_, std::nullopt);
     }
     return *this;

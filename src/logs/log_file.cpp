@@ -43,14 +43,20 @@ const char* second_text(SecondText& cache, std::time_t t, const char* format) {
     }
     return cache.text;
 }
-}  // namespace
 
-std::string timestamp_now() {
+void append_timestamp_now(std::string& out) {
     timeval tv{};
     gettimeofday(&tv, nullptr);
     thread_local SecondText cache;
-    return fmt::format(FMT_COMPILE("{},{:03d}"), second_text(cache, tv.tv_sec, "%Y-%m-%d %H:%M:%S"),
-                       tv.tv_usec / 1000);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{},{:03d}"),
+                   second_text(cache, tv.tv_sec, "%Y-%m-%d %H:%M:%S"), tv.tv_usec / 1000);
+}
+}  // namespace
+
+std::string timestamp_now() {
+    std::string out;
+    append_timestamp_now(out);
+    return out;
 }
 
 void append_iso_timestamp(std::string& out, long long epoch_us) {
@@ -73,11 +79,21 @@ std::string iso_timestamp(long long epoch_us) {
     return out;
 }
 
-std::string log_line(std::string_view level, std::string_view message) {
+void append_line_start(std::string& out, std::string_view level) {
     // getpid() is a system call in this glibc; the thread id is per thread anyway.
     thread_local const auto pid = ::getpid();
     thread_local const auto tid = static_cast<unsigned long>(pthread_self());
-    return fmt::format(FMT_COMPILE("{}|{}|{}|{}|{}\n"), timestamp_now(), level, pid, tid, message);
+    append_timestamp_now(out);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("|{}|{}|{}|"), level, pid, tid);
+}
+
+std::string log_line(std::string_view level, std::string_view message) {
+    std::string line;
+    line.reserve(64 + message.size());
+    append_line_start(line, level);
+    line += message;
+    line += '\n';
+    return line;
 }
 
 std::string hour_stamp_now() {
@@ -110,7 +126,11 @@ BufferedLog& BufferedLog::operator=(BufferedLog&& other) noexcept {
 }
 
 void BufferedLog::line(std::string_view level, std::string_view message) {
-    pending_ += log_line(level, message);
+    line_with(level, [&](std::string& out) { out += message; });
+}
+
+void BufferedLog::end_line() {
+    pending_ += '\n';
     if (pending_.size() >= (64u << 10)) flush();
 }
 

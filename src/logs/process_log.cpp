@@ -8,13 +8,11 @@
 
 namespace prs::logs {
 
-std::string attempt_message(const protocol::AttemptResult& r, const std::string& ip) {
-    // Once per attempt on every rank: compiled formats and fixed-point times (see
-    // util::append_fixed) keep it to a few hundred nanoseconds.
+void append_attempt_message(std::string& m, const protocol::AttemptResult& r, const std::string& ip) {
+    // Compiled formats and fixed-point times (see util::append_fixed) keep it to a few
+    // hundred nanoseconds.
     const std::uint32_t ok = std::min(r.succeeded, r.total);
-    std::string m;
-    const auto out = std::back_inserter(m);
-    fmt::format_to(out, FMT_COMPILE("mini-batch {} attempt {} on {} pid {}: {} items, {} succeeded, {} failed; started "),
+    fmt::format_to(std::back_inserter(m), FMT_COMPILE("mini-batch {} attempt {} on {} pid {}: {} items, {} succeeded, {} failed; started "),
                    r.mini_batch_id, r.attempt + 1, ip, r.pid, r.total, ok, r.total - ok);
     if (r.start_us)
         append_iso_timestamp(m, r.start_us);
@@ -32,7 +30,6 @@ std::string attempt_message(const protocol::AttemptResult& r, const std::string&
         m += ": ";
         m += r.error_message;
     }
-    return m;
 }
 
 }  // namespace prs::logs

@@ -9,7 +9,7 @@ Start here:
   job_result.txt                      Whether the job succeeded; if not, why, and which setting to change.
   job_error.txt                       The entry script's errors, grouped: count, sample mini-batches, traceback.
   job_progress_overview.<hour>.txt    Scheduling and progress over time.
-  job_summary.json                    Result, counts, elapsed time, throughput, per node and per process.
+  job_summary.json                    Result, counts, elapsed time, throughput, rank 0's CPU and memory, per node and per process.
   report.html                         Open in a browser: per-worker timeline, throughput over time, the
                                       slowest mini-batches, failures linked to their logs.
 

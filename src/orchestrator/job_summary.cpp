@@ -1,5 +1,7 @@
 #include "prs/orchestrator/job_summary.hpp"
 
+#include <sys/resource.h>
+
 #include <map>
 
 #include <fmt/format.h>
@@ -19,6 +21,15 @@ std::string process_json(const WorkerStats& w) {
 }
 }  // namespace
 
+ProcessUsage own_usage() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+    };
+    return ProcessUsage{seconds(u.ru_utime) + seconds(u.ru_stime), static_cast<double>(u.ru_maxrss) / 1024.0};
+}
+
 std::string job_summary_json(const JobOutcome& outcome, const JobCounters& c, const JobStats& stats) {
     std::string json = "{\n";
     json += fmt::format("  \"result\": {},\n  \"exit_code\": {},\n  \"reason\": {},\n  \"elapsed_s\": {:.3f},\n",
@@ -33,6 +44,10 @@ std::string job_summary_json(const JobOutcome& outcome, const JobCounters& c, co
     json += fmt::format("  \"throughput\": {{\"mini_batches_per_s\": {:.3f}, \"items_per_s\": {:.3f}}},\n",
                         per_second(c.mini_batches_done(), outcome.elapsed_s),
                         per_second(c.items_succeeded + c.items_failed, outcome.elapsed_s));
+    // The orchestrator's own cost (listing, scheduling, logs, output), start-up included.
+    const double per_attempt_us = c.attempts ? outcome.rank0.cpu_s * 1e6 / static_cast<double>(c.attempts) : 0.0;
+    json += fmt::format("  \"rank0\": {{\"cpu_s\": {:.3f}, \"cpu_us_per_attempt\": {:.2f}, \"peak_rss_mb\": {:.1f}}},\n",
+                        outcome.rank0.cpu_s, per_attempt_us, outcome.rank0.peak_rss_mb);
 
     // Attempts of this run only: a resumed job's earlier attempts are in its own summary.
     std::map<int, std::vector<const WorkerStats*>> by_node;

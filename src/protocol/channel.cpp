@@ -10,28 +10,54 @@
 
 namespace prs::protocol {
 
-void append_frame(std::string& out, const Message& m) {
-    const std::size_t start = out.size();
-    out.append(4, '\0');
-    encode_into(m, out);
-    const auto n = static_cast<std::uint32_t>(out.size() - start - 4);
-    std::memcpy(out.data() + start, &n, 4);
-}
-
-std::optional<std::pair<Message, std::size_t>> read_frame(std::string_view bytes) {
+namespace {
+// The byte count in a frame's header, once its four bytes are here.
+std::optional<std::uint32_t> frame_length(std::string_view bytes) {
     if (bytes.size() < 4) return std::nullopt;
     std::uint32_t n = 0;
     std::memcpy(&n, bytes.data(), 4);
-    if (bytes.size() - 4 < n) return std::nullopt;
-    return std::make_pair(decode(bytes.substr(4, n)), 4 + std::size_t{n});
+    return n;
+}
+
+template <class Encode>
+void append_frame_with(std::string& out, Encode&& encode) {
+    const std::size_t start = out.size();
+    out.append(4, '\0');
+    encode(out);
+    const auto n = static_cast<std::uint32_t>(out.size() - start - 4);
+    std::memcpy(out.data() + start, &n, 4);
+}
+}  // namespace
+
+void append_frame(std::string& out, const Message& m) {
+    append_frame_with(out, [&](std::string& o) { encode_into(m, o); });
+}
+
+void append_run_task_frame(std::string& out, const MiniBatchDescriptor& d) {
+    append_frame_with(out, [&](std::string& o) { encode_run_task_into(d, o); });
+}
+
+std::optional<std::pair<Message, std::size_t>> read_frame(std::string_view bytes) {
+    const auto n = frame_length(bytes);
+    if (!n || bytes.size() - 4 < *n) return std::nullopt;
+    return std::make_pair(decode(bytes.substr(4, *n)), 4 + std::size_t{*n});
 }
 
 void Channel::queue(const Message& m) {
+    drop_sent();
+    append_frame(out_, m);
+}
+
+void Channel::queue_run_task(const MiniBatchDescriptor& d) {
+    drop_sent();
+    append_run_task_frame(out_, d);
+}
+
+void Channel::drop_sent() {
     if (sent_ == out_.size()) {
         out_.clear();
         sent_ = 0;
     }
-    append_frame(out_, m);
 }
 
 bool Channel::write_some(int flags) {
@@ -53,6 +79,8 @@ bool Channel::send(const Message& m) {
 }
 
 bool Channel::write_available() { return write_some(MSG_DONTWAIT); }
+
+bool Channel::flush() { return write_some(0); }
 
 char* Channel::InBuffer::room(std::size_t n) {
     if (begin_ == end_) begin_ = end_ = 0;
@@ -80,12 +108,8 @@ bool Channel::read_some(int flags) {
         // Room for the rest of the frame being received, so a large one lands in one piece.
         std::size_t want = kRead;
         const auto pending = in_.view();
-        if (pending.size() >= 4) {
-            std::uint32_t n = 0;
-            std::memcpy(&n, pending.data(), 4);
-            if (4 + std::size_t{n} > pending.size())
-                want = std::clamp(4 + std::size_t{n} - pending.size(), kRead, kReadMax);
-        }
+        if (const auto n = frame_length(pending); n && 4 + std::size_t{*n} > pending.size())
+            want = std::clamp(4 + std::size_t{*n} - pending.size(), kRead, kReadMax);
         char* at = in_.room(want);
         const ssize_t r = ::recv(fd_.get(), at, want, flags);
         if (r > 0) {
@@ -111,6 +135,15 @@ std::optional<Message> Channel::next() {
     if (!frame) return std::nullopt;
     in_.consume(frame->second);
     return std::move(frame->first);
+}
+
+bool Channel::has_message() {
+    const auto whole = [&] {
+        const auto bytes = in_.view();
+        const auto n = frame_length(bytes);
+        return n && bytes.size() - 4 >= *n;
+    };
+    return whole() || (read_available() && whole());
 }
 
 std::optional<Message> Channel::receive() {

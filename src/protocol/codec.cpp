@@ -110,6 +110,14 @@ template <class Ar, class T> void message_fields(Ar& ar, T& m) {
     }
 }
 
+template <class T, std::size_t I = 0>
+constexpr std::uint8_t index_of() {
+    if constexpr (std::is_same_v<std::variant_alternative_t<I, Message>, T>)
+        return I;
+    else
+        return index_of<T, I + 1>();
+}
+
 template <std::size_t I = 0>
 Message decode_alternative(std::size_t index, Reader& r) {
     if constexpr (I < std::variant_size_v<Message>) {
@@ -130,6 +138,12 @@ void encode_into(const Message& m, std::string& out) {
     Writer w{out};
     w.raw(static_cast<std::uint8_t>(m.index()));
     std::visit([&](const auto& alt) { message_fields(w, alt); }, m);
+}
+
+void encode_run_task_into(const MiniBatchDescriptor& d, std::string& out) {
+    Writer w{out};
+    w.raw(index_of<RunTask>());
+    fields(w, d);
 }
 
 std::string encode(const Message& m) {

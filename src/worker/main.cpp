@@ -1,5 +1,5 @@
 // prs_mpi_worker: one worker process (Azure's "processNNN"), started by a rank's agent
-// (agent::WorkerProcess) with a socket on --fd. It embeds CPython to run the entry
+// (agent::WorkerProcess) with a socket on --fd and its WorkerBoard on --board-fd. It embeds CPython to run the entry
 // script and never calls MPI.
 
 #include <signal.h>
@@ -13,12 +13,14 @@
 #include <string_view>
 
 #include "prs/protocol/channel.hpp"
+#include "prs/protocol/worker_board.hpp"
 #include "serve.hpp"
 
 namespace {
 
 struct Arguments {
     int fd = -1;
+    int board_fd = -1;
     pid_t parent_pid = 0;
 };
 
@@ -28,12 +30,15 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
     for (int i = 1; i < argc; i += 2) {
         const std::string_view name = argv[i];
         const std::string_view value = argv[i + 1];
-        int* target = name == "--fd" ? &a.fd : name == "--parent-pid" ? &a.parent_pid : nullptr;
+        int* target = name == "--fd"           ? &a.fd
+                      : name == "--board-fd"   ? &a.board_fd
+                      : name == "--parent-pid" ? &a.parent_pid
+                                               : nullptr;
         if (!target) return std::nullopt;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), *target);
         if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
     }
-    if (a.fd < 0 || a.parent_pid <= 0) return std::nullopt;
+    if (a.fd < 0 || a.board_fd < 0 || a.parent_pid <= 0) return std::nullopt;
     return a;
 }
 
@@ -69,18 +74,19 @@ void set_signal_dispositions() {
 int main(int argc, char** argv) {
     const auto args = parse_arguments(argc, argv);
     if (!args) {
-        std::fprintf(stderr, "usage: prs_mpi_worker --fd N --parent-pid PID  (started by prs_mpi)\n");
+        std::fprintf(stderr, "usage: prs_mpi_worker --fd N --board-fd N --parent-pid PID  (started by prs_mpi)\n");
         return 2;
     }
     die_with_parent(args->parent_pid);
     set_signal_dispositions();
     try {
         prs::protocol::Channel channel{prs::util::UniqueFd(args->fd)};
+        prs::protocol::WorkerBoard board = prs::protocol::WorkerBoard::map_and_close(args->board_fd);
         const auto first = channel.receive();
         if (!first) return 0;
         const auto* setup = std::get_if<prs::protocol::WorkerSetup>(&*first);
         if (!setup) throw prs::protocol::ProtocolError("worker expected WorkerSetup first");
-        return prs::worker::serve(channel, *setup);
+        return prs::worker::serve(channel, board, *setup);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "prs_mpi_worker: %s\n", e.what());
         return 70;  // EX_SOFTWARE: a bug of prs_mpi, not of the entry script

@@ -108,7 +108,23 @@ class Failures(PrsTestCase):
         self.assertEqual(sorted(r["Mini-batch Detail"].count("f30") for r in died), [1, 1])
         self.assertEqual(collections.Counter(r["Picked Count"] for r in rows), {"1": files, "2": 2})
         self.assertIn("exits with returncode 3", self.main_logs())
-        self.assertRegex(self.main_logs(), r"held \d+ more mini-batch\(es\) it had not started")
+        self.assertRegex(self.main_logs(), r"held \d+ more mini-batch\(es\) \(\d+ finished with results not yet sent, \d+ not started\)")
+
+    def test_timeout_among_pipelined_mini_batches_blames_the_one_that_hangs(self):
+        # Results of short mini-batches wait in the worker and leave together; its board
+        # still says which mini-batch runs, so the hang is charged to that one alone and
+        # the finished ones whose results never left run again as first attempts.
+        files = 400
+        proc = self.run_flaky("first-hang", ["f300.txt"], files=files, mini_batch_size=1, np=None, timeout_s=2)
+        self.assertExit(proc, 0)
+        self.assert_rows_once(files=files)
+        rows = self.processed()
+        self.assertEqual(len(rows), files + 1, "one extra attempt for the hang, none for the others")
+        timeouts = [r for r in rows if r["Status"] == "RUN_TIMEOUT"]
+        self.assertEqual(len(timeouts), 1)
+        self.assertIn("f300.txt", timeouts[0]["Mini-batch Detail"])
+        self.assertEqual(collections.Counter(r["Picked Count"] for r in rows), {"1": files, "2": 1})
+        self.assertRegex(self.main_logs(), r"killed: run\(\) exceeded retry_settings.timeout = 2 s on mini-batch 300\.")
 
     def test_hang_past_timeout_is_killed_and_retried(self):
         proc = self.run_flaky("first-hang", ["f004.txt"], timeout_s=2)

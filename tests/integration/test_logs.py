@@ -77,6 +77,11 @@ class LogTree(PrsTestCase):
         self.assertGreater(summary["elapsed_s"], 0)
         self.assertGreater(summary["throughput"]["mini_batches_per_s"], 0)
         self.assertGreater(summary["throughput"]["items_per_s"], 0)
+        rank0 = summary["rank0"]  # rank 0's own cost: its CPU is below the job's wall time times its threads
+        self.assertGreater(rank0["peak_rss_mb"], 1)
+        self.assertGreaterEqual(rank0["cpu_s"], 0)
+        self.assertLess(rank0["cpu_s"], summary["elapsed_s"] * 4 + 1)
+        self.assertAlmostEqual(rank0["cpu_us_per_attempt"], rank0["cpu_s"] * 1e6 / 12, delta=50)  # cpu_s has 3 decimals
         [node] = summary["nodes"]
         self.assertEqual(node["node"], 0)
         self.assertEqual(node["mini_batches"], 12)

@@ -186,6 +186,41 @@ TEST_F(ProtocolChannel, QueuedFramesLeaveTogetherInOrder) {
     }
 }
 
+TEST(ProtocolCodec, RunTaskFromADescriptorIsTheSameFrame) {
+    std::string direct = "x", via_message = "x";
+    append_run_task_frame(direct, sample_descriptor());
+    append_frame(via_message, RunTask{sample_descriptor()});
+    EXPECT_EQ(direct, via_message);
+}
+
+TEST_F(ProtocolChannel, HasMessageOnlyOnceAWholeFrameIsHere) {
+    EXPECT_FALSE(b_.has_message());
+    std::string frame;
+    append_frame(frame, TaskDone{sample_result()});
+    ASSERT_EQ(::send(a_.fd(), frame.data(), frame.size() - 1, 0), static_cast<ssize_t>(frame.size() - 1));
+    EXPECT_FALSE(b_.has_message());  // all but the last byte: receive() would wait
+    ASSERT_EQ(::send(a_.fd(), frame.data() + frame.size() - 1, 1, 0), 1);
+    EXPECT_TRUE(b_.has_message());
+    const auto got = b_.next();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(*got, Message(TaskDone{sample_result()}));
+    EXPECT_FALSE(b_.has_message());
+}
+
+TEST_F(ProtocolChannel, FlushWritesEverythingQueued) {
+    a_.queue_run_task(sample_descriptor());
+    a_.queue(StopWorker{});
+    EXPECT_GT(a_.output_bytes(), 0u);
+    ASSERT_TRUE(a_.flush());
+    EXPECT_EQ(a_.output_bytes(), 0u);
+    auto got = b_.receive();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(*got, Message(RunTask{sample_descriptor()}));
+    got = b_.receive();
+    ASSERT_TRUE(got);
+    EXPECT_TRUE(std::holds_alternative<StopWorker>(*got));
+}
+
 TEST(ProtocolChannelFull, WriteAvailableKeepsWhatTheSocketCannotTakeYet) {
     // The agent must never block writing to a worker that is itself blocked writing
     // a large result: what does not fit waits in the channel.

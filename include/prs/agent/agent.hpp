@@ -85,28 +85,39 @@ private:
         std::string name;
         std::string gpu;                // CUDA_VISIBLE_DEVICES, empty: none
         int generation = 0;
-        // Sent to the worker and not yet answered, in the order it runs them: front() runs.
+        // Sent to the worker and not yet answered, in the order it runs them. The worker may
+        // have finished the first few and hold their results back; its board tells which
+        // one runs.
         std::deque<protocol::MiniBatchDescriptor> tasks;
-        std::chrono::steady_clock::time_point task_started;
-        // Loading (until the worker's RunStarted) is timed by --task_overhead_timeout, run()
-        // by retry_settings.timeout, each from the start of its own phase.
-        bool loading = false;
-        std::chrono::steady_clock::time_point phase_started;
-        std::int64_t task_started_us = 0;
+        std::uint64_t answered = 0;     // results received from this process
+        // A loaded kind's run() phase began (RunStarted) for the board's `run_phase`-th
+        // mini-batch at `run_phase_started`: from then on retry_settings.timeout applies,
+        // before it --task_overhead_timeout.
+        std::uint64_t run_phase = 0;
+        std::chrono::steady_clock::time_point run_phase_started;
         logs::BufferedLog attempts_log;  // sys/node/<node>/<name>.txt
     };
     using Clock = std::chrono::steady_clock;
+    // The mini-batch a worker is loading or running now, from its board.
+    struct Running {
+        std::uint64_t ordinal;          // the worker's how-manyth mini-batch (its board's count)
+        std::size_t index;              // in Slot::tasks
+        bool loading;                   // a loaded kind before its RunStarted
+        Clock::time_point started;      // when the worker began it
+        Clock::time_point deadline;     // when the timeout of its current phase falls due
+        std::int64_t start_epoch_us;
+    };
 
-    Clock::time_point deadline(const Slot& s) const;
+    std::optional<Running> running(const Slot& s) const;
     void spawn(Slot& s, int index);
     void dispatch();
-    // The front task starts now: the worker moved on to it.
-    void start_front(Slot& s);
     void handle(Slot& s, protocol::Message&& m);
     void on_exit(Slot& s, int index, const std::string& why);
-    // The front task failed without a result from the worker (it died or was killed);
-    // the tasks behind it were never started and go back to the queue.
-    void fail_front(Slot& s, protocol::AttemptStatus status, std::string message);
+    // The worker is gone (it died or was killed) without answering its tasks: the one it
+    // ran is a failed attempt; the ones it finished without sending their results, and
+    // the ones it never started, go back to the queue, not being attempts that failed.
+    void fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
+                      std::string message);
     void check_timeouts();
     void emit_result(Slot& s, protocol::AttemptResult&& r);
     bool may_respawn() const;

@@ -1,6 +1,6 @@
 #pragma once
-// A worker child process (Azure's "processNNN"): spawned with a socketpair on fd 3,
-// stdout/stderr appended to the given log files, Open MPI's descriptors closed and its
+// A worker child process (Azure's "processNNN"): spawned with a socketpair on fd 3 and
+// its WorkerBoard (what it is running now) on fd 4, stdout/stderr appended to the given log files, Open MPI's descriptors closed and its
 // variables (OMPI_*, PMIX_*, ...) removed so the child never looks like an MPI process.
 // RAII: the destructor kills (SIGKILL) and reaps a child that is still running.
 
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "prs/protocol/channel.hpp"
+#include "prs/protocol/worker_board.hpp"
 
 namespace prs::agent {
 
@@ -38,6 +39,7 @@ public:
 
     pid_t pid() const { return pid_; }
     protocol::Channel& channel() { return channel_; }
+    const protocol::WorkerBoard& board() const { return board_; }
 
     void kill(int sig);
     // Non-blocking reap. The code follows Python's subprocess convention:
@@ -48,9 +50,11 @@ public:
     std::optional<int> returncode() const { return returncode_; }
 
 private:
-    WorkerProcess(pid_t pid, protocol::Channel ch) : pid_(pid), channel_(std::move(ch)) {}
+    WorkerProcess(pid_t pid, protocol::Channel ch, protocol::WorkerBoard board)
+        : pid_(pid), channel_(std::move(ch)), board_(std::move(board)) {}
     pid_t pid_ = -1;
     protocol::Channel channel_;
+    protocol::WorkerBoard board_;
     std::optional<int> returncode_;
 };
 

@@ -22,6 +22,8 @@ void append_iso_timestamp(std::string& out, long long epoch_us);
 std::string hour_stamp_now();       // "2020102402"
 // One line in the format above, "\n" included.
 std::string log_line(std::string_view level, std::string_view message);
+// Appends the start of such a line, up to the message: "2020-10-09 01:38:51,269|INFO|812|1403|".
+void append_line_start(std::string& out, std::string_view level);
 
 class LogFile {
 public:
@@ -47,9 +49,17 @@ public:
     BufferedLog& operator=(BufferedLog&& other) noexcept;
     ~BufferedLog() { flush(); }
     void line(std::string_view level, std::string_view message);
+    // A line whose message `append_message(std::string&)` appends in place.
+    template <class AppendMessage>
+    void line_with(std::string_view level, AppendMessage&& append_message) {
+        append_line_start(pending_, level);
+        append_message(pending_);
+        end_line();
+    }
     void flush();
 
 private:
+    void end_line();
     LogFile file_;
     std::string pending_;
 };

@@ -11,6 +11,7 @@ namespace prs::logs {
 
 // "mini-batch 3 attempt 1 on 10.0.0.4 pid 812: 5 items, 5 succeeded, 0 failed; started ...;
 //  elapsed 0.210 s, process CPU 0.010 s, run() 0.200 s; RUN_DONE"
-std::string attempt_message(const protocol::AttemptResult& r, const std::string& ip);
+// Appended to `out` (a log's buffer) in place: this runs once per attempt on every rank.
+void append_attempt_message(std::string& out, const protocol::AttemptResult& r, const std::string& ip);
 
 }  // namespace prs::logs

@@ -9,11 +9,19 @@
 
 namespace prs::orchestrator {
 
+// What rank 0's own process cost: every thread, no child (workers are children).
+struct ProcessUsage {
+    double cpu_s = 0;          // user + system
+    double peak_rss_mb = 0;    // VmHWM
+};
+ProcessUsage own_usage();      // getrusage(RUSAGE_SELF)
+
 struct JobOutcome {
     std::string result;                 // "succeeded", "failed" or "stopped"
     int exit_code = 0;
     std::string reason;                 // why it failed or stopped; empty on success
     double elapsed_s = 0;
+    ProcessUsage rank0;
 };
 
 std::string job_summary_json(const JobOutcome& outcome, const JobCounters& counters, const JobStats& stats);

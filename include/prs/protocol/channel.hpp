@@ -15,6 +15,8 @@ namespace prs::protocol {
 
 // Appends one frame (u32 length, then the codec bytes of `m`) to `out`.
 void append_frame(std::string& out, const Message& m);
+// The same for RunTask{d}, without copying `d`.
+void append_run_task_frame(std::string& out, const MiniBatchDescriptor& d);
 // The frame at the front of `bytes`: its message and how many bytes it took; nullopt
 // while it is incomplete. Throws ProtocolError on garbage.
 std::optional<std::pair<Message, std::size_t>> read_frame(std::string_view bytes);
@@ -33,10 +35,14 @@ public:
     // Adds a frame to the outgoing bytes without writing: several frames then leave in
     // one system call (the agent sends a worker its next mini-batches together).
     void queue(const Message& m);
+    void queue_run_task(const MiniBatchDescriptor& d);
     // Writes what the socket takes now without blocking; the rest waits for the next
     // call (poll for POLLOUT while has_output()). False if the peer is gone.
     bool write_available();
+    // Writes everything queued (blocking). False if the peer is gone.
+    bool flush();
     bool has_output() const { return sent_ < out_.size(); }
+    std::size_t output_bytes() const { return out_.size() - sent_; }
 
     // Reads whatever the socket has now without blocking (the fd should be polled
     // first). Returns false on EOF or error: the peer is gone.
@@ -45,6 +51,9 @@ public:
     bool read_blocking();
     // The next complete message already read, if any. Throws ProtocolError on garbage.
     std::optional<Message> next();
+    // Whether a whole message is here, reading what the socket has first if need be
+    // (without blocking): receive() would not wait.
+    bool has_message();
 
     // Blocks until a whole message arrives; nullopt on EOF.
     std::optional<Message> receive();
@@ -64,6 +73,7 @@ private:
         std::unique_ptr<char[]> data_;
         std::size_t capacity_ = 0, begin_ = 0, end_ = 0;
     };
+    void drop_sent();  // once everything queued is written, the buffer starts over
     bool read_some(int flags);
     bool write_some(int flags);
     util::UniqueFd fd_;

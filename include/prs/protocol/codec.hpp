@@ -19,6 +19,8 @@ public:
 std::string encode(const Message& m);
 // Appends encode(m) to out (avoids a copy on hot paths).
 void encode_into(const Message& m, std::string& out);
+// Appends encode(RunTask{d}) to out without copying the descriptor into a message.
+void encode_run_task_into(const MiniBatchDescriptor& d, std::string& out);
 Message decode(std::string_view bytes);  // throws ProtocolError on malformed input
 
 }  // namespace prs::protocol
