@@ -13,9 +13,11 @@ installed). Every figure is whole-command wall time unless the table says otherw
 Jobs, entry scripts and inputs are generated into a temporary folder.
 """
 import argparse
+import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,31 +34,17 @@ MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
 
 # ----------------------------------------------------------------------------- helpers
 
-def run_cmd(cmd, cwd, env=None, poll_rss=False, stdout=subprocess.DEVNULL):
-    """Runs cmd; returns (wall seconds, t0 epoch, rank0 peak RSS MB, rank0 own CPU s)."""
+def run_cmd(cmd, cwd, env=None, stdout=subprocess.DEVNULL):
+    """Runs cmd; returns (wall seconds, t0 epoch)."""
     full_env = dict(os.environ, **(env or {}))
     t0 = time.time()
     start = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=stdout, stderr=subprocess.PIPE)
-    hwm_kb, cpu_s = 0, 0.0
-    if poll_rss:
-        tick = os.sysconf("SC_CLK_TCK")
-        while p.poll() is None:
-            try:
-                status = Path(f"/proc/{p.pid}/status").read_text()
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        hwm_kb = max(hwm_kb, int(line.split()[1]))
-                fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
-                cpu_s = (int(fields[11]) + int(fields[12])) / tick  # utime + stime, own threads only
-            except (OSError, ValueError, IndexError):
-                pass
-            time.sleep(0.05)
     _, err = p.communicate()
     wall = time.perf_counter() - start
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {p.returncode}:\n{err.decode(errors='replace')[-3000:]}")
-    return wall, t0, hwm_kb / 1024.0, cpu_s
+    return wall, t0
 
 
 def make_files(folder, count, text="x\n"):
@@ -242,21 +230,26 @@ class Bench:
     def add(self, *row):
         self.rows.append(row)
 
-    def prs_run(self, name, np=None, env=None, poll_rss=False):
+    def prs_run(self, name, np=None, env=None):
+        """Returns (wall s, t0, rank 0 peak RSS MB, rank 0 CPU s, output file). Rank 0's own
+        figures (every thread, no worker) are what prs_mpi measured of itself with
+        getrusage(RUSAGE_SELF) and wrote to job_summary.json: exact, where polling /proc
+        from here would miss the last moments and round to clock ticks."""
         run_dir = self.root / f"run_{name}_{np or 'alone'}"
         shutil.rmtree(run_dir, ignore_errors=True)
         cmd = ([MPIRUN, *MPI_FLAGS, "-np", str(np)] if np else []) + \
               [self.prs, "--fresh", "--run-dir", str(run_dir), str(self.root / f"job_{name}.yml")]
-        wall, t0, rss, cpu = run_cmd(cmd, self.root, env=env, poll_rss=poll_rss)
+        wall, t0 = run_cmd(cmd, self.root, env=env)
+        rank0 = json.loads((run_dir / "logs" / "job_summary.json").read_text())["rank0"]
         out = run_dir / "outputs" / "result" / "parallel_run_step.txt"
-        return wall, t0, rss, cpu, out
+        return wall, t0, rank0["peak_rss_mb"], rank0["cpu_s"], out
 
     def peer(self, script, files, workers, out_name, env=None, prefix=None):
         lst = self.root / f"{out_name}.list"
         lst.write_text("\n".join(files) + "\n")
         out = self.root / f"{out_name}.out"
         cmd = (prefix or [PY]) + [str(self.root / script), str(lst), str(out), str(workers)]
-        wall, t0, _, _ = run_cmd(cmd, self.root, env=env)
+        wall, t0 = run_cmd(cmd, self.root, env=env)
         return wall, t0, out
 
     # (1) no-op throughput ------------------------------------------------------------
@@ -266,17 +259,28 @@ class Bench:
         self.log(f"no-op: {n} one-file mini-batches, 2 workers")
         files = make_files(self.root / "data_noop", n)
         prs_job(self.root, "noop", "noop.py", 2)
-        alone, _, rss, cpu, out = self.prs_run("noop", poll_rss=True)
-        assert count_lines(out) == n, f"prs_mpi wrote {count_lines(out)} rows, expected {n}"
+        # A 2-core VM's timings of sub-second commands vary by +-30% from run to run (Pool's
+        # too): each of the three is run `reps` times, interleaved, and the medians compared.
+        reps = 3 if self.quick else 5
+        alones, mpis, pools, cpus = [], [], [], []
+        for _ in range(reps):
+            alone, _, rss, cpu, out = self.prs_run("noop")
+            assert count_lines(out) == n, f"prs_mpi wrote {count_lines(out)} rows, expected {n}"
+            alones.append(alone)
+            cpus.append(cpu)
+            pool, _, out = self.peer("noop_pool.py", files, 2, "noop_pool")
+            assert count_lines(out) == n
+            pools.append(pool)
+            mpi, _, _, _, out = self.prs_run("noop", np=2)
+            assert count_lines(out) == n
+            mpis.append(mpi)
+        alone, pool, mpi, cpu = (statistics.median(v) for v in (alones, pools, mpis, cpus))
         self.noop_rss = (n, rss)
         self.noop_cpu = cpu
-        self.log(f"  prs_mpi alone {alone:.2f} s, rank0 CPU {cpu:.2f} s, rank0 peak RSS {rss:.1f} MB")
-        mpi, _, _, _, out = self.prs_run("noop", np=2)
-        assert count_lines(out) == n
-        self.log(f"  prs_mpi mpirun -np 2 {mpi:.2f} s")
-        pool, _, out = self.peer("noop_pool.py", files, 2, "noop_pool")
-        assert count_lines(out) == n
-        self.log(f"  multiprocessing.Pool {pool:.2f} s")
+        spread = lambda v: f"{min(v):.2f}-{max(v):.2f} s"
+        self.log(f"  prs_mpi alone {alone:.2f} s ({spread(alones)}), rank0 CPU {cpu:.3f} s, rank0 peak RSS {rss:.1f} MB")
+        self.log(f"  prs_mpi mpirun -np 2 {mpi:.2f} s ({spread(mpis)})")
+        self.log(f"  multiprocessing.Pool {pool:.2f} s ({spread(pools)}); medians of {reps}")
         fut, _, out = self.peer("noop_futures.py", files, 2, "noop_futures",
                                 prefix=[MPIRUN, *MPI_FLAGS, "-n", "3", PY, "-m", "mpi4py.futures"])
         assert count_lines(out) == n
@@ -285,13 +289,13 @@ class Bench:
         (self.root / "par.list").write_text("\n".join(par_files) + "\n")
         par_out = self.root / "par.out"
         with open(par_out, "w") as f:
-            par, _, _, _ = run_cmd(["parallel", "-j2", "--will-cite", "-a", str(self.root / "par.list"),
+            par, _ = run_cmd(["parallel", "-j2", "--will-cite", "-a", str(self.root / "par.list"),
                                     PY, str(self.root / "noop_item.py"), "{}"], self.root, stdout=f)
         assert count_lines(par_out) == n_par
         par_scaled = par * n / n_par
         self.log(f"  GNU parallel {par:.2f} s for {n_par} files -> {par_scaled:.1f} s scaled to {n}")
 
-        g = f"no-op, {n} one-file mini-batches, 2 workers (mini-batches/s, whole command)"
+        g = f"no-op, {n} one-file mini-batches, 2 workers (mini-batches/s, whole command, median of {reps})"
         rate = n / alone
         self.add(g, "prs_mpi alone (concurrency 2)", f"{rate:,.0f}/s ({alone:.2f} s)", "multiprocessing.Pool(2)",
                  f"{n / pool:,.0f}/s ({pool:.2f} s)", pool / alone, ">= 1.5x", pool / alone >= 1.5)
@@ -389,7 +393,7 @@ class Bench:
         self.log(f"rank 0 peak RSS: {n} one-file mini-batches (no-op, 2 workers)")
         make_files(self.root / "data_mem", n)
         prs_job(self.root, "mem", "noop.py", 2)
-        wall, _, rss, cpu, out = self.prs_run("mem", poll_rss=True)
+        wall, _, rss, cpu, out = self.prs_run("mem")
         assert count_lines(out) == n
         n0, rss0 = self.noop_rss
         slope = (rss - rss0) / (n - n0)  # MB per mini-batch

@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
@@ -27,7 +29,13 @@ ProcessUsage own_usage() {
     const auto seconds = [](const timeval& t) {
         return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
     };
-    return ProcessUsage{seconds(u.ru_utime) + seconds(u.ru_stime), static_cast<double>(u.ru_maxrss) / 1024.0};
+    // VmHWM, not ru_maxrss: the latter keeps the peak of the image before execve (a
+    // launcher's or a Python parent's fork of itself), so it would report their memory.
+    double peak_mb = 0;
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with("VmHWM:")) peak_mb = std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+    return ProcessUsage{seconds(u.ru_utime) + seconds(u.ru_stime), peak_mb};
 }
 
 std::string job_summary_json(const JobOutcome& outcome, const JobCounters& c, const JobStats& stats) {

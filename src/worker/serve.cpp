@@ -23,7 +23,10 @@ class HeldResults {
 public:
     // Whether the result just queued may wait for more.
     bool may_wait(protocol::Channel& channel, protocol::InputKind kind) {
-        constexpr std::size_t kMaxResults = 32;
+        // A quarter of the deepest pipeline (agent::PipelineDepth::kMax): the agent hears
+        // of results, and sends more work, well before this worker runs dry (measured:
+        // 8 gives the shortest no-op jobs; 32 lets the pipeline drain between refills).
+        constexpr std::size_t kMaxResults = 8;
         constexpr std::size_t kMaxBytes = 256 << 10;
         constexpr auto kMaxAge = std::chrono::milliseconds(1);
         const auto now = Clock::now();
