@@ -1,6 +1,12 @@
 #include "prs/partition/file_list.hpp"
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -9,6 +15,50 @@ namespace prs::partition {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+using DirectoryHandle = std::unique_ptr<DIR, decltype(&::closedir)>;
+
+// Adds every regular file under the folder `path` names (recursively) to `files`.
+// readdir's d_type tells most entries' kind without a stat (std::filesystem's iterator
+// cost ~4,600 instructions a file, rank 0's largest start-up cost for large inputs); a
+// symbolic link is followed, to a file or a folder, as std::filesystem's
+// is_regular_file and follow_directory_symlink do. `path` is restored on return.
+void add_files_under(std::string& path, PathList& files) {
+    const DirectoryHandle dir(::opendir(path.c_str()), &::closedir);
+    if (!dir)
+        throw InputError(fmt::format("cannot list input folder '{}': {}", path, std::strerror(errno)));
+    const std::size_t length = path.size();
+    for (;;) {
+        errno = 0;
+        const dirent* entry = ::readdir(dir.get());
+        if (!entry) break;
+        const std::string_view name = entry->d_name;
+        if (name == "." || name == "..") continue;
+        path.resize(length);
+        if (path.empty() || path.back() != '/') path += '/';
+        path += name;
+        unsigned char type = entry->d_type;
+        if (type == DT_UNKNOWN || type == DT_LNK) {
+            struct stat st {};
+            type = ::stat(path.c_str(), &st) != 0 ? DT_UNKNOWN  // a dangling link is no file
+                   : S_ISREG(st.st_mode)          ? DT_REG
+                   : S_ISDIR(st.st_mode)          ? DT_DIR
+                                                  : DT_UNKNOWN;
+        }
+        if (type == DT_REG)
+            files.add(path);
+        else if (type == DT_DIR)
+            add_files_under(path, files);
+    }
+    const int error = errno;
+    path.resize(length);
+    if (error != 0)
+        throw InputError(fmt::format("cannot list input folder '{}': {}", path, std::strerror(error)));
+}
+
+}  // namespace
+
 PathList list_files(const fs::path& root) {
     std::error_code ec;
     const auto status = fs::status(root, ec);
@@ -16,22 +66,18 @@ PathList list_files(const fs::path& root) {
         throw InputError(fmt::format("input path '{}' does not exist. Fix: point the input's `path` at a "
                                      "folder or file on this machine or a shared filesystem.",
                                      root.string()));
-    const auto base = fs::absolute(root).lexically_normal();
-    PathList files(base.string());
+    std::string base = fs::absolute(root).lexically_normal().string();
+    if (base.size() > 1 && base.back() == '/') base.pop_back();  // "data/" lists as "data"
+    PathList files(base);
     if (fs::is_regular_file(status)) {
-        files.add(base.string());
+        files.add(base);
         return files;
     }
-    for (auto it = fs::recursive_directory_iterator(base, fs::directory_options::follow_directory_symlink, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec)) files.add(it->path().native());
-    }
-    if (ec)
-        throw InputError(fmt::format("cannot list input folder '{}': {}", base.string(), ec.message()));
+    add_files_under(base, files);
     if (files.empty())
         throw InputError(fmt::format("input folder '{}' holds no files, so there is nothing to process. "
                                      "Fix: check the input's `path`.",
-                                     base.string()));
+                                     base));
     files.sort();
     return files;
 }

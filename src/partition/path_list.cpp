@@ -26,9 +26,14 @@ void PathList::sort() {
 
 std::string PathList::operator[](std::size_t i) const {
     std::string path;
+    assign_to(path, i);
+    return path;
+}
+
+void PathList::assign_to(std::string& out, std::size_t i) const {
     const std::string_view r = rest(i);
-    path.reserve(prefix_.size() + r.size());
-    return path.append(prefix_).append(r);
+    out.reserve(prefix_.size() + r.size());
+    out.assign(prefix_).append(r);
 }
 
 }  // namespace prs::partition

@@ -16,7 +16,7 @@ void append_json_quoted(std::string& out, std::string_view s) {
     out += '"';
     // Runs of plain characters are appended whole: paths rarely hold anything to escape.
     while (!s.empty()) {
-        const auto plain = static_cast<std::size_t>(std::find_if(s.begin(), s.end(), needs_json_escape) - s.begin());
+        const auto plain = static_cast<std::size_t>(std::find_if(s.begin(), s.end(), [](char c) { return needs_json_escape(c); }) - s.begin());
         out.append(s.data(), plain);
         if (plain == s.size()) break;
         const char c = s[plain];

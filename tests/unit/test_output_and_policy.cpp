@@ -171,6 +171,24 @@ TEST(FileListPartition, SortedRecursiveListingInBatches) {
     EXPECT_EQ(d1->files, std::vector<std::string>{files[3]});
 }
 
+TEST(FileListPartition, LinksAreFollowedToFilesAndFolders) {
+    TempDir t;
+    fs::create_directories(t.path / "in" / "real");
+    fs::create_directories(t.path / "elsewhere");
+    std::ofstream(t.path / "in" / "real" / "a.txt") << "x";
+    std::ofstream(t.path / "elsewhere" / "b.txt") << "x";
+    std::ofstream(t.path / "elsewhere" / "c.txt") << "x";
+    fs::create_directory_symlink(t.path / "elsewhere", t.path / "in" / "linked_dir");
+    fs::create_symlink(t.path / "elsewhere" / "c.txt", t.path / "in" / "linked_file.txt");
+    fs::create_symlink(t.path / "gone.txt", t.path / "in" / "dangling.txt");
+    const auto files = partition::list_files(t.path / "in" / "");  // a trailing slash lists the same
+    ASSERT_EQ(files.size(), 4u);
+    EXPECT_EQ(files[0], (t.path / "in/linked_dir/b.txt").string());
+    EXPECT_EQ(files[1], (t.path / "in/linked_dir/c.txt").string());
+    EXPECT_EQ(files[2], (t.path / "in/linked_file.txt").string());
+    EXPECT_EQ(files[3], (t.path / "in/real/a.txt").string());
+}
+
 TEST(FileListPartition, EmptyOrMissingFolderIsAnInputError) {
     TempDir t;
     EXPECT_THROW(partition::list_files(t.path), partition::InputError);

@@ -16,6 +16,9 @@ TEST(PathList, StoresPathsAfterTheSharedPrefix) {
     EXPECT_EQ(list[0], "/data/in/b.txt");
     EXPECT_EQ(list[1], "/data/in/sub/a.txt");
     EXPECT_EQ(list[2], "/data/in");
+    std::string reused = "a longer text than any of the paths above, to be replaced";
+    list.assign_to(reused, 1);
+    EXPECT_EQ(reused, "/data/in/sub/a.txt");
     EXPECT_THROW(list.add("/data/other/c.txt"), std::invalid_argument);
     EXPECT_THROW(list.add(std::string("/data/in/n\0ul", 13)), std::invalid_argument);
     EXPECT_EQ(list.size(), 3u);

@@ -23,6 +23,8 @@ public:
     std::size_t size() const { return starts_.size(); }
     bool empty() const { return starts_.empty(); }
     std::string operator[](std::size_t i) const;
+    // The same path into `out`, reusing its buffer (loops over every path).
+    void assign_to(std::string& out, std::size_t i) const;
 
 private:
     std::string_view rest(std::size_t i) const { return rests_.data() + starts_[i]; }
