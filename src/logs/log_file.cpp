@@ -34,22 +34,31 @@ namespace {
 struct SecondText {
     std::time_t second = -1;
     char text[32] = {};
+    std::size_t size = 0;
 };
-const char* second_text(SecondText& cache, std::time_t t, const char* format) {
+std::string_view second_text(SecondText& cache, std::time_t t, const char* format) {
     if (cache.second != t) {
         const std::tm tm = local_tm(t);
-        std::strftime(cache.text, sizeof cache.text, format, &tm);
+        cache.size = std::strftime(cache.text, sizeof cache.text, format, &tm);
         cache.second = t;
     }
-    return cache.text;
+    return {cache.text, cache.size};
+}
+
+// `separator` and the fraction's `digits` leading digits, zero-padded: ",269" or ".227237".
+void append_fraction(std::string& out, char separator, long value, int digits) {
+    char text[8];
+    text[0] = separator;
+    for (int i = digits; i > 0; --i, value /= 10) text[i] = static_cast<char>('0' + value % 10);
+    out.append(text, static_cast<std::size_t>(digits) + 1);
 }
 
 void append_timestamp_now(std::string& out) {
     timeval tv{};
     gettimeofday(&tv, nullptr);
     thread_local SecondText cache;
-    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{},{:03d}"),
-                   second_text(cache, tv.tv_sec, "%Y-%m-%d %H:%M:%S"), tv.tv_usec / 1000);
+    out += second_text(cache, tv.tv_sec, "%Y-%m-%d %H:%M:%S");
+    append_fraction(out, ',', tv.tv_usec / 1000, 3);
 }
 }  // namespace
 
@@ -61,9 +70,8 @@ std::string timestamp_now() {
 
 void append_iso_timestamp(std::string& out, long long epoch_us) {
     thread_local SecondText cache;
-    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}.{:06d}"),
-                   second_text(cache, static_cast<std::time_t>(epoch_us / 1000000), "%Y-%m-%dT%H:%M:%S"),
-                   epoch_us % 1000000);
+    out += second_text(cache, static_cast<std::time_t>(epoch_us / 1000000), "%Y-%m-%dT%H:%M:%S");
+    append_fraction(out, '.', static_cast<long>(epoch_us % 1000000), 6);
 }
 
 long long epoch_us_now() {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 
 namespace prs::util {
@@ -60,13 +61,15 @@ void append_fixed(std::string& out, double value, int decimals) {
         return;
     }
     const auto units = static_cast<std::uint64_t>(scaled);
-    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}"), units / scale);
-    if (decimals <= 0) return;
-    out += '.';
-    char digits[9];
-    auto frac = units % scale;
-    for (int i = decimals - 1; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
-    out.append(digits, static_cast<std::size_t>(decimals));
+    char text[32];
+    char* end = std::to_chars(text, text + 20, units / scale).ptr;
+    if (decimals > 0) {
+        *end++ = '.';
+        auto frac = units % scale;
+        for (int i = decimals - 1; i >= 0; --i, frac /= 10) end[i] = static_cast<char>('0' + frac % 10);
+        end += decimals;
+    }
+    out.append(text, end);
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
