@@ -240,9 +240,10 @@ class Bench:
         cmd = ([MPIRUN, *MPI_FLAGS, "-np", str(np)] if np else []) + \
               [self.prs, "--fresh", "--run-dir", str(run_dir), str(self.root / f"job_{name}.yml")]
         wall, t0 = run_cmd(cmd, self.root, env=env)
-        rank0 = json.loads((run_dir / "logs" / "job_summary.json").read_text())["rank0"]
+        # Builds before job_summary.json had "rank0" (to bench an older commit) give NaN.
+        rank0 = json.loads((run_dir / "logs" / "job_summary.json").read_text()).get("rank0", {})
         out = run_dir / "outputs" / "result" / "parallel_run_step.txt"
-        return wall, t0, rank0["peak_rss_mb"], rank0["cpu_s"], out
+        return wall, t0, rank0.get("peak_rss_mb", float("nan")), rank0.get("cpu_s", float("nan")), out
 
     def peer(self, script, files, workers, out_name, env=None, prefix=None):
         lst = self.root / f"{out_name}.list"
