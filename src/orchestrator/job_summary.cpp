@@ -38,7 +38,8 @@ ProcessUsage own_usage() {
     return ProcessUsage{seconds(u.ru_utime) + seconds(u.ru_stime), peak_mb};
 }
 
-std::string job_summary_json(const JobOutcome& outcome, const JobCounters& c, const JobStats& stats) {
+std::string job_summary_json(const JobOutcome& outcome, const ProcessUsage& rank0, const JobCounters& c,
+                             const JobStats& stats) {
     std::string json = "{\n";
     json += fmt::format("  \"result\": {},\n  \"exit_code\": {},\n  \"reason\": {},\n  \"elapsed_s\": {:.3f},\n",
                         util::json_quote(outcome.result), outcome.exit_code, util::json_quote(outcome.reason),
@@ -53,9 +54,9 @@ std::string job_summary_json(const JobOutcome& outcome, const JobCounters& c, co
                         per_second(c.mini_batches_done(), outcome.elapsed_s),
                         per_second(c.items_succeeded + c.items_failed, outcome.elapsed_s));
     // The orchestrator's own cost (listing, scheduling, logs, output), start-up included.
-    const double per_attempt_us = c.attempts ? outcome.rank0.cpu_s * 1e6 / static_cast<double>(c.attempts) : 0.0;
+    const double per_attempt_us = c.attempts ? rank0.cpu_s * 1e6 / static_cast<double>(c.attempts) : 0.0;
     json += fmt::format("  \"rank0\": {{\"cpu_s\": {:.3f}, \"cpu_us_per_attempt\": {:.2f}, \"peak_rss_mb\": {:.1f}}},\n",
-                        outcome.rank0.cpu_s, per_attempt_us, outcome.rank0.peak_rss_mb);
+                        rank0.cpu_s, per_attempt_us, rank0.peak_rss_mb);
 
     // Attempts of this run only: a resumed job's earlier attempts are in its own summary.
     std::map<int, std::vector<const WorkerStats*>> by_node;

@@ -466,9 +466,8 @@ void Orchestrator::write_log(const std::filesystem::path& file, std::string_view
     }
 }
 
-void Orchestrator::write_summaries(JobOutcome outcome) {
-    outcome.rank0 = own_usage();
-    write_log(layout_.job_summary(), job_summary_json(outcome, counters_, stats_));
+void Orchestrator::write_summaries(const JobOutcome& outcome) {
+    write_log(layout_.job_summary(), job_summary_json(outcome, own_usage(), counters_, stats_));
     write_log(layout_.report_html(), report_html(outcome, counters_, stats_));
 }
 

@@ -17,7 +17,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using DirectoryHandle = std::unique_ptr<DIR, decltype(&::closedir)>;
+struct CloseDirectory {
+    void operator()(DIR* dir) const { ::closedir(dir); }
+};
+using DirectoryHandle = std::unique_ptr<DIR, CloseDirectory>;
 
 // Adds every regular file under the folder `path` names (recursively) to `files`.
 // readdir's d_type tells most entries' kind without a stat (std::filesystem's iterator
@@ -25,7 +28,7 @@ using DirectoryHandle = std::unique_ptr<DIR, decltype(&::closedir)>;
 // symbolic link is followed, to a file or a folder, as std::filesystem's
 // is_regular_file and follow_directory_symlink do. `path` is restored on return.
 void add_files_under(std::string& path, PathList& files) {
-    const DirectoryHandle dir(::opendir(path.c_str()), &::closedir);
+    const DirectoryHandle dir(::opendir(path.c_str()));
     if (!dir)
         throw InputError(fmt::format("cannot list input folder '{}': {}", path, std::strerror(errno)));
     const std::size_t length = path.size();

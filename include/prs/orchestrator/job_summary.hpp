@@ -21,9 +21,9 @@ struct JobOutcome {
     int exit_code = 0;
     std::string reason;                 // why it failed or stopped; empty on success
     double elapsed_s = 0;
-    ProcessUsage rank0;
 };
 
-std::string job_summary_json(const JobOutcome& outcome, const JobCounters& counters, const JobStats& stats);
+std::string job_summary_json(const JobOutcome& outcome, const ProcessUsage& rank0, const JobCounters& counters,
+                             const JobStats& stats);
 
 }  // namespace prs::orchestrator

@@ -80,7 +80,7 @@ private:
     // A job-level log file, replaced whole; failing to write one is reported, not fatal.
     void write_log(const std::filesystem::path& file, std::string_view text);
     // job_summary.json and report.html, from the outcome finish() settled on.
-    void write_summaries(JobOutcome outcome);
+    void write_summaries(const JobOutcome& outcome);
 
     using Clock = std::chrono::steady_clock;
     const config::JobSpec& job_;
