@@ -173,11 +173,16 @@ void Agent::emit_result(Slot& s, protocol::AttemptResult&& r) {
 void Agent::on_exit(Slot& s, int index, const std::string& why) {
     const int rc = reap(*s.process);
     main_log_.line("INFO", fmt::format("{} exits with returncode {}.", s.name, rc));
-    const auto r = running(s);
+    // Between two mini-batches, the one it was reading is charged: a worker that dies on
+    // a mini-batch before it begins must not get it back, uncharged, forever.
+    auto r = running(s);
+    const bool between = !r;
+    if (between) r = next_to_begin(s);
     fail_running(s, r, protocol::AttemptStatus::ProcessDied,
-                 r ? fmt::format("{} exits with returncode {} while running mini-batch {} ({}). See "
+                 r ? fmt::format("{} exits with returncode {} {} mini-batch {} ({}). See "
                                  "logs/user/stderr/{}/{}.stderr.txt",
-                                 s.name, rc, s.tasks[r->index].id, why, cfg_.node_id, s.name)
+                                 s.name, rc, between ? "before beginning" : "while running", s.tasks[r->index].id,
+                                 why, cfg_.node_id, s.name)
                    : std::string());
     if (s.state == State::Starting) {
         ++init_failures_;
@@ -244,6 +249,15 @@ std::optional<Agent::Running> Agent::running(const Slot& s) const {
                  : loads   ? s.run_phase_started + std::chrono::seconds(cfg_.timeout_s)
                            : r.started + std::chrono::seconds(cfg_.timeout_s);
     return r;
+}
+
+std::optional<Agent::Running> Agent::next_to_begin(const Slot& s) const {
+    if (!s.process) return std::nullopt;
+    const auto b = s.process->board().read();
+    const auto index = b.started - std::min(b.started, s.answered);  // finished ones come first
+    if (index >= s.tasks.size()) return std::nullopt;
+    const auto now = Clock::now();
+    return Running{b.started + 1, static_cast<std::size_t>(index), false, now, now, logs::epoch_us_now()};
 }
 
 void Agent::check_timeouts() {

@@ -77,8 +77,8 @@ int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protoc
             };
             board.begin();
             protocol::TaskDone done{python.run(d, loaded)};
-            board.finish();
             channel.queue(done);
+            board.finish();  // after encoding: a crash while making the result is this mini-batch's
             python.recycle(std::move(done.result.rows));
             if (!held.may_wait(channel, d.kind) && !held.send(channel)) python.exit_now(0);
         } else if (std::holds_alternative<protocol::StopWorker>(*message)) {

@@ -109,6 +109,8 @@ private:
     };
 
     std::optional<Running> running(const Slot& s) const;
+    // The first mini-batch it was sent and has not begun (none running), as if it began now.
+    std::optional<Running> next_to_begin(const Slot& s) const;
     void spawn(Slot& s, int index);
     void dispatch();
     void handle(Slot& s, protocol::Message&& m);
