@@ -268,6 +268,15 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     return code;
 }
 
+// Every rank reads the job file before MPI starts, and only rank 0 reports what is wrong
+// with it. mpirun tears the job down as soon as any rank exits non-zero, which can kill
+// rank 0 before its message is out (seen once in CI); with no MPI yet to wait on, the
+// silent ranks give it a second.
+int exit_bad_input(bool speak) {
+    if (!speak) std::this_thread::sleep_for(std::chrono::seconds(1));
+    return kExitBadInput;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -293,7 +302,7 @@ int main(int argc, char** argv) {
         config::bind_run_dir(job, resolve_run_dir(cli, job));
     } catch (const config::JobError& e) {
         if (speak) fmt::print(stderr, "{}\n", e.what());
-        return kExitBadInput;
+        return exit_bad_input(speak);
     }
     if (speak)
         for (const auto& w : job.warnings) fmt::print(stderr, "{}\n", w);
@@ -302,7 +311,7 @@ int main(int argc, char** argv) {
         input = partition::describe_input(job);
     } catch (const partition::InputError& e) {
         if (speak) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
-        return kExitBadInput;
+        return exit_bad_input(speak);
     }
 
     if (cli.print_launch) {
