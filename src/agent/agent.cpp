@@ -146,7 +146,7 @@ void Agent::fail_running(Slot& s, const std::optional<Running>& r, protocol::Att
         a.error_message = std::move(message);
         a.node_id = cfg_.node_id;
         a.process = s.name;
-        a.pid = s.process ? s.process->pid() : 0;
+        a.pid = s.process->pid();
         a.start_us = r->start_epoch_us;
         a.elapsed_s = std::chrono::duration<double>(Clock::now() - r->started).count();
         emit_result(s, std::move(a));

@@ -95,13 +95,11 @@ int returncode_from_status(int status) {
     return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-// The child's descriptors 0-4 are set in order by dup2/open; a source among them (a
-// parent started with some closed, or another thread's close just before) would be
-// overwritten before its own dup2. Above 4 nothing is.
-util::UniqueFd above_child_fds(util::UniqueFd fd) {
-    if (!fd) throw_error(errno, "fcntl(F_DUPFD_CLOEXEC)");
-    if (fd.get() > 4) return fd;
-    util::UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 5));
+// A copy of `fd` numbered above 4. The child's descriptors 0-4 are set in order by
+// dup2/open; a source among them (a parent started with some closed, or another
+// thread's close just before) would be overwritten before its own dup2.
+util::UniqueFd dup_above_child_fds(int fd) {
+    util::UniqueFd high(::fcntl(fd, F_DUPFD_CLOEXEC, 5));
     if (!high) throw_error(errno, "fcntl(F_DUPFD_CLOEXEC)");
     return high;
 }
@@ -119,7 +117,7 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_error(errno, "socketpair");
     util::UniqueFd parent_end(sv[0]);
-    const util::UniqueFd child_end = above_child_fds(util::UniqueFd(sv[1]));
+    const util::UniqueFd child_end = dup_above_child_fds(util::UniqueFd(sv[1]).get());  // the original closes
     // Results carry their rows: a megabyte-sized one should cross in one write, not in
     // socket-buffer-sized pieces each costing both processes a wake-up. The kernel caps
     // the size at net.core.wmem_max; a refusal only costs speed.
@@ -127,7 +125,7 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     ::setsockopt(child_end.get(), SOL_SOCKET, SO_SNDBUF, &result_buffer, sizeof result_buffer);
 
     protocol::WorkerBoard board = protocol::WorkerBoard::create();
-    const util::UniqueFd board_fd = above_child_fds(util::UniqueFd(::fcntl(board.fd(), F_DUPFD_CLOEXEC, 0)));
+    const util::UniqueFd board_fd = dup_above_child_fds(board.fd());
 
     create_parent_directory(launch.stdout_file);
     create_parent_directory(launch.stderr_file);

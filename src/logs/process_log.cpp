@@ -12,7 +12,8 @@ void append_attempt_message(std::string& m, const protocol::AttemptResult& r, co
     // Compiled formats and fixed-point times (see util::append_fixed) keep it to a few
     // hundred nanoseconds.
     const std::uint32_t ok = std::min(r.succeeded, r.total);
-    fmt::format_to(std::back_inserter(m), FMT_COMPILE("mini-batch {} attempt {} on {} pid {}: {} items, {} succeeded, {} failed; started "),
+    fmt::format_to(std::back_inserter(m),
+                   FMT_COMPILE("mini-batch {} attempt {} on {} pid {}: {} items, {} succeeded, {} failed; started "),
                    r.mini_batch_id, r.attempt + 1, ip, r.pid, r.total, ok, r.total - ok);
     if (r.start_us)
         append_iso_timestamp(m, r.start_us);

@@ -53,7 +53,8 @@ std::string job_summary_json(const JobOutcome& outcome, const ProcessUsage& rank
     json += fmt::format("  \"throughput\": {{\"mini_batches_per_s\": {:.3f}, \"items_per_s\": {:.3f}}},\n",
                         per_second(c.mini_batches_done(), outcome.elapsed_s),
                         per_second(c.items_succeeded + c.items_failed, outcome.elapsed_s));
-    // The orchestrator's own cost (listing, scheduling, logs, output), start-up included.
+    // Rank 0's own process (the orchestrator, and the agent of its own workers), start-up
+    // included.
     const double per_attempt_us = c.attempts ? rank0.cpu_s * 1e6 / static_cast<double>(c.attempts) : 0.0;
     json += fmt::format("  \"rank0\": {{\"cpu_s\": {:.3f}, \"cpu_us_per_attempt\": {:.2f}, \"peak_rss_mb\": {:.1f}}},\n",
                         rank0.cpu_s, per_attempt_us, rank0.peak_rss_mb);

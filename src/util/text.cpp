@@ -17,7 +17,9 @@ void append_json_quoted(std::string& out, std::string_view s) {
     out += '"';
     // Runs of plain characters are appended whole: paths rarely hold anything to escape.
     while (!s.empty()) {
-        const auto plain = static_cast<std::size_t>(std::find_if(s.begin(), s.end(), [](char c) { return needs_json_escape(c); }) - s.begin());
+        // A lambda, not the function's address, so that the test is inlined.
+        const auto escaped = std::find_if(s.begin(), s.end(), [](char c) { return needs_json_escape(c); });
+        const auto plain = static_cast<std::size_t>(escaped - s.begin());
         out.append(s.data(), plain);
         if (plain == s.size()) break;
         const char c = s[plain];

@@ -1,6 +1,6 @@
 // prs_mpi_worker: one worker process (Azure's "processNNN"), started by a rank's agent
-// (agent::WorkerProcess) with a socket on --fd and its WorkerBoard on --board-fd. It embeds CPython to run the entry
-// script and never calls MPI.
+// (agent::WorkerProcess) with a socket on --fd and its WorkerBoard on --board-fd. It
+// embeds CPython to run the entry script and never calls MPI.
 
 #include <signal.h>
 #include <sys/prctl.h>

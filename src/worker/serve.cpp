@@ -21,7 +21,7 @@ constexpr int k_init_failed = 1;
 // not overtake an earlier result, so their results leave at once.
 class HeldResults {
 public:
-    // Whether the result just queued may wait for more.
+    // Counts the result just queued; whether it may wait for more.
     bool may_wait(protocol::Channel& channel, protocol::InputKind kind) {
         // A quarter of the deepest pipeline (agent::PipelineDepth::kMax): the agent hears
         // of results, and sends more work, well before this worker runs dry (measured:

@@ -1,7 +1,8 @@
 #pragma once
 // A worker child process (Azure's "processNNN"): spawned with a socketpair on fd 3 and
-// its WorkerBoard (what it is running now) on fd 4, stdout/stderr appended to the given log files, Open MPI's descriptors closed and its
-// variables (OMPI_*, PMIX_*, ...) removed so the child never looks like an MPI process.
+// its WorkerBoard (what it is running now) on fd 4, stdout/stderr appended to the given
+// log files, Open MPI's descriptors closed and its variables (OMPI_*, PMIX_*, ...)
+// removed so the child never looks like an MPI process.
 // RAII: the destructor kills (SIGKILL) and reaps a child that is still running.
 
 #include <sys/types.h>

@@ -11,10 +11,10 @@ namespace prs::orchestrator {
 
 // What rank 0's own process cost: every thread, no child (workers are children).
 struct ProcessUsage {
-    double cpu_s = 0;          // user + system
+    double cpu_s = 0;          // user + system, getrusage(RUSAGE_SELF)
     double peak_rss_mb = 0;    // VmHWM
 };
-ProcessUsage own_usage();      // getrusage(RUSAGE_SELF)
+ProcessUsage own_usage();
 
 struct JobOutcome {
     std::string result;                 // "succeeded", "failed" or "stopped"

@@ -4,9 +4,9 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
-#include <string>
 
 #include "prs/protocol/codec.hpp"
 #include "prs/util/unique_fd.hpp"
