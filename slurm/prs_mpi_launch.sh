@@ -5,12 +5,14 @@
 # stop; when prs_mpi stops resumably (exit 75) the job is requeued and, running the same
 # command again, resumes from its journal.
 #
-# Environment: PRS_MPI (the binary; default: prs_mpi on PATH, else
-# $SLURM_SUBMIT_DIR/build/prs_mpi), PRS_LAUNCHER (mpirun | srun, default mpirun),
+# Environment: PRS_MPI (the binary; default: prs_mpi on PATH, else the installed one
+# beside this script (<prefix>/bin), else $SLURM_SUBMIT_DIR/build/prs_mpi), PRS_LAUNCHER (mpirun | srun, default mpirun),
 # PRS_MPIRUN_ARGS (extra mpirun arguments), PRS_REQUEUE (1: requeue on exit 75, default).
 set -uo pipefail
 
-prs_mpi=${PRS_MPI:-$(command -v prs_mpi || echo "${SLURM_SUBMIT_DIR:-.}/build/prs_mpi")}
+installed=$(dirname "${BASH_SOURCE[0]}")/../../../bin/prs_mpi
+[[ -x $installed ]] || installed="${SLURM_SUBMIT_DIR:-.}/build/prs_mpi"
+prs_mpi=${PRS_MPI:-$(command -v prs_mpi || echo "$installed")}
 if [[ $(id -u) -eq 0 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi

@@ -213,7 +213,10 @@ int WorkerProcess::wait() {
 
 fs::path default_worker_binary() {
     if (const char* p = std::getenv("PRS_MPI_WORKER"); p && *p) return p;
-    return fs::read_symlink("/proc/self/exe").parent_path() / "prs_mpi_worker";
+    // Beside prs_mpi in a build folder; under libexec/ in an installed tree (bin/../libexec).
+    const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
+    if (fs::path beside = bin / "prs_mpi_worker"; fs::exists(beside)) return beside;
+    return bin.parent_path() / "libexec" / "prs_mpi" / "prs_mpi_worker";
 }
 
 }  // namespace prs::agent

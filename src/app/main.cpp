@@ -33,6 +33,7 @@
 #include "prs/orchestrator/stop_request.hpp"
 #include "prs/partition/file_list.hpp"
 #include "prs/transport/mpi_transport.hpp"
+#include "version_report.hpp"
 
 namespace fs = std::filesystem;
 using namespace prs;
@@ -295,7 +296,7 @@ int main(int argc, char** argv) {
             return kExitSucceeded;
         }
         if (cli.version) {
-            if (speak) fmt::print("prs_mpi {}\n", PRS_VERSION);
+            if (speak) fmt::print("{}", app::version_report(agent::default_worker_binary()));
             return kExitSucceeded;
         }
         job = config::load_job(cli);

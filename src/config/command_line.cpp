@@ -58,7 +58,7 @@ struct Options {
     Options() {
         general.add_options()                                                                                    //
             ("help,h", "show this help and exit")                                                                //
-            ("version", "show the version and exit")                                                             //
+            ("version", "show the version, commit and library versions (for a support ticket) and exit")         //
             ("dry-run", "check the job file, print every resolved setting and where it came from, run nothing")  //
             ("fresh", "start over: discard the run directory's journal instead of resuming or reusing a run")    //
             ("print-launch", "print the mpirun, srun and sbatch command lines for the job's instance_count x "
@@ -147,7 +147,7 @@ std::string help_text() {
 Usage:
   prs_mpi [options] job.yml                one machine, max_concurrency_per_instance workers
   mpirun -np N prs_mpi [options] job.yml   N ranks with one worker each (e.g. one per GPU)
-  sbatch slurm/prs_mpi.sbatch job.yml      Slurm
+  sbatch slurm/prs_mpi_cpu.sbatch job.yml  Slurm (prs_mpi_gpu.sbatch: one rank per GPU)
 
 prs_mpi reads a v2 parallel job (type: parallel), a pipeline with a parallel step, or a v1
 ParallelRunConfig YAML, splits the major input (input_data) into mini-batches and has worker

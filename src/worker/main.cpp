@@ -14,6 +14,7 @@
 
 #include "prs/protocol/channel.hpp"
 #include "prs/protocol/worker_board.hpp"
+#include "python_runtime.hpp"
 #include "serve.hpp"
 
 namespace {
@@ -72,9 +73,19 @@ void set_signal_dispositions() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::string_view(argv[1]) == "--version") {
+        try {
+            std::fputs(prs::worker::python_versions().c_str(), stdout);
+            return 0;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "prs_mpi_worker: %s\n", e.what());
+            return 70;
+        }
+    }
     const auto args = parse_arguments(argc, argv);
     if (!args) {
-        std::fprintf(stderr, "usage: prs_mpi_worker --fd N --board-fd N --parent-pid PID  (started by prs_mpi)\n");
+        std::fprintf(stderr, "usage: prs_mpi_worker --fd N --board-fd N --parent-pid PID  (started by prs_mpi)\n"
+                     "       prs_mpi_worker --version\n");
         return 2;
     }
     die_with_parent(args->parent_pid);

@@ -184,4 +184,22 @@ void PythonRuntime::exit_now(int code) {
     ::_exit(code);
 }
 
+std::string python_versions() {
+    const auto interpreter = start_interpreter({"prs_mpi_worker"});
+    // Import failures are part of the answer: a support ticket needs to see them.
+    const py::dict scope;
+    py::exec(R"PY(
+import sys
+lines = [f"Python {sys.version.split()[0]} ({sys.executable or sys.prefix})"]
+for name in ("numpy", "pandas"):
+    try:
+        lines.append(f"{name} {__import__(name).__version__}")
+    except Exception as e:
+        lines.append(f"{name}: cannot import ({type(e).__name__}: {e})")
+report = "\n".join(lines) + "\n"
+)PY",
+             scope);
+    return scope["report"].cast<std::string>();
+}
+
 }  // namespace prs::worker

@@ -5,6 +5,7 @@
 #include <pybind11/embed.h>
 
 #include <functional>
+#include <string>
 
 #include "prs/protocol/messages.hpp"
 
@@ -40,5 +41,9 @@ private:
     protocol::AttemptResult identity_;  // node, process and pid: the same for every attempt
     std::string spare_rows_;
 };
+
+// What `prs_mpi --version` reports of the embedded Python: its version and path, and the
+// numpy and pandas it imports (or why it cannot), one "name version" line each.
+std::string python_versions();
 
 }  // namespace prs::worker

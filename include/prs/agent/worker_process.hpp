@@ -59,8 +59,8 @@ private:
     std::optional<int> returncode_;
 };
 
-// Where prs_mpi_worker lives: beside the running prs_mpi binary, unless
-// PRS_MPI_WORKER names another path.
+// Where prs_mpi_worker lives: PRS_MPI_WORKER if set, else beside the running prs_mpi
+// binary (a build folder), else <prefix>/libexec/prs_mpi/ of an installed tree.
 std::filesystem::path default_worker_binary();
 
 }  // namespace prs::agent
