@@ -47,6 +47,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "openmpi-bin, python3-numpy, python3-pandas")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libjs-chart.js")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "slurm-client, lmod | environment-modules")
 # Splits the debug info out and strips the binaries itself (so CPACK_STRIP_FILES stays off).
 set(CPACK_DEBIAN_DEBUGINFO_PACKAGE ON)

@@ -9,12 +9,14 @@ packages=(
   libboost-program-options-dev libgtest-dev libgmock-dev
   python3 python3-dev python3-numpy python3-pandas
   help2man file  # the man page, generated from --help; file: cpack's package step
+  libjs-chart.js  # report.html's charts, inlined when the report is written
 )
 case "${1:-}" in
   # procps: pgrep/pkill in fault-injection tests; Slurm and munge: the real-cluster test.
   # lmod: the modulefiles' test (Environment Modules, which Debian will not install beside
   # Lmod, is unpacked below).
-  --test) packages+=(procps slurm-wlm munge lmod tcl) ;;
+  # chromium, fonts, python3-pil: report.html rendered and its screenshot checked.
+  --test) packages+=(procps slurm-wlm munge lmod tcl chromium fonts-dejavu-core python3-pil) ;;
   # the peers bench/run.sh compares with
   --bench) packages+=(python3-mpi4py parallel) ;;
 esac

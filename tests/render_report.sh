@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Screenshots a job's logs/report.html with headless Chromium, to see that it renders
-# (not run in CI: browsers are rarely installed there).
+# (tests/integration/test_report.py checks the same rendering in CI).
 #   tests/render_report.sh <run_dir>/logs/report.html [out.png]
 set -euo pipefail
 report=${1:?usage: $0 path/to/report.html [out.png]}

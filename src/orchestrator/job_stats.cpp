@@ -26,7 +26,14 @@ void JobStats::add(const protocol::AttemptResult& r) {
     w.items_succeeded += std::min(r.succeeded, r.total);
     w.busy_s += r.elapsed_s;
 
-    const AttemptRecord a{r.mini_batch_id, seq_++, r.start_us, static_cast<float>(r.elapsed_s), index,
+    const AttemptRecord a{r.mini_batch_id,
+                          seq_++,
+                          r.start_us,
+                          static_cast<float>(r.elapsed_s),
+                          static_cast<float>(std::min(r.run_method_s, r.elapsed_s)),
+                          r.total,
+                          r.succeeded,
+                          index,
                           static_cast<std::uint16_t>(
                               std::min<std::uint32_t>(r.attempt, std::numeric_limits<std::uint16_t>::max())),
                           r.status, ok};

@@ -23,6 +23,15 @@ std::string process_json(const WorkerStats& w) {
 }
 }  // namespace
 
+std::string counters_json(const JobCounters& c, std::string_view separator) {
+    return fmt::format("\"mini_batches\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}, \"attempts\": {}, "
+                       "\"failed_attempts\": {}}}{}\"items\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}}}{}"
+                       "\"rows_written\": {}",
+                       c.mini_batches_total, c.mini_batches_succeeded, c.mini_batches_failed, c.attempts,
+                       c.failed_attempts, separator, c.items_total, c.items_succeeded, c.items_failed, separator,
+                       c.rows_written);
+}
+
 ProcessUsage own_usage() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
@@ -44,12 +53,7 @@ std::string job_summary_json(const JobOutcome& outcome, const ProcessUsage& rank
     json += fmt::format("  \"result\": {},\n  \"exit_code\": {},\n  \"reason\": {},\n  \"elapsed_s\": {:.3f},\n",
                         util::json_quote(outcome.result), outcome.exit_code, util::json_quote(outcome.reason),
                         outcome.elapsed_s);
-    json += fmt::format("  \"mini_batches\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}, \"attempts\": {}, "
-                        "\"failed_attempts\": {}}},\n",
-                        c.mini_batches_total, c.mini_batches_succeeded, c.mini_batches_failed, c.attempts,
-                        c.failed_attempts);
-    json += fmt::format("  \"items\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}}},\n  \"rows_written\": {},\n",
-                        c.items_total, c.items_succeeded, c.items_failed, c.rows_written);
+    json += "  " + counters_json(c, ",\n  ") + ",\n";
     json += fmt::format("  \"throughput\": {{\"mini_batches_per_s\": {:.3f}, \"items_per_s\": {:.3f}}},\n",
                         per_second(c.mini_batches_done(), outcome.elapsed_s),
                         per_second(c.items_succeeded + c.items_failed, outcome.elapsed_s));

@@ -468,7 +468,8 @@ void Orchestrator::write_log(const std::filesystem::path& file, std::string_view
 
 void Orchestrator::write_summaries(const JobOutcome& outcome) {
     write_log(layout_.job_summary(), job_summary_json(outcome, own_usage(), counters_, stats_));
-    write_log(layout_.report_html(), report_html(outcome, counters_, stats_));
+    write_log(layout_.report_html(), report_html(outcome, counters_, stats_, read_node_usage(layout_.logs() / "perf"),
+                                                 chart_js_source()));
 }
 
 }  // namespace prs::orchestrator

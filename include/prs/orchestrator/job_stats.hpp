@@ -30,6 +30,9 @@ struct AttemptRecord {
     std::uint64_t seq = 0;              // the attempt's place in the order reported, from 0
     std::int64_t start_us = 0;          // 0: never started on a worker (its rank was lost)
     float elapsed_s = 0;
+    float run_s = 0;                    // of elapsed_s, inside run(); the rest is loading and overhead
+    std::uint32_t total = 0;            // items in the mini-batch
+    std::uint32_t succeeded = 0;        // items run() returned
     std::uint32_t worker = 0;           // index into JobStats::workers()
     std::uint16_t attempt = 0;
     protocol::AttemptStatus status = protocol::AttemptStatus::RunDone;

@@ -3,6 +3,7 @@
 // for dashboards and scripts that would otherwise parse job_result.txt.
 
 #include <string>
+#include <string_view>
 
 #include "prs/orchestrator/failure_policy.hpp"
 #include "prs/orchestrator/job_stats.hpp"
@@ -22,6 +23,10 @@ struct JobOutcome {
     std::string reason;                 // why it failed or stopped; empty on success
     double elapsed_s = 0;
 };
+
+// The counters as JSON members ("mini_batches": {...}, "items": {...}, "rows_written": n),
+// joined by `separator`: job_summary.json and report.html's data say the same numbers.
+std::string counters_json(const JobCounters& counters, std::string_view separator);
 
 std::string job_summary_json(const JobOutcome& outcome, const ProcessUsage& rank0, const JobCounters& counters,
                              const JobStats& stats);

@@ -1,0 +1,37 @@
+#pragma once
+// What report.html draws of the resource CSVs the agents write (logs/perf/<node>/): per
+// node, the CPU and the memory in use over the job's time.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace prs::orchestrator {
+
+struct UsagePoint {
+    std::int64_t epoch_us = 0;
+    double value = 0;
+};
+
+struct UsageSeries {
+    std::string label;                  // "node 0"
+    std::vector<UsagePoint> points;     // in the CSV's order
+};
+
+struct NodeUsage {
+    std::vector<UsageSeries> cpu_percent;
+    std::vector<UsageSeries> memory_used_percent;
+    bool empty() const { return cpu_percent.empty(); }
+};
+
+// Adds one node's node_resource_usage.csv (Timestamp as the logs write it, local time;
+// "CPU Percent"; "Memory Used Percent"); rows it cannot read are skipped, so a torn last
+// line or an older layout never stops the report.
+void add_node_usage(NodeUsage& usage, int node, std::string_view csv);
+
+// Every node's logs/perf/<node>/node_resource_usage.csv, in node order.
+NodeUsage read_node_usage(const std::filesystem::path& perf_root);
+
+}  // namespace prs::orchestrator
