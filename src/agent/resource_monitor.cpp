@@ -49,6 +49,7 @@ ResourceMonitor::ResourceMonitor(const std::filesystem::path& perf_dir, int inte
         folders.push_back(temporary_folder());
         filesystems_ = watched_filesystems(folders, parse_mountinfo(read_proc("/proc/self/mountinfo", 1u << 20)));
         listing_.emplace(perf_dir);
+        gpus_ = GpuSampler::start(perf_dir / "gpu_resource_usage.csv", interval_s);
         // The first CPU figure needs an earlier reading to difference against.
         last_cpu_ = parse_proc_stat(read_proc("/proc/stat", 1024));
     }

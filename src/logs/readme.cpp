@@ -33,6 +33,8 @@ Performance (every --resource_monitor_interval seconds, 0 = off):
   perf/<node_id>/node_disk_usage.csv           Total, used and free bytes and used % (as df computes
                                                it) of each filesystem holding the run directory, the
                                                output, the input or the temporary folder ($TMPDIR).
+  perf/<node_id>/gpu_resource_usage.csv        Where nvidia-smi exists: utilisation and memory of each
+                                               GPU of the node, sampled and written by nvidia-smi.
   perf/<node_id>/os/<YYYYMMDDHH>/processes_<MM>
                                                Every process on the node, like ps aux without TTY (USER
                                                PID %CPU %MEM VSZ RSS STAT START TIME COMMAND; %CPU over

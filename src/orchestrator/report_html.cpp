@@ -305,11 +305,13 @@ std::string report_html(const JobOutcome& outcome, const JobCounters& c, const J
         if (!s.points.empty() && (!origin_us || s.points.front().epoch_us < origin_us)) origin_us = s.points.front().epoch_us;
     std::vector<Chart> charts = {{"throughput", "Throughput (attempts finished per second)", "/s",
                                   {throughput_line(stats, span)}}};
-    if (!usage.empty()) {
+    if (!usage.cpu_percent.empty()) {
         charts.push_back({"cpu", "CPU in use per node (logs/perf)", "%", usage_lines(usage.cpu_percent, origin_us)});
         charts.push_back(
             {"memory", "Memory in use per node (logs/perf)", "%", usage_lines(usage.memory_used_percent, origin_us)});
     }
+    if (!usage.gpu_percent.empty())
+        charts.push_back({"gpu", "GPU utilisation (nvidia-smi, logs/perf)", "%", usage_lines(usage.gpu_percent, origin_us)});
     for (const auto& chart : charts) {
         html += fmt::format("<h2>{}</h2>\n", escape(chart.title));
         const std::string svg = line_svg(chart.id, chart.lines, chart.unit);
@@ -319,7 +321,7 @@ std::string report_html(const JobOutcome& outcome, const JobCounters& c, const J
             html += fmt::format("<canvas id=\"chart-{}\" width=\"{}\" height=\"{}\"></canvas>\n<noscript>{}</noscript>\n",
                                 chart.id, kLabelWidth + kPlotWidth, kChartHeight + 60, svg);
     }
-    if (usage.empty())
+    if (usage.cpu_percent.empty())
         html += "<p>No resource usage was sampled (--resource_monitor_interval 0, or a job shorter than it).</p>\n";
 
     const char* const header = "<tr><th>Mini-batch</th><th>Attempt</th><th>Worker</th><th>Seconds</th><th>Load s</th>"

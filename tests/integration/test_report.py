@@ -3,6 +3,7 @@ scripts/install-deps.sh --test), with its charts drawn by the inlined Chart.js, 
 are job_summary.json's, and a timeline that shows each attempt's loading and run()."""
 import html as html_lib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -30,6 +31,17 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars"]
 # Debian's python3-pil reads the screenshot (the tests' own Python has no PIL).
+# A stand-in for nvidia-smi: `-L` lists one GPU; the query form samples as the real one does
+# (--loop seconds, --filename), with a utilisation that changes.
+FAKE_NVIDIA_SMI = """#!/bin/bash
+if [[ $1 == -L ]]; then echo "GPU 0: Fake GPU (UUID: GPU-00000000)"; exit 0; fi
+for a; do case $a in --loop=*) loop=${a#--loop=} ;; --filename=*) file=${a#--filename=} ;; esac; done
+echo "timestamp, index, utilization.gpu [%], memory.used [MiB], memory.total [MiB]" > "$file"
+for ((i = 0; ; i++)); do
+  echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, $((i * 30 % 100)), 1024, 81920" >> "$file"
+  sleep "$loop"
+done
+"""
 PIXELS = """
 import sys
 from PIL import Image
@@ -97,6 +109,25 @@ class ReportPage(PrsTestCase):
             self.assertTrue((self.dir.logs / link).is_file(), link)
         self.assertEqual(sum("RUN_EXCEPTION" in t for t, _ in attempts), 1)
         self.assertRegex(html, r"node 0 process\d{3} \(\d+% busy\)")
+
+    def test_gpu_utilisation_is_sampled_by_nvidia_smi_and_drawn(self):
+        fake_bin = self.dir.root / "fakebin"
+        fake_bin.mkdir()
+        smi = fake_bin / "nvidia-smi"
+        smi.write_text(FAKE_NVIDIA_SMI)
+        smi.chmod(0o755)
+        html = self.run_job(env={"PATH": f"{fake_bin}:{os.environ['PATH']}"})
+        samples = (self.dir.logs / "perf" / "0" / "gpu_resource_usage.csv").read_text().splitlines()
+        self.assertTrue(samples[0].startswith("timestamp, index, utilization.gpu"))
+        self.assertGreaterEqual(len(samples), 2, samples)
+        gpu = self.page_data(html)["charts"]["gpu"]
+        self.assertEqual([l["label"] for l in gpu["lines"]], ["node 0 GPU 0"])
+        self.assertEqual(len(gpu["lines"][0]["points"]), len(samples) - 1)
+        dom = self.chromium("--dump-dom")
+        self.assertIn('data-charts="4"', dom.stdout)
+        # The sampler ended with the job.
+        left = subprocess.run(["pgrep", "-f", str(smi)], capture_output=True, text=True).stdout
+        self.assertEqual(left, "", "nvidia-smi outlived the job")
 
     def test_without_the_chart_library_the_charts_are_svg(self):
         html = self.run_job(env={"PRS_CHART_JS": str(self.dir.root / "absent.js")})

@@ -37,5 +37,24 @@ TEST(ReportUsage, AFileWithoutTheColumnsOrRowsAddsNoSeries) {
     NodeUsage usage;
     add_node_usage(usage, 0, "Timestamp,Other\n2026-12-01T19:55:00.000000,1\n");
     add_node_usage(usage, 1, kHeader);
-    EXPECT_TRUE(usage.empty());
+    EXPECT_TRUE(usage.cpu_percent.empty());
+    EXPECT_TRUE(usage.gpu_percent.empty());
+}
+
+TEST(ReportUsage, ReadsNvidiaSmiSamplesPerGpu) {
+    NodeUsage usage;
+    add_gpu_usage(usage, 1,
+                  "timestamp, index, utilization.gpu [%], memory.used [MiB], memory.total [MiB]\n"
+                  "2026/12/01 19:55:00.500, 0, 35, 1024, 81920\n"
+                  "2026/12/01 19:55:00.501, 1, 90, 2048, 81920\n"
+                  "2026/12/01 19:55:01.500, 0, 40, 1024, 81920\n"
+                  "2026/12/01 19:55:02.500, 1, [N/A], 2048, 81920\n");
+    ASSERT_EQ(usage.gpu_percent.size(), 2u);
+    EXPECT_EQ(usage.gpu_percent[0].label, "node 1 GPU 0");
+    EXPECT_EQ(usage.gpu_percent[1].label, "node 1 GPU 1");
+    ASSERT_EQ(usage.gpu_percent[0].points.size(), 2u);
+    EXPECT_EQ(usage.gpu_percent[0].points[1].epoch_us - usage.gpu_percent[0].points[0].epoch_us, 1000000);
+    EXPECT_DOUBLE_EQ(usage.gpu_percent[0].points[1].value, 40.0);
+    ASSERT_EQ(usage.gpu_percent[1].points.size(), 1u);
+    EXPECT_TRUE(usage.cpu_percent.empty());
 }

@@ -2,7 +2,8 @@
 // logs/perf/<node>/: node_resource_usage.csv, processes_resource_usage.csv,
 // node_disk_usage.csv and the os/ process listings, a sample every
 // --resource_monitor_interval seconds (0 = off), read straight from /proc and statvfs so
-// sampling costs a few small reads and never a child process.
+// sampling costs a few small reads and never a child process; and, where nvidia-smi exists,
+// gpu_resource_usage.csv (see GpuSampler).
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "prs/agent/disk_usage.hpp"
+#include "prs/agent/gpu_sampler.hpp"
 #include "prs/agent/proc_files.hpp"
 #include "prs/agent/process_listing.hpp"
 #include "prs/logs/log_file.hpp"
@@ -50,6 +52,7 @@ private:
     Clock::time_point last_{};
     std::optional<CpuTimes> last_cpu_;
     std::map<int, std::uint64_t> last_ticks_;  // per pid, for CPU % between samples
+    std::optional<GpuSampler> gpus_;           // where nvidia-smi exists, on the node's first agent
 };
 
 }  // namespace prs::agent
