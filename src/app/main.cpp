@@ -187,6 +187,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
         try {
             // A run still ending (orphaned ranks of a killed mpirun) gets a few seconds.
             run_lock.emplace(run_dir, std::chrono::seconds(10));
+            orchestrator::check_logs_are_ours(layout);
             auto listing = list_input(job);
             const auto settings = config::describe(job);
             // Computed before the job only when a journal may be resumed or reused; a fresh

@@ -38,7 +38,7 @@ fs::path default_run_dir(std::string_view job_name) {
     return fs::path("prs_runs") / name;
 }
 
-void prepare_logs(const logs::Layout& layout) {
+void check_logs_are_ours(const logs::Layout& layout) {
     const fs::path logs = layout.logs();
     std::error_code ec;
     if (fs::exists(fs::symlink_status(logs, ec)) && !fs::is_empty(logs, ec) && !made_by_prs_mpi(layout.readme()))
@@ -46,6 +46,11 @@ void prepare_logs(const logs::Layout& layout) {
             "the run directory {} holds a logs/ folder that prs_mpi did not make (no readme.txt of ours in it), and "
             "a fresh run would delete it. Fix: give this run its own --run-dir, or move that folder away",
             layout.run_dir().string()));
+}
+
+void prepare_logs(const logs::Layout& layout) {
+    check_logs_are_ours(layout);
+    const fs::path logs = layout.logs();
     fs::remove_all(logs);
     // The readme first: a logs/ with anything in it is then marked as ours.
     fs::create_directories(logs);

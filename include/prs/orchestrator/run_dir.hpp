@@ -23,6 +23,10 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Throws ForeignLogs unless the run directory's logs/ is missing, empty or prs_mpi's: rank 0
+// asks before it writes anything else, so a refused run leaves no output behind.
+void check_logs_are_ours(const logs::Layout& layout);
+
 // A clean logs tree for a fresh run. A logs/ already there is removed only when an earlier
 // run made it (its readme.txt, prs_mpi's map of the tree, marks it) or it is empty; else
 // throws ForeignLogs and touches nothing.
