@@ -140,13 +140,14 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
     if (fresh) return d;
     auto previous = orchestrator::Journal::read(journal_file, mini_batch_count);
     if (!previous) return d;
+    // Another job's journal (its header says so) may not fit this job's partition either.
+    if (!previous->fingerprint.empty() && previous->fingerprint != fingerprint) {
+        d.fresh_because = "the run directory holds a run of another job, input or entry script";
+        return d;
+    }
     if (!previous->damage.empty()) {
         d.fresh_because = fmt::format("the journal {} is damaged or not this job's ({})", journal_file.string(),
                                       previous->damage);
-        return d;
-    }
-    if (previous->fingerprint != fingerprint) {
-        d.fresh_because = "the run directory holds a run of another job, input or entry script";
         return d;
     }
     if (previous->finished && !(previous->succeeded && job.is_deterministic)) {
@@ -197,8 +198,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                 fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, listing);
             auto listing_to_fingerprint = fingerprint ? partition::PathList() : listing;
             partition = partition::make_partition(job, input, std::move(listing));
-            // No other job may write the output while this one decides on it and runs.
-            if (job.append_row_file) output_lock.emplace(*job.append_row_file, run_dir, std::chrono::seconds(10));
+            // No other job may write the output while this one decides on it and runs. A run of
+            // this job still ending has let go of it with the run directory's lock.
+            if (job.append_row_file) output_lock.emplace(*job.append_row_file, run_dir, std::chrono::seconds(1));
             if (fingerprint)
                 decision = decide_from_journal(job, journal_file, *fingerprint, fresh, partition->mini_batch_count());
             if (decision.reuse) {
