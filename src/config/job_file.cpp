@@ -169,7 +169,8 @@ void Mapping::read(const JobFile& file) {
         // keys was quadratic (minutes) before it was an error or a warning.
         const auto [earlier, added] = index_.try_emplace(it->first.Scalar(), fields_.size());
         if (!added)
-            file.fail(f.key, f.path, fmt::format("key given twice (first at {})", file.where(fields_[earlier->second].key)),
+            file.fail(f.key, f.path,
+                      fmt::format("key given twice (first at {})", file.where(fields_[earlier->second].key)),
                       "keep one of them");
         fields_.push_back(std::move(f));
     }
@@ -211,8 +212,8 @@ void Mapping::warn_unknown(const std::vector<std::string>& known,
             file_->warn(f.key, fmt::format("unknown key '{}'{} is ignored", key, under));
     }
     if (first_unshown)
-        file_->warn(first_unshown->key, fmt::format("{} more unknown keys{} are ignored, from '{}' on", unknown - kShown,
-                                                    under, first_unshown->key.Scalar()));
+        file_->warn(first_unshown->key, fmt::format("{} more unknown keys{} are ignored, from '{}' on",
+                                                    unknown - kShown, under, first_unshown->key.Scalar()));
 }
 
 bool is_binding(std::string_view text) { return text.find("${{") != std::string_view::npos; }

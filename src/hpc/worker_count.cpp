@@ -1,6 +1,7 @@
 #include "prs/hpc/worker_count.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -27,12 +28,11 @@ WorkerCount local_worker_count(int requested, unsigned cores, std::uint64_t memo
 }
 
 std::uint64_t available_memory() {
+    // "MemAvailable:   123456 kB"; some lines have no unit, so read line by line.
     std::ifstream in("/proc/meminfo");
-    std::string key;
-    std::uint64_t kib = 0;
-    std::string unit;
-    while (in >> key >> kib >> unit)
-        if (key == "MemAvailable:") return kib << 10;
+    std::string line;
+    while (std::getline(in, line))
+        if (line.starts_with("MemAvailable:")) return std::strtoull(line.c_str() + 13, nullptr, 10) << 10;
     return 0;
 }
 

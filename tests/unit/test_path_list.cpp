@@ -106,5 +106,6 @@ TEST_F(LoopedInput, LinksOutsideTheTreeAndToFilesAreFollowed) {
     fs::create_directory_symlink("../elsewhere", data() / "ext");
     fs::create_symlink("a.txt", data() / "a_link.txt");
     fs::create_symlink("missing.txt", data() / "dangling.txt");
-    EXPECT_EQ(listed(), (std::vector<std::string>{"a.txt", "a_link.txt", "ext/e.txt", "sub/b.txt", "sub/deeper/c.txt"}));
+    EXPECT_EQ(listed(),
+              (std::vector<std::string>{"a.txt", "a_link.txt", "ext/e.txt", "sub/b.txt", "sub/deeper/c.txt"}));
 }
