@@ -64,9 +64,10 @@ class JournalDamage(PrsTestCase):
     def test_a_crafted_mini_batch_id_is_reported_not_a_crash(self):
         records = self.unfinished_journal()
         header = records[0]
-        offset = 0
+        # A commit record of the form every prs_mpi reads (type 2: offset, counters, ids): the
+        # id sized the done-list, and prs_mpi died of std::bad_alloc.
         counters = struct.pack("<7Q", 0, 0, 0, 0, 0, 0, 0)
-        crafted = record(4, struct.pack("<QI", offset, 0) + counters + struct.pack("<IQ", 1, 1 << 62))
+        crafted = record(2, struct.pack("<Q", 0) + counters + struct.pack("<IQ", 1, 1 << 62))
         self.journal.write_bytes(header + crafted)
         proc = self.run_job()
         self.assertIn(f"starting fresh: the journal {self.journal} is damaged or not this job's (at byte "
