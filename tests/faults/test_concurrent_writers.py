@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from harness import PRS, PrsTestCase, parallel_job  # noqa: E402
+from harness import PRS, PrsTestCase, mpirun_prefix, parallel_job  # noqa: E402
 
 SCRIPT = """
 import os, time
@@ -48,7 +48,7 @@ class ConcurrentWriters(PrsTestCase):
 
     def test_a_second_job_writing_the_same_output_exits_2_naming_the_holder(self):
         first = subprocess.Popen(self.command("run_a"), cwd=self.dir.root, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=dict(os.environ, JOB_TAG="a", PRS_SLEEP="1"))
+                                 stderr=subprocess.PIPE, text=True, env=dict(os.environ, JOB_TAG="a", PRS_SLEEP="1.5"))
         try:
             deadline = time.monotonic() + 60
             while not (self.dir.root / "run_a" / "logs" / "sys" / "master_role.txt").exists():
@@ -61,7 +61,12 @@ class ConcurrentWriters(PrsTestCase):
             self.assertIn(f"run directory {self.dir.root / 'run_a'}) is writing the output file {self.out}",
                           second.stderr)
             self.assertLess(time.monotonic() - start, 8, "another job's output lock is not waited for")
-            self.assertIsNone(first.poll(), "the refusal did not wait for the first job to end")
+            # The same under mpirun: rank 0 refuses, every rank exits 2.
+            under_mpirun = subprocess.run(mpirun_prefix(2) + self.command("run_c"), cwd=self.dir.root,
+                                          capture_output=True, text=True, timeout=60)
+            self.assertExit(under_mpirun, 2)
+            self.assertIn(f"is writing the output file {self.out}", under_mpirun.stderr)
+            self.assertIsNone(first.poll(), "the refusals did not wait for the first job to end")
         finally:
             _, err = first.communicate(timeout=120)
         self.assertEqual(first.returncode, 0, err)
