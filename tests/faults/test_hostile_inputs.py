@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
@@ -67,7 +68,8 @@ class HostileInputs(PrsTestCase):
         victim = self.dir.root / "victim"
         (victim / "logs").mkdir(parents=True)
         (victim / "logs" / "precious.log").write_text("not prs_mpi's\n")
-        for name in (str(victim), "../../x", ".."):
+        escape = f"prs_escape_{uuid.uuid4().hex[:8]}"  # prs_runs/../../<escape> is beside the job folder
+        for name in (str(victim), f"../../{escape}", ".."):
             with self.subTest(name=name):
                 job = self.dir.job(parallel_job().replace("name: itest", f"name: '{name}'"))
                 proc = self.run_timed(job, default_run_dir=True)
@@ -78,8 +80,8 @@ class HostileInputs(PrsTestCase):
                     self.assertEqual(run_dir.parent, self.dir.root / "prs_runs")
                     self.assertTrue((run_dir / "logs" / "readme.txt").exists())
                 self.assertEqual((victim / "logs" / "precious.log").read_text(), "not prs_mpi's\n")
-                self.assertFalse((self.dir.root.parent / "x").exists())  # prs_runs/../../x
-        out = self.dir.root / "prs_runs" / "_.._.._x" / "outputs" / "result" / "parallel_run_step.txt"
+                self.assertFalse((self.dir.root.parent / escape).exists())
+        out = self.dir.root / "prs_runs" / f"_.._.._{escape}" / "outputs" / "result" / "parallel_run_step.txt"
         self.assertRowsOnce(out)
 
     def test_a_logs_folder_prs_mpi_did_not_make_is_not_deleted(self):
