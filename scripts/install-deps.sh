@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
-  openmpi-bin libopenmpi-dev libhdf5-dev libyaml-cpp-dev pybind11-dev libfmt-dev
+  openmpi-bin libopenmpi-dev libhdf5-dev libyaml-cpp-dev pybind11-dev libfmt-dev zlib1g-dev
   libboost-program-options-dev libgtest-dev libgmock-dev
   python3 python3-dev python3-numpy python3-pandas
   help2man file  # the man page, generated from --help; file: cpack's package step

@@ -23,12 +23,13 @@
 #include "prs/config/load_job.hpp"
 #include "prs/hpc/gpu_pinning.hpp"
 #include "prs/hpc/launcher.hpp"
+#include "prs/hpc/worker_count.hpp"
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
-#include "prs/logs/readme.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
 #include "prs/orchestrator/journal.hpp"
 #include "prs/orchestrator/orchestrator.hpp"
+#include "prs/orchestrator/run_dir.hpp"
 #include "prs/orchestrator/run_lock.hpp"
 #include "prs/orchestrator/stop_request.hpp"
 #include "prs/partition/file_list.hpp"
@@ -41,7 +42,17 @@ using namespace prs;
 namespace {
 
 fs::path resolve_run_dir(const config::CommandLine& cli, const config::JobSpec& job) {
-    return fs::absolute(cli.run_dir ? *cli.run_dir : fs::path("prs_runs") / job.job_name).lexically_normal();
+    return fs::absolute(cli.run_dir ? *cli.run_dir : orchestrator::default_run_dir(job.job_name)).lexically_normal();
+}
+
+// The major input's files; a folder link that leads to a folder listed already is not
+// followed, and rank 0 says so.
+partition::PathList list_input(const config::JobSpec& job) {
+    std::vector<std::string> skipped;
+    auto files = partition::list_files(job.major().path, skipped);
+    for (const auto& link : skipped)
+        fmt::print(stderr, "prs_mpi: warning: input link {}: not followed, so its files are listed once.\n", link);
+    return files;
 }
 
 std::string read_text_if_exists(const fs::path& file) {
@@ -114,13 +125,6 @@ std::string launch_lines(const config::JobSpec& job, const config::CommandLine& 
     return out;
 }
 
-// Rank 0, before anything runs: a clean logs tree for this run.
-void prepare_run_dir(const logs::Layout& layout) {
-    fs::remove_all(layout.logs());
-    fs::create_directories(layout.logs() / "sys" / "job_report");
-    logs::write_file_atomically(layout.readme(), logs::readme_text());
-}
-
 // What rank 0 decided at start-up, shared with every rank.
 enum StartDecision { kStartRun = 0, kStartReused = 1, kStartBadInput = kExitBadInput };
 
@@ -132,28 +136,38 @@ struct JournalDecision {
 };
 
 JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& journal_file,
-                                    const std::string& fingerprint, bool fresh) {
+                                    const std::string& fingerprint, bool fresh, std::uint64_t mini_batch_count) {
     JournalDecision d;
     if (fresh) return d;
-    auto previous = orchestrator::Journal::read(journal_file);
+    auto previous = orchestrator::Journal::read(journal_file, mini_batch_count);
     if (!previous) return d;
-    if (previous->fingerprint != fingerprint) {
+    // Another job's journal (its header says so) may not fit this job's partition either.
+    if (!previous->fingerprint.empty() && previous->fingerprint != fingerprint) {
         d.fresh_because = "the run directory holds a run of another job, input or entry script";
         return d;
     }
-    std::error_code ec;
-    const auto out_size = job.append_row_file ? fs::file_size(*job.append_row_file, ec) : 0;
-    if (ec || out_size < previous->output_offset) {
-        d.fresh_because = "the output file was changed since the last run";
+    if (!previous->damage.empty()) {
+        d.fresh_because = fmt::format("the journal {} is damaged or not this job's ({})", journal_file.string(),
+                                      previous->damage);
         return d;
     }
-    if (previous->finished) {
-        d.reuse = previous->succeeded && job.is_deterministic;
-        if (!d.reuse)
-            d.fresh_because = previous->succeeded ? "is_deterministic is false" : "the last run failed";
+    if (previous->finished && !(previous->succeeded && job.is_deterministic)) {
+        d.fresh_because = previous->succeeded ? "is_deterministic is false" : "the last run failed";
         return d;
     }
-    d.resume = std::move(previous);
+    // The output must still hold what the journal says was committed: another job may have
+    // written it, or someone cut or edited it.
+    if (job.append_row_file) {
+        if (auto mismatch = orchestrator::output_mismatch(*previous, *job.append_row_file, previous->finished);
+            !mismatch.empty()) {
+            d.fresh_because = std::move(mismatch);
+            return d;
+        }
+    }
+    if (previous->finished)
+        d.reuse = true;
+    else
+        d.resume = std::move(previous);
     return d;
 }
 
@@ -170,11 +184,13 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     JournalDecision decision;
     int status = kStartRun;
     std::optional<orchestrator::RunDirLock> run_lock;  // rank 0, for the whole run
+    std::optional<orchestrator::OutputFileLock> output_lock;
     if (mpi.rank() == 0) {
         try {
             // A run still ending (orphaned ranks of a killed mpirun) gets a few seconds.
             run_lock.emplace(run_dir, std::chrono::seconds(10));
-            auto listing = partition::list_files(job.major().path);
+            orchestrator::check_logs_are_ours(layout);
+            auto listing = list_input(job);
             const auto settings = config::describe(job);
             // Computed before the job only when a journal may be resumed or reused; a fresh
             // run computes it beside the job (a stat per input file).
@@ -183,7 +199,11 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                 fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, listing);
             auto listing_to_fingerprint = fingerprint ? partition::PathList() : listing;
             partition = partition::make_partition(job, input, std::move(listing));
-            if (fingerprint) decision = decide_from_journal(job, journal_file, *fingerprint, fresh);
+            // No other job may write the output while this one decides on it and runs. A run of
+            // this job still ending has let go of it with the run directory's lock.
+            if (job.append_row_file) output_lock.emplace(*job.append_row_file, run_dir, std::chrono::seconds(1));
+            if (fingerprint)
+                decision = decide_from_journal(job, journal_file, *fingerprint, fresh, partition->mini_batch_count());
             if (decision.reuse) {
                 status = kStartReused;
                 logs::LogFile(layout.master_role()).line("INFO", "Reused the finished run: same job, input and entry "
@@ -193,12 +213,18 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                            run_dir.string(), job.append_row_file ? job.append_row_file->string() : "none");
             } else if (decision.resume) {
                 journal = orchestrator::Journal::resume(journal_file, *decision.resume);
-                fmt::print(stderr, "prs_mpi: resuming the interrupted run in {}: {} mini-batches already done.\n",
-                           run_dir.string(), decision.resume->done_count());
+                const auto& resumed = *decision.resume;
+                fmt::print(stderr, "prs_mpi: resuming the interrupted run in {}: {} mini-batches already done{}.\n",
+                           run_dir.string(), resumed.done_count(),
+                           resumed.file_bytes > resumed.valid_bytes
+                               ? fmt::format(" ({} torn or damaged bytes at the end of the journal are ignored; "
+                                             "what they recorded runs again)",
+                                             resumed.file_bytes - resumed.valid_bytes)
+                               : "");
             } else {
                 if (!decision.fresh_because.empty())
                     fmt::print(stderr, "prs_mpi: starting fresh: {}.\n", decision.fresh_because);
-                prepare_run_dir(layout);
+                orchestrator::prepare_logs(layout);
                 if (fingerprint)
                     journal = orchestrator::Journal::create(journal_file, *fingerprint);
                 else
@@ -214,6 +240,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
         } catch (const orchestrator::RunLockBusy& e) {
             fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
             status = kStartBadInput;
+        } catch (const orchestrator::ForeignLogs& e) {
+            fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
+            status = kStartBadInput;
         } catch (const std::exception& e) {
             fmt::print(stderr, "prs_mpi: error: cannot prepare run directory {}: {}\n", run_dir.string(), e.what());
             status = kStartBadInput;
@@ -226,7 +255,13 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     const auto gpus = hpc::detect_gpus();
     // Under a launcher every rank is one worker (one rank per GPU); alone, rank 0 runs
     // max_concurrency_per_instance workers itself.
-    const int local_slots = mpi.size() > 1 ? 1 : job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
+    int local_slots = 1;
+    if (mpi.size() == 1) {
+        const auto count = hpc::local_worker_count(job.max_concurrency_per_instance.value_or(default_concurrency(gpus)),
+                                                   std::thread::hardware_concurrency(), hpc::available_memory());
+        if (!count.warning.empty()) fmt::print(stderr, "{}\n", count.warning);
+        local_slots = count.workers;
+    }
     agent::Agent agent(make_agent_config(job, input, run_dir, node, local_slots, gpus));
     agent.start();
     if (mpi.rank() != 0) {
@@ -322,7 +357,7 @@ int main(int argc, char** argv) {
     if (cli.dry_run) {
         if (!speak) return kExitSucceeded;
         try {
-            const auto partition = partition::make_partition(job, input, partition::list_files(job.major().path));
+            const auto partition = partition::make_partition(job, input, list_input(job));
             fmt::print("{}", config::describe(job));
             fmt::print("run directory: {}\n", resolve_run_dir(cli, job).string());
             if (job.append_row_file) fmt::print("output file: {}\n", job.append_row_file->string());

@@ -165,20 +165,21 @@ void Mapping::read(const JobFile& file) {
         if (!it->first.IsScalar())
             file.fail(it->first, path_.empty() ? "(top level)" : path_, "expected a plain key, got " + found(it->first),
                       "write `name: value`");
-        const std::string& key = it->first.Scalar();
-        const auto earlier =
-            std::find_if(fields_.begin(), fields_.end(), [&](const Field& g) { return g.key.Scalar() == key; });
-        if (earlier != fields_.end())
-            file.fail(f.key, f.path, fmt::format("key given twice (first at {})", file.where(earlier->key)),
+        // A hash index, not a search of the keys so far: a generated job file with 100,000
+        // keys was quadratic (minutes) before it was an error or a warning.
+        const auto [earlier, added] = index_.try_emplace(it->first.Scalar(), fields_.size());
+        if (!added)
+            file.fail(f.key, f.path,
+                      fmt::format("key given twice (first at {})", file.where(fields_[earlier->second].key)),
                       "keep one of them");
         fields_.push_back(std::move(f));
     }
 }
 
 std::optional<Field> Mapping::get(std::string_view key) const {
-    const auto it = std::find_if(fields_.begin(), fields_.end(), [&](const Field& f) { return f.key.Scalar() == key; });
-    if (it == fields_.end()) return std::nullopt;
-    return *it;
+    const auto it = index_.find(std::string(key));
+    if (it == index_.end()) return std::nullopt;
+    return fields_[it->second];
 }
 
 std::string Mapping::child_path(std::string_view key) const {
@@ -187,10 +188,19 @@ std::string Mapping::child_path(std::string_view key) const {
 
 void Mapping::warn_unknown(const std::vector<std::string>& known,
                            const std::map<std::string, std::string, std::less<>>& hints) const {
+    // Each warning is a line on stderr and a closest-key search: a generated file with
+    // 100,000 stray keys gets the first few and a count, not 100,000 lines.
+    constexpr std::size_t kShown = 20;
     const std::string under = path_.empty() ? "" : fmt::format(" under '{}'", path_);
+    std::size_t unknown = 0;
+    const Field* first_unshown = nullptr;
     for (const Field& f : fields_) {
         const std::string& key = f.key.Scalar();
         if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+        if (++unknown > kShown) {
+            if (!first_unshown) first_unshown = &f;
+            continue;
+        }
         std::optional<std::string> suggestion;
         if (const auto hint = hints.find(key); hint != hints.end())
             suggestion = hint->second;
@@ -201,6 +211,9 @@ void Mapping::warn_unknown(const std::vector<std::string>& known,
         else
             file_->warn(f.key, fmt::format("unknown key '{}'{} is ignored", key, under));
     }
+    if (first_unshown)
+        file_->warn(first_unshown->key, fmt::format("{} more unknown keys{} are ignored, from '{}' on",
+                                                    unknown - kShown, under, first_unshown->key.Scalar()));
 }
 
 bool is_binding(std::string_view text) { return text.find("${{") != std::string_view::npos; }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "prs/config/job_spec.hpp"
@@ -86,6 +87,7 @@ private:
     YAML::Node node_;
     std::string path_;
     std::vector<Field> fields_;
+    std::unordered_map<std::string, std::size_t> index_;  // key -> its field in fields_
 };
 
 // Whether the scalar is written as a ${{...}} binding.

@@ -28,11 +28,14 @@ constexpr IntRange kThreshold{-1, kIntMax};
 constexpr IntRange kTimeout{0, 259200, true};
 constexpr IntRange kAtLeastOne{1, kIntMax};
 constexpr IntRange kNonNegative{0, kIntMax};
+// Workers one node starts (alone, one process starts them all): 100,000 tried to fork 100,000
+// Pythons. 1024 is beyond any node's cores; hpc/worker_count caps a count the machine cannot run.
+constexpr IntRange kWorkersPerNode{1, 1024};
 
 constexpr std::array kRules = {
     Rule{"mini_batch_size", Kind::Size, {}, "\"10\" (files) or \"10mb\" (tabular)"},
     Rule{"resources.instance_count", Kind::Integer, kAtLeastOne, "1"},
-    Rule{"max_concurrency_per_instance", Kind::Integer, kAtLeastOne, "4"},
+    Rule{"max_concurrency_per_instance", Kind::Integer, kWorkersPerNode, "4 (about one per core)"},
     Rule{"mini_batch_error_threshold", Kind::Integer, kThreshold, "-1 (ignore failed mini-batches) or 5"},
     Rule{"retry_settings.max_retries", Kind::Integer, kNonNegative, "2"},
     Rule{"retry_settings.timeout", Kind::Integer, kTimeout, "300 (seconds)"},

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "forms.hpp"
 
@@ -58,15 +59,17 @@ fs::path read_entry_script(const JobFile& file, const Field& entry, const fs::pa
 
 void read_environment_variables(const JobFile& file, const Field& variables, JobSpec& spec) {
     const Mapping m(file, variables);
+    // Where each variable set so far is: a search of them for each key was quadratic.
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < spec.environment_variables.size(); ++i)
+        index.emplace(spec.environment_variables[i].first, i);
     for (const Field& f : m.fields()) {
         const std::string& name = f.key.Scalar();
         if (name.empty() || name.find('=') != std::string::npos)
             file.fail(f.key, f.path, "expected an environment variable name", "use a name without '='");
         const std::string value = f.value.IsNull() ? std::string{} : file.text(f);
-        const auto same = [&](const auto& kv) { return kv.first == name; };
-        const auto it = std::find_if(spec.environment_variables.begin(), spec.environment_variables.end(), same);
-        if (it != spec.environment_variables.end())
-            it->second = value;
+        if (const auto [it, added] = index.try_emplace(name, spec.environment_variables.size()); !added)
+            spec.environment_variables[it->second].second = value;
         else
             spec.environment_variables.emplace_back(name, value);
     }

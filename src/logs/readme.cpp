@@ -50,6 +50,9 @@ User logs (written by the entry script):
                                                EntryScript().logger.
 
 Process names: processNNN; a worker that dies or times out is replaced by one with a new number.
+
+This file also marks the folder as prs_mpi's: a fresh run clears a logs/ folder only when it
+holds this file (or nothing).
 )";
 }
 

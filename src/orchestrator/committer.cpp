@@ -5,10 +5,16 @@
 #include <cerrno>
 #include <system_error>
 
+#include "prs/util/file_checksum.hpp"
+
 namespace prs::orchestrator {
 
-Committer::Committer(Journal& journal, int output_fd)
-    : journal_(journal), output_fd_(output_fd), thread_([this] { loop(); }) {}
+Committer::Committer(Journal& journal, int output_fd, std::uint64_t start_offset, std::uint32_t start_checksum)
+    : journal_(journal),
+      output_fd_(output_fd),
+      checked_offset_(start_offset),
+      checksum_(start_checksum),
+      thread_([this] { loop(); }) {}
 
 Committer::~Committer() {
     {
@@ -55,7 +61,12 @@ void Committer::loop() {
             // The rows reach the disk before the journal says they are there.
             if (output_fd_ >= 0 && ::fdatasync(output_fd_) != 0 && errno != EINVAL)
                 throw std::system_error(errno, std::generic_category(), "cannot sync the output file");
-            journal_.commit(ids, offset, counters);
+            if (output_fd_ >= 0 && offset > checked_offset_) {
+                if (const int error = util::crc32_extend_from_file(checksum_, output_fd_, checked_offset_, offset))
+                    throw std::system_error(error, std::generic_category(), "cannot read back the output file");
+                checked_offset_ = offset;
+            }
+            journal_.commit(ids, offset, checksum_, counters);
         } catch (...) {
             lock.lock();
             error_ = std::current_exception();

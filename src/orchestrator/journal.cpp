@@ -14,6 +14,7 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include "prs/util/file_checksum.hpp"
 #include "prs/util/unique_fd.hpp"
 #include "prs/util/write_fully.hpp"
 
@@ -23,7 +24,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum Record : std::uint8_t { kHeader = 1, kCommit = 2, kFinish = 3 };
+// kCommit: the records of journals before output checksums, read but no longer written.
+enum Record : std::uint8_t { kHeader = 1, kCommit = 2, kFinish = 3, kCommitChecked = 4 };
 constexpr std::uint32_t kMaxRecord = 1u << 30;
 
 std::uint32_t crc32(std::string_view data) {
@@ -69,45 +71,62 @@ void sync(int fd, const char* what) {
     if (::fdatasync(fd) != 0) throw std::system_error(errno, std::generic_category(), what);
 }
 
-// Applies one intact record; false when its payload makes no sense (treated as torn).
-bool apply(JournalState& s, std::uint8_t type, std::string_view p, bool first) {
-    if (first != (type == kHeader)) return false;
+// Applies one intact record; the reason it makes no sense for a journal of this job, else
+// empty. `count`: the partition's mini-batches.
+std::string apply(JournalState& s, std::uint8_t type, std::string_view p, bool first, std::uint64_t count) {
+    if (first != (type == kHeader)) return first ? "it does not start with a journal header" : "a second header";
+    if (s.finished) return "a record after the run's end";
     switch (type) {
         case kHeader:
+            if (p.empty() || p.size() > 256) return "its header holds no job fingerprint";
             s.fingerprint.assign(p.data(), p.size());
-            return true;
-        case kCommit: {
+            return {};
+        case kCommit:
+        case kCommitChecked: {
             std::uint64_t offset = 0;
+            std::uint32_t checksum = 0;
             std::uint32_t n = 0;
             JobCounters c;
-            if (!get(p, offset) || !get_counters(p, c) || !get(p, n) || p.size() != std::size_t{n} * 8) return false;
+            if (!get(p, offset) || (type == kCommitChecked && !get(p, checksum)) || !get_counters(p, c) ||
+                !get(p, n) || p.size() != std::size_t{n} * 8)
+                return "a commit record of the wrong length";
+            if (offset < s.output_offset)
+                return fmt::format("the output's committed length goes back from {} to {} bytes", s.output_offset,
+                                   offset);
+            if (c.mini_batches_done() > count)
+                return fmt::format("{} mini-batches counted done, and the input has {}", c.mini_batches_done(), count);
             for (std::uint32_t i = 0; i < n; ++i) {
                 std::uint64_t id = 0;
                 get(p, id);
-                if (id >= s.done.size()) s.done.resize(std::max<std::uint64_t>(id + 1, s.done.size() * 2));
+                if (id >= count) return fmt::format("mini-batch id {}, and the input has {} mini-batches", id, count);
                 s.done[id] = true;
             }
             s.output_offset = offset;
+            // One record from before checksums and the output cannot be verified.
+            s.output_checksum = type == kCommitChecked && s.output_checksum ? std::optional(checksum) : std::nullopt;
             s.counters = c;
-            return true;
+            return {};
         }
         case kFinish:
+            if (p.size() != 1 || (p[0] != 0 && p[0] != 1)) return "an end record of the wrong form";
             s.finished = true;
-            s.succeeded = !p.empty() && p[0] == 1;
-            return true;
+            s.succeeded = p[0] == 1;
+            return {};
     }
-    return false;
+    return fmt::format("a record of unknown type {}", type);
 }
 
 }  // namespace
 
 std::uint64_t JournalState::done_count() const { return static_cast<std::uint64_t>(std::count(done.begin(), done.end(), true)); }
 
-std::optional<JournalState> Journal::read(const fs::path& file) {
+std::optional<JournalState> Journal::read(const fs::path& file, std::uint64_t mini_batch_count) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return std::nullopt;
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     JournalState s;
+    s.file_bytes = bytes.size();
+    s.done.assign(mini_batch_count, false);
     std::string_view rest(bytes);
     bool first = true;
     while (rest.size() >= 8) {
@@ -118,12 +137,17 @@ std::optional<JournalState> Journal::read(const fs::path& file) {
         if (size == 0 || size > kMaxRecord || rest.size() - 8 < size) break;
         const std::string_view payload = rest.substr(8, size);
         if (crc32(payload) != crc) break;
-        if (!apply(s, static_cast<std::uint8_t>(payload[0]), payload.substr(1), first)) break;
+        if (auto why = apply(s, static_cast<std::uint8_t>(payload[0]), payload.substr(1), first, mini_batch_count);
+            !why.empty()) {
+            s.damage = fmt::format("at byte {}: {}", bytes.size() - rest.size(), why);
+            return s;
+        }
         first = false;
         rest.remove_prefix(8 + size);
         s.valid_bytes = bytes.size() - rest.size();
     }
-    if (first) return std::nullopt;  // not even the header survived
+    // Not even the header survived: a journal cut in its first write, or another file.
+    if (first) s.damage = bytes.empty() ? "it is empty" : "it has no intact journal header";
     return s;
 }
 
@@ -172,13 +196,37 @@ Journal Journal::resume(const fs::path& file, const JournalState& state) {
     return Journal(std::move(fd));
 }
 
-void Journal::commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, const JobCounters& c) {
+void Journal::commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, std::uint32_t output_checksum,
+                     const JobCounters& c) {
     std::string p;
     put(p, output_offset);
+    put(p, output_checksum);
     put_counters(p, c);
     put(p, static_cast<std::uint32_t>(ids.size()));
     for (const auto id : ids) put(p, id);
-    append(kCommit, p);
+    append(kCommitChecked, p);
+}
+
+std::string output_mismatch(const JournalState& state, const fs::path& output, bool exact) {
+    if (!state.output_checksum)
+        return "the journal was written by an earlier prs_mpi, without the output's checksum, so the output cannot "
+               "be verified";
+    const util::UniqueFd fd(::open(output.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0)
+        return fmt::format("the output file {} cannot be read ({})", output.string(), std::strerror(errno));
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size < state.output_offset || (exact && size != state.output_offset))
+        return fmt::format("the output file {} is {} bytes long, and the journal says {} were written",
+                           output.string(), size, state.output_offset);
+    std::uint32_t crc = 0;
+    if (const int error = util::crc32_extend_from_file(crc, fd.get(), 0, state.output_offset))
+        return fmt::format("the output file {} cannot be read ({})", output.string(), std::strerror(error));
+    if (crc != *state.output_checksum)
+        return fmt::format("the output file {} does not hold the rows the journal recorded (its first {} bytes "
+                           "changed)",
+                           output.string(), state.output_offset);
+    return {};
 }
 
 void Journal::finish(bool succeeded) { append(kFinish, std::string(1, succeeded ? '\1' : '\0')); }

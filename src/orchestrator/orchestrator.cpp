@@ -55,7 +55,9 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
             sequencer_ = std::make_unique<output::InputOrderSequencer>(
                 *writer_, resumed ? resumed->done : std::vector<bool>{});
     }
-    committer_ = std::make_unique<Committer>(journal_, writer_ ? writer_->fd() : -1);
+    committer_ = std::make_unique<Committer>(journal_, writer_ ? writer_->fd() : -1,
+                                             resumed && writer_ ? resumed->output_offset : 0,
+                                             resumed && writer_ ? resumed->output_checksum.value_or(0) : 0);
 }
 
 void Orchestrator::handle(int rank, protocol::Message&& m) {

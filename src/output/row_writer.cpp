@@ -18,7 +18,7 @@ constexpr std::size_t kDirectBytes = 256u << 10;
 RowWriter::RowWriter(const std::filesystem::path& file, bool header_first, std::uint64_t keep_bytes)
     : path_(file), waiting_for_header_(header_first && keep_bytes == 0), bytes_(keep_bytes) {
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-    fd_.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    fd_.reset(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));  // read: the committer checksums it
     if (!fd_) throw std::system_error(errno, std::generic_category(), "cannot open output file " + file.string());
     // Rows past the kept length belong to mini-batches that were never committed.
     if (::ftruncate(fd_.get(), static_cast<off_t>(keep_bytes)) != 0 ||

@@ -69,7 +69,12 @@ TEST_F(ConfigErrors, RangesAreTheSeeds) {
     EXPECT_HAS(error_with("logging_level: info", "resources: {instance_count: 0}"),
                "resources.instance_count: expected an integer in [1, 2147483647], got '0'");
     EXPECT_HAS(error_with("logging_level: info", "max_concurrency_per_instance: many"),
-               "max_concurrency_per_instance: expected an integer in [1, 2147483647], got 'many'");
+               "max_concurrency_per_instance: expected an integer in [1, 1024], got 'many'");
+    // 100,000 workers on one node tried to start 100,000 Pythons.
+    EXPECT_HAS(error_with("logging_level: info", "max_concurrency_per_instance: 100000"),
+               "job.yml:10:31: error: max_concurrency_per_instance: expected an integer in [1, 1024], got '100000'");
+    EXPECT_EQ(load_with("logging_level: info", "max_concurrency_per_instance: 1024").max_concurrency_per_instance,
+              1024);
     EXPECT_HAS(error_with("logging_level: info", "logging_level: verbose"),
                "job.yml:10:16: error: logging_level: expected INFO, WARNING or DEBUG, got 'verbose'");
     EXPECT_HAS(error_with("logging_level: info", "mini_batch_size: 10kib"),

@@ -2,6 +2,9 @@
 // command line > program_arguments > job file > default.
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
 
 #include "prs/config/describe.hpp"
 #include "test_config_fixture.hpp"
@@ -487,6 +490,72 @@ task: {code: ./script, entry_script: iris_prediction.py}
     EXPECT_HAS(line_of(text, "mini_batch_size"), "5 files");
     EXPECT_HAS(line_of(text, "task.append_row_to"), "(none: summary_only)");
     EXPECT_HAS(line_of(text, "task.code"), "job.yml:5:14]");
+}
+
+}  // namespace
+}  // namespace prs::config::testing
+
+namespace prs::config::testing {
+namespace {
+
+// Each key was looked up among the keys before it: 16,000 keys took 3 s, 100,000 did not
+// finish in 240 s. Now read once, hashed.
+TEST_F(ConfigLoad, AHundredThousandKeysLoadInLinearTime) {
+    std::ifstream seed(copy_data("parallel.yml"));
+    std::string text((std::istreambuf_iterator<char>(seed)), std::istreambuf_iterator<char>());
+    std::string env = "environment_variables:\n";
+    for (int i = 0; i < 100000; ++i) env += "  VARIABLE_NUMBER_" + std::to_string(i) + ": \"value\"\n";
+    // Under task:, the one mapping whose every key is taken (environment variables).
+    const auto task = text.find("task:\n");
+    ASSERT_NE(task, std::string::npos);
+    std::string indented;
+    for (std::size_t at = 0; at < env.size();) {
+        const auto end = env.find('\n', at);
+        indented += "  " + env.substr(at, end - at + 1);
+        at = end + 1;
+    }
+    text.insert(task + 6, indented);
+    write("many_keys.yml", text);
+    const auto start = std::chrono::steady_clock::now();
+    const JobSpec spec = load("many_keys.yml");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(spec.environment_variables.size(), 100000u);
+    EXPECT_EQ(spec.environment_variables.back().first, "VARIABLE_NUMBER_99999");
+    EXPECT_EQ(spec.environment_variables.back().second, "value");
+    EXPECT_LT(seconds, 10.0) << "a loaded machine is slow, but not quadratic";
+}
+
+TEST_F(ConfigLoad, AKeyGivenTwiceAmongManyIsStillNamed) {
+    std::string text = "type: parallel\n";
+    for (int i = 0; i < 5000; ++i) text += "k" + std::to_string(i) + ": 1\n";
+    text += "k4321: 2\n";
+    write("twice.yml", text);
+    const std::string error = error_of("twice.yml");
+    EXPECT_HAS(error, "twice.yml:5002:1: error: k4321: key given twice (first at ");
+    EXPECT_HAS(error, "twice.yml:4323:1)");
+}
+
+}  // namespace
+}  // namespace prs::config::testing
+
+namespace prs::config::testing {
+namespace {
+
+TEST_F(ConfigLoad, ManyUnknownKeysGiveTwentyWarningsAndACount) {
+    std::ifstream seed(copy_data("parallel.yml"));
+    std::string text((std::istreambuf_iterator<char>(seed)), std::istreambuf_iterator<char>());
+    for (int i = 0; i < 100000; ++i) text += "stray_key_" + std::to_string(i) + ": 1\n";
+    write("stray.yml", text);
+    const auto start = std::chrono::steady_clock::now();
+    const JobSpec spec = load("stray.yml");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::vector<std::string> stray;
+    for (const auto& w : spec.warnings)
+        if (w.find("stray_key") != std::string::npos) stray.push_back(w);
+    ASSERT_EQ(stray.size(), 21u) << all_warnings(spec);
+    EXPECT_HAS(stray[0], "unknown key 'stray_key_0' is ignored");
+    EXPECT_HAS(stray[20], "99980 more unknown keys are ignored, from 'stray_key_20' on");
+    EXPECT_LT(seconds, 10.0);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -9,6 +10,7 @@
 #include "prs/orchestrator/committer.hpp"
 #include "prs/orchestrator/journal.hpp"
 #include "prs/partition/file_list.hpp"
+#include "prs/util/file_checksum.hpp"
 
 using namespace prs::orchestrator;
 namespace fs = std::filesystem;
@@ -26,6 +28,8 @@ struct JournalFile {
     ~JournalFile() { fs::remove_all(dir); }
 };
 
+constexpr std::uint64_t kMiniBatches = 2000;  // the partition the journals here belong to
+
 JobCounters counters(std::uint64_t done, std::uint64_t rows) {
     JobCounters c;
     c.mini_batches_succeeded = done;
@@ -39,17 +43,17 @@ JobCounters counters(std::uint64_t done, std::uint64_t rows) {
 
 TEST(Journal, NoFileMeansNoState) {
     JournalFile j;
-    EXPECT_FALSE(Journal::read(j.file));
+    EXPECT_FALSE(Journal::read(j.file, kMiniBatches));
 }
 
 TEST(Journal, CommitsAccumulate) {
     JournalFile j;
     {
         auto journal = Journal::create(j.file, "fp1");
-        journal.commit({0, 2}, 100, counters(2, 4));
-        journal.commit({1, 5}, 180, counters(4, 8));
+        journal.commit({0, 2}, 100, 0, counters(2, 4));
+        journal.commit({1, 5}, 180, 0, counters(4, 8));
     }
-    const auto s = Journal::read(j.file);
+    const auto s = Journal::read(j.file, kMiniBatches);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->fingerprint, "fp1");
     EXPECT_EQ(s->output_offset, 180u);
@@ -65,10 +69,10 @@ TEST(Journal, FinishRecordsTheResult) {
     JournalFile j;
     {
         auto journal = Journal::create(j.file, "fp");
-        journal.commit({0}, 10, counters(1, 1));
+        journal.commit({0}, 10, 0, counters(1, 1));
         journal.finish(true);
     }
-    const auto s = Journal::read(j.file);
+    const auto s = Journal::read(j.file, kMiniBatches);
     ASSERT_TRUE(s);
     EXPECT_TRUE(s->finished);
     EXPECT_TRUE(s->succeeded);
@@ -80,20 +84,20 @@ TEST(Journal, TornTailAtEveryByteIsIgnored) {
     JournalFile j;
     {
         auto journal = Journal::create(j.file, "fp");
-        journal.commit({0, 1}, 50, counters(2, 2));
+        journal.commit({0, 1}, 50, 0, counters(2, 2));
     }
     const auto good_size = fs::file_size(j.file);
     {
-        auto s = Journal::read(j.file);
+        auto s = Journal::read(j.file, kMiniBatches);
         auto journal = Journal::resume(j.file, *s);
-        journal.commit({2, 3, 4}, 90, counters(5, 5));
+        journal.commit({2, 3, 4}, 90, 0, counters(5, 5));
     }
     const auto full_size = fs::file_size(j.file);
     std::string bytes(full_size, '\0');
     std::ifstream(j.file, std::ios::binary).read(bytes.data(), static_cast<std::streamsize>(full_size));
     for (auto cut = good_size; cut < full_size; ++cut) {
         std::ofstream(j.file, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(cut));
-        const auto s = Journal::read(j.file);
+        const auto s = Journal::read(j.file, kMiniBatches);
         ASSERT_TRUE(s) << cut;
         EXPECT_EQ(s->output_offset, 50u) << cut;
         EXPECT_EQ(s->done_count(), 2u) << cut;
@@ -102,25 +106,27 @@ TEST(Journal, TornTailAtEveryByteIsIgnored) {
     // A flipped byte inside the last record is caught by its checksum.
     bytes[full_size - 3] ^= 0x55;
     std::ofstream(j.file, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(full_size));
-    auto s = Journal::read(j.file);
+    auto s = Journal::read(j.file, kMiniBatches);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->done_count(), 2u);
     // Resuming cuts the garbage off; the next commit is readable after the intact ones.
     {
         auto journal = Journal::resume(j.file, *s);
-        journal.commit({7}, 60, counters(3, 3));
+        journal.commit({7}, 60, 0, counters(3, 3));
     }
-    s = Journal::read(j.file);
+    s = Journal::read(j.file, kMiniBatches);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->done_count(), 3u);
     EXPECT_EQ(s->output_offset, 60u);
 }
 
-TEST(Journal, TornHeaderMeansNoJournal) {
+TEST(Journal, TornHeaderIsADamagedJournal) {
     JournalFile j;
     { Journal::create(j.file, "fingerprint"); }
     fs::resize_file(j.file, 5);
-    EXPECT_FALSE(Journal::read(j.file));
+    const auto s = Journal::read(j.file, kMiniBatches);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->damage, "it has no intact journal header");
 }
 
 TEST(JobFingerprint, ChangesWithSettingsScriptAndInput) {
@@ -155,14 +161,14 @@ TEST(Committer, EveryRequestIsJournaledWithTheLatestOffsetAndCounters) {
         // Requests made while the thread commits are merged: none may be lost.
         for (std::uint64_t id = 0; id < 1000; ++id) committer.request({id}, (id + 1) * 10, counters(id + 1, id + 1));
         committer.wait();
-        const auto s = Journal::read(j.file);
+        const auto s = Journal::read(j.file, kMiniBatches);
         ASSERT_TRUE(s);
         EXPECT_EQ(s->done_count(), 1000u);
         EXPECT_EQ(s->output_offset, 10000u);
         EXPECT_EQ(s->counters.rows_written, 1000u);
         committer.request({1000}, 10010, counters(1001, 1001));
     }  // destruction finishes the last request
-    const auto s = Journal::read(j.file);
+    const auto s = Journal::read(j.file, kMiniBatches);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->done_count(), 1001u);
     EXPECT_EQ(s->output_offset, 10010u);
@@ -193,10 +199,175 @@ TEST(Journal, AFingerprintStillBeingComputedIsWrittenWithTheFirstRecord) {
     auto journal = Journal::create_when_known(j.file, fingerprint.get_future());
     EXPECT_FALSE(fs::exists(j.file)) << "an old journal must not outlive a fresh start";
     fingerprint.set_value("fp-late");
-    journal.commit({0, 1}, 40, counters(2, 2));
-    const auto s = Journal::read(j.file);
+    journal.commit({0, 1}, 40, 0, counters(2, 2));
+    const auto s = Journal::read(j.file, kMiniBatches);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->fingerprint, "fp-late");
     EXPECT_EQ(s->done_count(), 2u);
     EXPECT_EQ(s->output_offset, 40u);
+}
+
+namespace {
+
+// A record as Journal writes it: [u32 size][u32 crc32][type][payload].
+std::string record(std::uint8_t type, const std::string& payload) {
+    std::string body(1, static_cast<char>(type));
+    body += payload;
+    const auto size = static_cast<std::uint32_t>(body.size());
+    const std::uint32_t crc = prs::util::crc32_extend(0, body);
+    std::string out(8, '\0');
+    std::memcpy(out.data(), &size, 4);
+    std::memcpy(out.data() + 4, &crc, 4);
+    return out + body;
+}
+
+std::string file_bytes(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const fs::path& file, const std::string& bytes) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+}  // namespace
+
+// A crafted or foreign record used to size the done-vector by its id: std::bad_alloc.
+TEST(JournalDamage, AnIdBeyondThePartitionIsDamageNotACrash) {
+    JournalFile j;
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.commit({0, 1}, 20, 0, counters(2, 2));
+        journal.commit({std::uint64_t{1} << 62}, 30, 0, counters(3, 3));
+    }
+    const auto s = Journal::read(j.file, 10);
+    ASSERT_TRUE(s);
+    EXPECT_NE(s->damage.find("mini-batch id 4611686018427387904, and the input has 10 mini-batches"),
+              std::string::npos)
+        << s->damage;
+    // The same journal of a job with more mini-batches than the id is fine up to 10 here.
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.commit({9}, 20, 0, counters(1, 1));
+    }
+    EXPECT_EQ(Journal::read(j.file, 10)->damage, "");
+    EXPECT_NE(Journal::read(j.file, 9)->damage, "");
+}
+
+TEST(JournalDamage, RecordsThatMakeNoSenseAreDamage) {
+    JournalFile j;
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.commit({0}, 50, 0, counters(1, 1));
+        journal.commit({1}, 40, 0, counters(2, 2));  // the output cannot shrink
+    }
+    EXPECT_NE(Journal::read(j.file, 10)->damage.find("goes back from 50 to 40 bytes"), std::string::npos);
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.commit({0}, 50, 0, counters(20, 1));  // more done than the input has
+    }
+    EXPECT_NE(Journal::read(j.file, 10)->damage.find("20 mini-batches counted done"), std::string::npos);
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.finish(true);
+        journal.commit({0}, 50, 0, counters(1, 1));
+    }
+    EXPECT_NE(Journal::read(j.file, 10)->damage.find("a record after the run's end"), std::string::npos);
+    write_bytes(j.file, record(3, std::string(1, '\1')));  // no header
+    EXPECT_NE(Journal::read(j.file, 10)->damage.find("does not start with a journal header"), std::string::npos);
+    write_bytes(j.file, record(1, "fp") + record(9, "x"));
+    EXPECT_NE(Journal::read(j.file, 10)->damage.find("unknown type 9"), std::string::npos);
+    write_bytes(j.file, "");
+    EXPECT_EQ(Journal::read(j.file, 10)->damage, "it is empty");
+    write_bytes(j.file, std::string(4096, '\xff'));  // not a journal at all
+    EXPECT_EQ(Journal::read(j.file, 10)->damage, "it has no intact journal header");
+}
+
+TEST(JournalDamage, AFlippedByteInTheMiddleKeepsTheRecordsBeforeIt) {
+    JournalFile j;
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.commit({0}, 10, 0, counters(1, 1));
+    }
+    const auto first_size = fs::file_size(j.file);
+    {
+        auto journal = Journal::resume(j.file, *Journal::read(j.file, 10));
+        journal.commit({1}, 20, 0, counters(2, 2));
+        journal.commit({2}, 30, 0, counters(3, 3));
+    }
+    auto bytes = file_bytes(j.file);
+    bytes[first_size + 12] ^= 0x01;  // inside the second commit
+    write_bytes(j.file, bytes);
+    const auto s = Journal::read(j.file, 10);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->damage, "");
+    EXPECT_EQ(s->done_count(), 1u);
+    EXPECT_EQ(s->output_offset, 10u);
+    EXPECT_EQ(s->valid_bytes, first_size);
+    EXPECT_EQ(s->file_bytes, bytes.size());
+}
+
+TEST(JournalOutputCheck, TheOutputMustHoldTheCommittedBytes) {
+    JournalFile j;
+    const auto out = j.dir / "out.txt";
+    write_bytes(out, "row 1\nrow 2\n");
+    {
+        auto journal = Journal::create(j.file, "fp");
+        journal.commit({0}, 12, prs::util::crc32_extend(0, "row 1\nrow 2\n"), counters(1, 2));
+    }
+    const auto s = *Journal::read(j.file, 10);
+    EXPECT_EQ(output_mismatch(s, out, true), "");
+    write_bytes(out, "row 1\nrow 2\nrow 3 uncommitted\n");
+    EXPECT_EQ(output_mismatch(s, out, false), "") << "a run to resume cuts the uncommitted tail";
+    EXPECT_NE(output_mismatch(s, out, true).find("is 30 bytes long, and the journal says 12"), std::string::npos);
+    write_bytes(out, "row 1\n");
+    EXPECT_NE(output_mismatch(s, out, false).find("is 6 bytes long"), std::string::npos);
+    write_bytes(out, "row A\nrow B\n");  // another job's rows, of the same length
+    EXPECT_NE(output_mismatch(s, out, true).find("does not hold the rows the journal recorded"), std::string::npos);
+    fs::remove(out);
+    EXPECT_NE(output_mismatch(s, out, true).find("cannot be read"), std::string::npos);
+}
+
+TEST(JournalOutputCheck, AJournalFromBeforeChecksumsCannotVerify) {
+    JournalFile j;
+    // The commit record of earlier versions: offset, counters, ids; no CRC.
+    std::string commit;
+    const std::uint64_t offset = 12;
+    commit.append(reinterpret_cast<const char*>(&offset), 8);
+    commit.append(7 * 8, '\0');
+    const std::uint32_t n = 1;
+    const std::uint64_t id = 0;
+    commit.append(reinterpret_cast<const char*>(&n), 4);
+    commit.append(reinterpret_cast<const char*>(&id), 8);
+    write_bytes(j.file, record(1, "fp") + record(2, commit));
+    const auto s = Journal::read(j.file, 10);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->damage, "");
+    EXPECT_EQ(s->done_count(), 1u);
+    EXPECT_FALSE(s->output_checksum);
+    write_bytes(j.dir / "out.txt", "row 1\nrow 2\n");
+    EXPECT_NE(output_mismatch(*s, j.dir / "out.txt", true).find("cannot be verified"), std::string::npos);
+}
+
+TEST(Committer, RecordsTheRunningChecksumOfTheCommittedBytes) {
+    JournalFile j;
+    const auto out = j.dir / "out.txt";
+    write_bytes(out, "kept\n");
+    const int fd = ::open(out.c_str(), O_RDWR | O_APPEND);
+    ASSERT_GE(fd, 0);
+    {
+        auto journal = Journal::create(j.file, "fp");
+        // Resuming after "kept\n", whose CRC the earlier journal holds.
+        Committer committer(journal, fd, 5, prs::util::crc32_extend(0, "kept\n"));
+        ASSERT_EQ(::write(fd, "a\nb\n", 4), 4);
+        committer.request({0}, 9, counters(1, 2));
+        committer.wait();
+        ASSERT_EQ(::write(fd, "c\n", 2), 2);
+        committer.request({1}, 11, counters(2, 3));
+    }
+    ::close(fd);
+    const auto s = *Journal::read(j.file, 10);
+    EXPECT_EQ(s.output_offset, 11u);
+    EXPECT_EQ(s.output_checksum, prs::util::crc32_extend(0, "kept\na\nb\nc\n"));
+    EXPECT_EQ(output_mismatch(s, out, true), "");
 }

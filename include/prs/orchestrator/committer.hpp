@@ -3,7 +3,9 @@
 // file (fdatasync: as slow as the disk) and then appends the journal record naming those
 // mini-batches and where their rows end, so the journal never claims rows the disk may
 // not hold. On its own thread, appending rows never waits for the disk; commits asked
-// for while one runs are merged into the next.
+// for while one runs are merged into the next. The thread also reads the newly committed
+// bytes back (from the page cache) to extend the output's running CRC-32 that the journal
+// records, so rank 0's event loop does not checksum what it writes.
 
 #include <condition_variable>
 #include <cstdint>
@@ -18,8 +20,9 @@ namespace prs::orchestrator {
 
 class Committer {
 public:
-    // `output_fd` < 0: no output file (summary_only). Both must outlive the Committer.
-    Committer(Journal& journal, int output_fd);
+    // `output_fd` < 0: no output file (summary_only). Both must outlive the Committer. A
+    // resumed run's output already holds `start_offset` bytes with CRC-32 `start_checksum`.
+    Committer(Journal& journal, int output_fd, std::uint64_t start_offset = 0, std::uint32_t start_checksum = 0);
     Committer(const Committer&) = delete;
     Committer& operator=(const Committer&) = delete;
     ~Committer();  // finishes what was asked
@@ -36,6 +39,8 @@ private:
 
     Journal& journal_;
     int output_fd_;
+    std::uint64_t checked_offset_;     // the output's bytes before this are in checksum_ (thread only)
+    std::uint32_t checksum_;
     std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<std::uint64_t> ids_;   // asked for, not yet taken by the thread

@@ -6,7 +6,13 @@
 //
 // File: a sequence of records [u32 size][u32 crc32][payload]. A record that is cut off
 // or fails its checksum (power loss mid-write) ends the journal: it and anything after
-// it are ignored and overwritten by the next commit.
+// it are ignored and overwritten by the next commit. An intact record that makes no sense
+// for this job (a mini-batch id beyond the input's, offsets going back, a record after the
+// end: a damaged or foreign file) makes the whole journal unusable: the run starts fresh.
+//
+// Each commit record also holds the CRC-32 of the output's bytes before its offset, so a
+// rerun can tell whether the output still holds the committed rows (another job may have
+// written it, or someone cut it). Journals of earlier versions have no such CRC.
 
 #include <cstdint>
 #include <filesystem>
@@ -24,18 +30,24 @@ namespace prs::orchestrator {
 struct JournalState {
     std::string fingerprint;               // of the job settings, input listing and entry script
     std::uint64_t output_offset = 0;       // the output file's length after the committed rows
+    std::optional<std::uint32_t> output_checksum = 0;  // CRC-32 of those bytes; none in old journals
     JobCounters counters;                  // as of the last commit
     std::vector<bool> done;                // by mini-batch id: final and committed
     bool finished = false;                 // the run ended (succeeded or failed)
     bool succeeded = false;
     std::uint64_t valid_bytes = 0;         // where the intact records end
+    std::uint64_t file_bytes = 0;          // the journal's length (more than valid_bytes: a torn tail)
+    std::string damage;                    // why the journal cannot be used; empty when it can
     std::uint64_t done_count() const;
 };
 
 class Journal {
 public:
-    // Reads what survives of a journal; nullopt when there is none (or no intact header).
-    static std::optional<JournalState> read(const std::filesystem::path& file);
+    // Reads what survives of a journal; nullopt when there is no file. Mini-batch ids must be
+    // below `mini_batch_count` (the partition's); a journal that is not a prs_mpi journal of
+    // such a job (no intact header, an intact record that makes no sense) comes back with
+    // `damage` saying why, and is not to be resumed.
+    static std::optional<JournalState> read(const std::filesystem::path& file, std::uint64_t mini_batch_count);
     // A new journal for a fresh run (replaces any old one).
     static Journal create(const std::filesystem::path& file, const std::string& fingerprint);
     // The same, with the fingerprint still being computed (a stat of every input file:
@@ -47,8 +59,10 @@ public:
     static Journal resume(const std::filesystem::path& file, const JournalState& state);
 
     // Appends and syncs one record: these mini-batches are final, the output file (already
-    // synced by the caller) ends at `output_offset`, and the counters are now `counters`.
-    void commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, const JobCounters& counters);
+    // synced by the caller) ends at `output_offset`, its bytes before that have the CRC-32
+    // `output_checksum`, and the counters are now `counters`.
+    void commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, std::uint32_t output_checksum,
+                const JobCounters& counters);
     void finish(bool succeeded);
 
 private:
@@ -58,6 +72,12 @@ private:
     std::filesystem::path pending_file_;           // create_when_known: where the journal goes
     std::future<std::string> pending_fingerprint_;
 };
+
+// Why `output` does not hold the committed rows `state` records (empty when it does): its
+// length must be `state.output_offset` (a finished run: `exact`) or more (a run to resume,
+// whose uncommitted tail is cut), and its first output_offset bytes must have the recorded
+// CRC-32. Reads those bytes once (~0.5 s a GB from the page cache; disk speed otherwise).
+std::string output_mismatch(const JournalState& state, const std::filesystem::path& output, bool exact);
 
 // The fingerprint of a job: resolved settings, the entry script's bytes and the input's
 // listing with each file's size and mtime. Equal fingerprints mean a rerun would do the

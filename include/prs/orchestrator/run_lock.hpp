@@ -28,4 +28,22 @@ private:
     util::UniqueFd fd_;
 };
 
+// One job per output file at a time. Two jobs (two run directories) naming one output file
+// each cut it back to their own journal's length and appended their rows: the first job's
+// rows were gone and both said they had written theirs. Rank 0 holds an flock on the output
+// file itself for the whole run (creating it, empty, if it is not there); who holds it is
+// kept in the file's extended attribute user.prs_mpi.writer where the filesystem has them.
+class OutputFileLock {
+public:
+    // Waits up to `patience`; throws RunLockBusy naming the holder (pid, host, run directory).
+    OutputFileLock(const std::filesystem::path& output, const std::filesystem::path& run_dir,
+                   std::chrono::milliseconds patience);
+    OutputFileLock(const OutputFileLock&) = delete;
+    OutputFileLock& operator=(const OutputFileLock&) = delete;
+    ~OutputFileLock();
+
+private:
+    util::UniqueFd fd_;
+};
+
 }  // namespace prs::orchestrator

@@ -3,6 +3,8 @@
 // recursively, in sorted order, `files_per_batch` files per mini-batch.
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "prs/partition/partition.hpp"
 #include "prs/partition/path_list.hpp"
@@ -11,6 +13,9 @@ namespace prs::partition {
 
 // All regular files under `root` (or `root` itself if it is a file), absolute, sorted
 // by their path string. Throws InputError when `root` is missing or holds no file.
+// Symbolic links are followed, but each folder is listed once (by device and inode), so a
+// link back up the tree adds nothing; `skipped` gets a line for each link not followed.
+PathList list_files(const std::filesystem::path& root, std::vector<std::string>& skipped);
 PathList list_files(const std::filesystem::path& root);
 
 class FileListPartition final : public Partition {
