@@ -7,8 +7,8 @@
 
 namespace prs::orchestrator {
 
-Committer::Committer(Journal& journal, int output_fd)
-    : journal_(journal), output_fd_(output_fd), thread_([this] { loop(); }) {}
+Committer::Committer(Journal& journal, int output_fd, std::filesystem::path output_file)
+    : journal_(journal), output_fd_(output_fd), output_file_(std::move(output_file)), thread_([this] { loop(); }) {}
 
 Committer::~Committer() {
     {
@@ -54,7 +54,8 @@ void Committer::loop() {
         try {
             // The rows reach the disk before the journal says they are there.
             if (output_fd_ >= 0 && ::fdatasync(output_fd_) != 0 && errno != EINVAL)
-                throw std::system_error(errno, std::generic_category(), "cannot sync the output file");
+                throw std::system_error(errno, std::generic_category(),
+                                        "cannot sync the output file " + output_file_.string());
             journal_.commit(ids, offset, counters);
         } catch (...) {
             lock.lock();

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -19,7 +20,8 @@ namespace prs::orchestrator {
 class Committer {
 public:
     // `output_fd` < 0: no output file (summary_only). Both must outlive the Committer.
-    Committer(Journal& journal, int output_fd);
+    // `output_file` names it in errors.
+    Committer(Journal& journal, int output_fd, std::filesystem::path output_file = {});
     Committer(const Committer&) = delete;
     Committer& operator=(const Committer&) = delete;
     ~Committer();  // finishes what was asked
@@ -36,6 +38,7 @@ private:
 
     Journal& journal_;
     int output_fd_;
+    std::filesystem::path output_file_;
     std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<std::uint64_t> ids_;   // asked for, not yet taken by the thread
