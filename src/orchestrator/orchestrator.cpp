@@ -244,7 +244,7 @@ void Orchestrator::stop_on_error(const std::exception& e) {
     resumable_failure_ = true;
     // Replaces a threshold already crossed: this is what the user must fix first.
     failure_.reset();
-    fail("I/O error", e.what(), io_error_fix(e), false);
+    fail(dynamic_cast<const std::system_error*>(&e) ? "I/O error" : "internal error", e.what(), io_error_fix(e), false);
     progress_.interrupt();
     fmt::print(stderr, "prs_mpi: error: {}; stopping the job.\n", e.what());
 }

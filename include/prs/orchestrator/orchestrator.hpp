@@ -68,9 +68,9 @@ private:
     void lose_agent(int rank, const std::string& why);
     void check_job_rules();
     void fail(std::string rule, std::string detail, std::string fix, bool wait_for_in_flight);
-    // Writing or syncing the output or the journal failed (a full or read-only filesystem):
-    // the job stops at once, names the cause, and writes and commits nothing more, so the
-    // journal stays as a rerun resumes it.
+    // Writing or syncing the output or the journal failed (a full or read-only filesystem),
+    // or the event loop hit another error: the job stops at once, names the cause, and
+    // writes and commits nothing more, so the journal stays as a rerun resumes it.
     void stop_on_error(const std::exception& e);
     void shut_down();
     // Receives what remote ranks sent, keeps their heartbeats, declares silent ones lost.
