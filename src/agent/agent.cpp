@@ -84,7 +84,13 @@ void Agent::spawn(Slot& s, int index) {
 
 void Agent::enqueue(protocol::MiniBatchDescriptor d) { queue_.push_back(std::move(d)); }
 
-void Agent::drain() { draining_ = true; }
+void Agent::drain() {
+    draining_ = true;
+    // A worker still in init() gets no work any more, but may finish init() and call
+    // shutdown() as the others do, within the same bound; one that hangs there is killed.
+    for (auto& s : slots_)
+        if (s.state == State::Starting) s.stop_deadline = Clock::now() + std::chrono::seconds(cfg_.timeout_s);
+}
 
 void Agent::abort() {
     aborted_ = true;
@@ -118,19 +124,19 @@ void Agent::stop(Slot& s) {
     s.process->channel().queue(protocol::StopWorker{});
 }
 
-void Agent::stop_starting_workers() {
-    for (auto& s : slots_)
-        if (s.state == State::Starting && s.process)
-            kill_worker(s, "its init() had not finished when the job's work was done, so it ran no mini-batch");
-}
-
 void Agent::check_stop_deadlines() {
     const auto now = Clock::now();
-    for (auto& s : slots_)
-        if (s.state == State::Stopping && s.process && now >= s.stop_deadline)
+    for (auto& s : slots_) {
+        if (!s.process || now < s.stop_deadline) continue;
+        if (s.state == State::Stopping)
             kill_worker(s, fmt::format("shutdown() and its exit took longer than retry_settings.timeout = {} s "
                                        "(a hanging shutdown() or a non-daemon thread that never ends)",
                                        cfg_.timeout_s));
+        else if (s.state == State::Starting && draining_ && !aborted_)
+            kill_worker(s, fmt::format("its init() had not finished retry_settings.timeout = {} s after the job's "
+                                       "work was done, so it ran no mini-batch",
+                                       cfg_.timeout_s));
+    }
 }
 
 void Agent::kill_worker(Slot& s, const std::string& why) {
@@ -156,7 +162,6 @@ void Agent::dispatch() {
             progress = true;
         }
     }
-    if (draining_ && queue_.empty()) stop_starting_workers();
     for (auto& s : slots_) {
         if (s.state == State::Running && s.tasks.empty() && queue_.empty() && draining_) stop(s);
         // A worker that is gone shows up as EOF in poll().
@@ -410,7 +415,7 @@ int Agent::next_deadline_ms(int cap) const {
     constexpr auto kAboutToBegin = std::chrono::milliseconds(10);
     auto best = std::chrono::milliseconds(cap);
     for (const auto& s : slots_) {
-        if (s.state == State::Stopping && s.process) {
+        if (s.process && (s.state == State::Stopping || (s.state == State::Starting && draining_))) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(s.stop_deadline - now);
             best = std::min(best, std::max(left + std::chrono::milliseconds(1), std::chrono::milliseconds(0)));
         }

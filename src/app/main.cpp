@@ -128,14 +128,9 @@ struct UnwritableFolder : std::runtime_error {
 
 // Rank 0, before any worker starts: the folders the run writes take a file. A full or
 // read-only filesystem found later would fail the job after its workers started.
-void check_writable_folders(const fs::path& run_dir, const config::JobSpec& job) {
-    if (const auto ec = orchestrator::probe_writable(run_dir))
-        throw UnwritableFolder(orchestrator::unwritable_message(run_dir, "run directory", ec));
-    if (job.append_row_file) {
-        const auto dir = job.append_row_file->parent_path();
-        if (const auto ec = orchestrator::probe_writable(dir))
-            throw UnwritableFolder(orchestrator::unwritable_message(dir, "output folder", ec));
-    }
+void check_writable(const fs::path& dir, std::string_view what_for) {
+    if (const auto ec = orchestrator::probe_writable(dir))
+        throw UnwritableFolder(orchestrator::unwritable_message(dir, what_for, ec));
 }
 
 // What rank 0 decided at start-up, shared with every rank.
@@ -208,7 +203,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     std::optional<orchestrator::RunDirLock> run_lock;  // rank 0, for the whole run
     if (mpi.rank() == 0) {
         try {
-            check_writable_folders(run_dir, job);
+            check_writable(run_dir, "run directory");
             // A run still ending (orphaned ranks of a killed mpirun) gets a few seconds.
             run_lock.emplace(run_dir, std::chrono::seconds(10));
             auto listing = partition::list_files(job.major().path);
@@ -220,6 +215,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                 fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, listing);
             auto listing_to_fingerprint = fingerprint ? partition::PathList() : listing;
             partition = partition::make_partition(job, input, std::move(listing));
+            // Once the input is known good: bad input writes nothing, not even the folder.
+            if (job.append_row_file) check_writable(job.append_row_file->parent_path(), "output folder");
             if (fingerprint) decision = decide_from_journal(job, journal_file, *fingerprint, fresh);
             if (decision.reuse) {
                 status = kStartReused;

@@ -87,18 +87,21 @@ class Hangs(FaultCase):
         run = self.start("init", run_sleep=0.1).finish(60)
         self.assertEnded(run, 0, 60)
         self.assertRowsOnce(self.expected())
-        killed = self.killed(r"its init\(\) had not finished when the job's work was done")
+        killed = self.killed(rf"its init\(\) had not finished retry_settings.timeout = {TIMEOUT} s after the job's "
+                             "work was done")
         self.assertEqual(len(killed), 1, self.main_logs())
         self.assertIn("Job succeeded", self.job_result())
 
     def test_init_that_never_returns_on_one_rank_under_mpirun(self):
         # No work is queued at a rank whose worker has not finished init(): the other two
-        # do all of it, and the stuck worker is killed when the job drains.
+        # do all of it, and the stuck worker is killed retry_settings.timeout after the job
+        # drains.
         files = 10
         run = self.start("init", np=3, files=files, run_sleep=0.3).finish(90)
         self.assertEnded(run, 0, 90)
         self.assertRowsOnce(self.expected(files))
-        killed = self.killed(r"its init\(\) had not finished when the job's work was done")
+        killed = self.killed(rf"its init\(\) had not finished retry_settings.timeout = {TIMEOUT} s after the job's "
+                             "work was done")
         self.assertEqual(len(killed), 1, self.main_logs())
         self.assertIn("Job succeeded", self.job_result())
         self.assertEqual(len({r["Process"] + r["Node Id"] for r in self.processed()}), 2,

@@ -96,8 +96,9 @@ private:
         // before it --task_overhead_timeout.
         std::uint64_t run_phase = 0;
         std::chrono::steady_clock::time_point run_phase_started;
-        // Stopping: when a worker that has not exited by then is killed (shutdown() and the
-        // interpreter's exit get retry_settings.timeout).
+        // Stopping, or Starting once the agent drains: when a worker that has not exited by
+        // then is killed (shutdown() and the interpreter's exit, or the rest of init(), get
+        // retry_settings.timeout).
         std::chrono::steady_clock::time_point stop_deadline;
         logs::BufferedLog attempts_log;  // sys/node/<node>/<name>.txt
     };
@@ -127,10 +128,8 @@ private:
     void check_timeouts();
     // Asks a worker to call shutdown() and exit, with the deadline that bounds it.
     void stop(Slot& s);
-    // Draining: a worker still in init() will get no work; it is killed, not waited on.
-    void stop_starting_workers();
-    // Stopping workers past their deadline (shutdown() hangs, a non-daemon thread keeps the
-    // interpreter alive) are killed.
+    // Kills the workers past their stop deadline: stopping ones (shutdown() hangs, a
+    // non-daemon thread keeps the interpreter alive) and, once draining, ones still in init().
     void check_stop_deadlines();
     // The slot's worker was killed by the agent: reaped, logged with `why`, reported as exited.
     void kill_worker(Slot& s, const std::string& why);
