@@ -499,7 +499,10 @@ int Orchestrator::finish() {
         counters_.mini_batches_succeeded, counters_.mini_batches_failed, counters_.mini_batches_total,
         counters_.attempts, counters_.failed_attempts, counters_.items_succeeded, counters_.items_failed,
         counters_.items_total);
-    if (writer_)
+    if (writer_ && write_failed_)
+        summary += fmt::format("Rows: those of the mini-batches committed before the error are in {}; the rerun "
+                               "writes the others.\n", writer_->path().string());
+    else if (writer_)
         summary += fmt::format("Rows: {} written to {}.\n", counters_.rows_written, writer_->path().string());
     else
         summary += "Rows: none written (summary_only: no task.append_row_to).\n";

@@ -12,11 +12,14 @@ from faultkit import FaultCase, Run, parallel_job
 FILES = 40
 PAD = "x" * 3000  # 40 rows of ~3 KB: more than the 64 KB filesystem holds
 
+# Slow enough that some mini-batches are committed before the filesystem is full, so
+# that the rerun has something to resume from.
 SCRIPT = f"""
-import os
+import os, time
 def init():
     pass
 def run(mini_batch):
+    time.sleep(0.05)
     return [f"{{os.path.basename(p)}} {PAD}" for p in mini_batch]
 """
 
@@ -76,7 +79,7 @@ class Storage(FaultCase):
         subprocess.run(["mount", "-o", "remount,size=1m", str(out)], check=True)
         rerun = Run(self, job, np=np).finish(60)
         self.assertEnded(rerun, 0, 60)
-        self.assertIn("resuming", rerun.stderr)
+        self.assertRegex(rerun.stderr, r"resuming the interrupted run in .*: [1-9]\d* mini-batches already done")
         self.assertRowsOnce(self.expected(), output_file)
 
     def test_output_fills_up_alone(self):
