@@ -26,9 +26,9 @@ std::string fix_for(std::error_code ec) {
                            "--run-dir), {}", kResume);
     if (ec == std::errc::read_only_file_system || ec == std::errc::permission_denied ||
         ec == std::errc::operation_not_permitted)
-        return fmt::format("make that folder writable (or write the output elsewhere: the output's `path`, "
+        return fmt::format("make that path writable (or write the output elsewhere: the output's `path`, "
                            "--run-dir), {}", kResume);
-    return fmt::format("check that filesystem (its mount, the kernel log), {}", kResume);
+    return fmt::format("check that path and the filesystem it is on, {}", kResume);
 }
 
 }  // namespace

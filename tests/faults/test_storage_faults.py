@@ -93,7 +93,7 @@ class Storage(FaultCase):
         run = Run(self, self.job(out), np=np).finish(30)
         self.assertEnded(run, 2, 30)
         self.assertIn(f"cannot write to the output folder {out}: Read-only file system", run.stderr)
-        self.assertIn("make that folder writable", run.stderr)
+        self.assertIn("make that path writable", run.stderr)
         self.assertFalse((self.dir.logs / "sys" / "node").exists(), "no worker may start")
 
     def test_read_only_output_folder_alone(self):
@@ -107,6 +107,24 @@ class Storage(FaultCase):
         run = Run(self, self.job(self.dir.root / "out")).finish(30)
         self.assertEnded(run, 2, 30)
         self.assertIn(f"cannot write to the run directory {run_dir}: Read-only file system", run.stderr)
+
+    def test_read_only_output_file_under_mpirun_ends_at_once(self):
+        # The folder takes files, the output file itself is read-only (a read-only bind
+        # mount): opening it fails after the workers started. Rank 0 says so and ends the
+        # job at once; the other ranks do not wait 30 s for it.
+        out = self.dir.root / "out"
+        out.mkdir()
+        output_file = out / "parallel_run_step.txt"
+        output_file.write_text("")
+        subprocess.run(["mount", "--bind", str(output_file), str(output_file)], check=True)
+        self.mounts.append(output_file)
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(output_file)], check=True)
+        run = Run(self, self.job(out), np=3).finish(20)
+        self.assertEnded(run, 42, 20)
+        for text in (run.stderr, self.job_result()):
+            self.assertIn(f"cannot open output file {output_file}: Read-only file system", text)
+            self.assertIn("make that path writable", text)
+        self.assertNotIn("no word from rank 0", run.stderr)
 
     def test_full_run_dir(self):
         run_dir = self.mount("run", size="4k")

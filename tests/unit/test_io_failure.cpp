@@ -29,7 +29,7 @@ TEST(UnwritableMessage, NamesTheFolderTheCauseAndTheFix) {
     const auto text =
         unwritable_message("/mnt/out", "output folder", std::make_error_code(std::errc::read_only_file_system));
     EXPECT_EQ(text,
-              "cannot write to the output folder /mnt/out: Read-only file system. Fix: make that folder writable (or "
+              "cannot write to the output folder /mnt/out: Read-only file system. Fix: make that path writable (or "
               "write the output elsewhere: the output's `path`, --run-dir), then run the same command again.");
 }
 
@@ -46,12 +46,12 @@ TEST(IoErrorFix, OverQuotaIsAFullDiskToo) {
 
 TEST(IoErrorFix, ReadOnlyAndPermissionAskForAWritableFolder) {
     for (int e : {EROFS, EACCES, EPERM})
-        EXPECT_EQ(io_error_fix(std::system_error(e, std::generic_category(), "x")).find("make that folder writable"),
+        EXPECT_EQ(io_error_fix(std::system_error(e, std::generic_category(), "x")).find("make that path writable"),
                   0u);
 }
 
 TEST(IoErrorFix, OtherErrorsStillSayHowToResume) {
-    EXPECT_NE(io_error_fix(std::system_error(EIO, std::generic_category(), "x")).find("check that filesystem"),
+    EXPECT_NE(io_error_fix(std::system_error(EIO, std::generic_category(), "x")).find("check that path and the filesystem it is on"),
               std::string::npos);
     EXPECT_NE(io_error_fix(std::runtime_error("MPI error")).find("it resumes"), std::string::npos);
 }
