@@ -84,7 +84,13 @@ void Agent::spawn(Slot& s, int index) {
 
 void Agent::enqueue(protocol::MiniBatchDescriptor d) { queue_.push_back(std::move(d)); }
 
-void Agent::drain() { draining_ = true; }
+void Agent::drain() {
+    draining_ = true;
+    // A worker still in init() gets no work any more, but may finish init() and call
+    // shutdown() as the others do, within the same bound; one that hangs there is killed.
+    for (auto& s : slots_)
+        if (s.state == State::Starting) s.stop_deadline = Clock::now() + std::chrono::seconds(cfg_.timeout_s);
+}
 
 void Agent::abort() {
     aborted_ = true;
@@ -106,7 +112,42 @@ bool Agent::may_respawn() const {
     return !draining_ && init_failures_ < 3 * cfg_.slots;
 }
 
-int Agent::wanted_credit() const { return cfg_.slots * (depth_.depth() + 1); }
+int Agent::wanted_credit() const {
+    const auto ready =
+        std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::Running; });
+    return static_cast<int>(ready) * (depth_.depth() + 1);
+}
+
+void Agent::stop(Slot& s) {
+    s.state = State::Stopping;
+    s.stop_deadline = Clock::now() + std::chrono::seconds(cfg_.timeout_s);
+    s.process->channel().queue(protocol::StopWorker{});
+}
+
+void Agent::check_stop_deadlines() {
+    const auto now = Clock::now();
+    for (auto& s : slots_) {
+        if (!s.process || now < s.stop_deadline) continue;
+        if (s.state == State::Stopping)
+            kill_worker(s, fmt::format("shutdown() and its exit took longer than retry_settings.timeout = {} s "
+                                       "(a hanging shutdown() or a non-daemon thread that never ends)",
+                                       cfg_.timeout_s));
+        else if (s.state == State::Starting && draining_ && !aborted_)
+            kill_worker(s, fmt::format("its init() had not finished retry_settings.timeout = {} s after the job's "
+                                       "work was done, so it ran no mini-batch",
+                                       cfg_.timeout_s));
+    }
+}
+
+void Agent::kill_worker(Slot& s, const std::string& why) {
+    s.process->kill(SIGKILL);
+    const int rc = s.process->wait();
+    main_log_.line("WARNING", fmt::format("{} killed: {}. {} exits with returncode {}.", s.name, why, s.name, rc));
+    out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc,
+                                         "killed: " + why});
+    s.process.reset();
+    s.state = State::Dead;
+}
 
 void Agent::dispatch() {
     // One mini-batch per worker per round, so a short queue spreads over all workers.
@@ -122,10 +163,7 @@ void Agent::dispatch() {
         }
     }
     for (auto& s : slots_) {
-        if (s.state == State::Running && s.tasks.empty() && queue_.empty() && draining_) {
-            s.state = State::Stopping;
-            s.process->channel().queue(protocol::StopWorker{});
-        }
+        if (s.state == State::Running && s.tasks.empty() && queue_.empty() && draining_) stop(s);
         // A worker that is gone shows up as EOF in poll().
         if (s.process && s.process->channel().has_output()) s.process->channel().write_available();
     }
@@ -212,6 +250,7 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
                                                  ready->error_message + "\n" + ready->traceback});
             // The worker is useless now; the exit is handled (and the slot refilled) in poll().
             s.state = State::Stopping;
+            s.stop_deadline = Clock::now() + std::chrono::seconds(cfg_.timeout_s);
             s.process->kill(SIGKILL);
         }
     } else if (auto* started = std::get_if<protocol::RunStarted>(&m)) {
@@ -333,6 +372,7 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
         ::usleep(static_cast<useconds_t>(std::min(timeout_ms, 50)) * 1000);
     }
     check_timeouts();
+    check_stop_deadlines();
     dispatch();
     if (monitor_.due()) sample_resources();
     flush_logs(false);
@@ -375,6 +415,10 @@ int Agent::next_deadline_ms(int cap) const {
     constexpr auto kAboutToBegin = std::chrono::milliseconds(10);
     auto best = std::chrono::milliseconds(cap);
     for (const auto& s : slots_) {
+        if (s.process && (s.state == State::Stopping || (s.state == State::Starting && draining_))) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(s.stop_deadline - now);
+            best = std::min(best, std::max(left + std::chrono::milliseconds(1), std::chrono::milliseconds(0)));
+        }
         if (s.tasks.empty()) continue;
         const auto r = running(s);
         const auto left = r ? std::chrono::duration_cast<std::chrono::milliseconds>(r->deadline - now) +

@@ -24,9 +24,11 @@
 #include "prs/hpc/gpu_pinning.hpp"
 #include "prs/hpc/launcher.hpp"
 #include "prs/hpc/worker_count.hpp"
+#include "prs/hpc/node_ranks.hpp"
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
+#include "prs/orchestrator/io_failure.hpp"
 #include "prs/orchestrator/journal.hpp"
 #include "prs/orchestrator/orchestrator.hpp"
 #include "prs/orchestrator/run_dir.hpp"
@@ -125,6 +127,17 @@ std::string launch_lines(const config::JobSpec& job, const config::CommandLine& 
     return out;
 }
 
+struct UnwritableFolder : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Rank 0, before any worker starts: the folders the run writes take a file. A full or
+// read-only filesystem found later would fail the job after its workers started.
+void check_writable(const fs::path& dir, std::string_view what_for) {
+    if (const auto ec = orchestrator::probe_writable(dir))
+        throw UnwritableFolder(orchestrator::unwritable_message(dir, what_for, ec));
+}
+
 // What rank 0 decided at start-up, shared with every rank.
 enum StartDecision { kStartRun = 0, kStartReused = 1, kStartBadInput = kExitBadInput };
 
@@ -171,11 +184,30 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
     return d;
 }
 
+// Under mpirun --enable-recovery the launcher waits for every rank's process: the ranks
+// rank 0 dropped for silence (stopped, hung) are ended, where they share its node.
+void end_dropped_ranks(const orchestrator::Orchestrator& orch, int world_size, const hpc::NodeRanks& node_ranks,
+                       const logs::Layout& layout) {
+    logs::LogFile master(layout.master_role());
+    for (int r = 1; r < world_size; ++r) {
+        if (!orch.lost(r)) continue;
+        if (node_ranks.kill(r))
+            master.line("WARNING", fmt::format("rank {} (pid {}) killed: it was dropped for silence, and mpirun waits "
+                                               "for every rank's process.", r, node_ranks.pid(r)));
+        else
+            master.line("WARNING", fmt::format("rank {} was dropped for silence and is not on this node (or is gone): "
+                                               "mpirun ends when it does.", r));
+    }
+}
+
 int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, bool fresh,
-            bool launched, int* argc, char*** argv) {
-    transport::MpiSession mpi(argc, argv, launched);
+            const hpc::LaunchEnvironment& launch, int* argc, char*** argv) {
+    transport::MpiSession mpi(argc, argv, launch.launched);
     orchestrator::install_stop_handlers(mpi.rank() == 0);
     const auto node = mpi.node_identity();
+    // Opened now, while every rank runs (see hpc::NodeRanks).
+    const hpc::NodeRanks node_ranks(mpi.rank() == 0 && launch.survives_rank_loss ? node.node_ranks
+                                                                                 : decltype(node.node_ranks){});
     const logs::Layout layout(run_dir);
     const fs::path journal_file = run_dir / "journal.bin";
 
@@ -187,6 +219,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     std::optional<orchestrator::OutputFileLock> output_lock;
     if (mpi.rank() == 0) {
         try {
+            check_writable(run_dir, "run directory");
             // A run still ending (orphaned ranks of a killed mpirun) gets a few seconds.
             run_lock.emplace(run_dir, std::chrono::seconds(10));
             orchestrator::check_logs_are_ours(layout);
@@ -199,6 +232,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                 fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, listing);
             auto listing_to_fingerprint = fingerprint ? partition::PathList() : listing;
             partition = partition::make_partition(job, input, std::move(listing));
+            // Once the input is known good: bad input writes nothing, not even the folder.
+            if (job.append_row_file) check_writable(job.append_row_file->parent_path(), "output folder");
             // No other job may write the output while this one decides on it and runs. A run of
             // this job still ending has let go of it with the run directory's lock.
             if (job.append_row_file) output_lock.emplace(*job.append_row_file, run_dir, std::chrono::seconds(1));
@@ -237,6 +272,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
         } catch (const partition::InputError& e) {
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
             status = kStartBadInput;
+        } catch (const UnwritableFolder& e) {
+            fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            status = kStartBadInput;
         } catch (const orchestrator::RunLockBusy& e) {
             fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
             status = kStartBadInput;
@@ -268,7 +306,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
         transport::MpiTransport transport;
         switch (agent::run_agent_loop(agent, transport, job.rank_timeout)) {
             case agent::AgentExit::Finalize: return kExitSucceeded;
-            case agent::AgentExit::Abandon: mpi.abandon(kExitSucceeded);
+            // Some rank was dropped. Without --enable-recovery rank 0 fails the job for it, and
+            // mpirun passes on the first exit code that is not 0: this one may come first.
+            case agent::AgentExit::Abandon: mpi.abandon(launch.survives_rank_loss ? kExitSucceeded : kExitJobFailed);
             case agent::AgentExit::RankZeroLost:
                 fmt::print(stderr, "prs_mpi: rank {}: no word from rank 0 for {} s; stopping.\n", mpi.rank(),
                            job.rank_timeout);
@@ -284,6 +324,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     topology.world_size = mpi.size();
     topology.node_count = node.node_count;
     topology.workers_per_node = mpi.size() > 1 ? node.local_size : local_slots;
+    topology.survives_lost_ranks = launch.survives_rank_loss;
     logs::LogFile(layout.master_role())
         .line("INFO", fmt::format("GPUs per node: {} ({}{}); {} worker(s) per node.", gpus.devices.size(),
                                   gpus.source,
@@ -294,10 +335,29 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     fmt::print(stderr, "prs_mpi: {} mini-batches ({} items) on {} worker(s); logs in {}\n",
                partition->mini_batch_count(), partition->item_count(), mpi.size() > 1 ? mpi.size() : local_slots,
                layout.logs().string());
-    orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology, job.append_row_file,
-                                    *journal, decision.resume ? &*decision.resume : nullptr);
-    const int code = orch.run();
-    if (orch.lost_ranks() > 0) {
+    int code = kExitJobFailed;
+    int lost_ranks = 0;
+    try {
+        orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology,
+                                        job.append_row_file, *journal, decision.resume ? &*decision.resume : nullptr);
+        code = orch.run();
+        lost_ranks = orch.lost_ranks();
+        if (lost_ranks > 0 && launch.survives_rank_loss) end_dropped_ranks(orch, mpi.size(), node_ranks, layout);
+    } catch (const std::exception& e) {
+        // The orchestrator ends the job itself on errors while it runs; this is one it could
+        // not start with. The other ranks wait for orders, so MPI_Finalize would wait for
+        // them forever: the job ends here, and the launcher stops them.
+        const std::string result = fmt::format("Job failed.\nReason: {}.\nFix: {}.\n", e.what(),
+                                               orchestrator::io_error_fix(e));
+        fmt::print(stderr, "prs_mpi: {}", result);
+        try {
+            logs::write_file_atomically(layout.job_result(), result);
+        } catch (const std::exception&) {  // the message is on stderr
+        }
+        if (mpi.size() > 1) mpi.abandon(kExitJobFailed);
+        return kExitJobFailed;
+    }
+    if (lost_ranks > 0) {
         transport.reset();
         mpi.abandon(code);  // MPI_Finalize would wait for the lost ranks
     }
@@ -369,7 +429,7 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, launch.launched, &argc, &argv);
+        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, launch, &argc, &argv);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

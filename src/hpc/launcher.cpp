@@ -6,6 +6,8 @@ namespace prs::hpc {
 
 LaunchEnvironment detect_launch(const util::EnvLookup& env) {
     LaunchEnvironment out;
+    if (const auto v = env("OMPI_MCA_orte_enable_recovery"))
+        out.survives_rank_loss = *v == "1" || *v == "true" || *v == "yes";
     // The first launcher's rank variable found names this process's rank.
     for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
         if (const auto v = env(var)) {

@@ -19,7 +19,8 @@ System logs (written by prs_mpi):
                                       One row per attempt: node, process, times, counts, status, error.
                                       Follow Node Id and Process to the per-process logs below.
   sys/node/<node_id>/_main.txt        Worker processes on that node: starts, exits ("processNNN exits
-                                      with returncode -9"), timeouts.
+                                      with returncode -9"), timeouts, workers killed because shutdown()
+                                      or init() did not end ("processNNN killed: ...").
   sys/node/<node_id>/<process>.txt    One line per mini-batch attempt of that worker: node IP, PID,
                                       items, start time, elapsed, CPU and run() seconds, status.
   sys/error/<node_id>/<process>.txt   Failures of that worker that are not the entry script's exception,

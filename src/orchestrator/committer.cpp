@@ -9,9 +9,11 @@
 
 namespace prs::orchestrator {
 
-Committer::Committer(Journal& journal, int output_fd, std::uint64_t start_offset, std::uint32_t start_checksum)
+Committer::Committer(Journal& journal, int output_fd, std::filesystem::path output_file, std::uint64_t start_offset,
+                     std::uint32_t start_checksum)
     : journal_(journal),
       output_fd_(output_fd),
+      output_file_(std::move(output_file)),
       checked_offset_(start_offset),
       checksum_(start_checksum),
       thread_([this] { loop(); }) {}
@@ -60,10 +62,12 @@ void Committer::loop() {
         try {
             // The rows reach the disk before the journal says they are there.
             if (output_fd_ >= 0 && ::fdatasync(output_fd_) != 0 && errno != EINVAL)
-                throw std::system_error(errno, std::generic_category(), "cannot sync the output file");
+                throw std::system_error(errno, std::generic_category(),
+                                        "cannot sync the output file " + output_file_.string());
             if (output_fd_ >= 0 && offset > checked_offset_) {
                 if (const int error = util::crc32_extend_from_file(checksum_, output_fd_, checked_offset_, offset))
-                    throw std::system_error(error, std::generic_category(), "cannot read back the output file");
+                    throw std::system_error(error, std::generic_category(),
+                                            "cannot read back the output file " + output_file_.string());
                 checked_offset_ = offset;
             }
             journal_.commit(ids, offset, checksum_, counters);

@@ -67,7 +67,7 @@ bool get_counters(std::string_view& in, JobCounters& c) {
     return true;
 }
 
-void sync(int fd, const char* what) {
+void sync(int fd, const std::string& what) {
     if (::fdatasync(fd) != 0) throw std::system_error(errno, std::generic_category(), what);
 }
 
@@ -164,15 +164,15 @@ void Journal::append(std::uint8_t type, const std::string& payload) {
     std::memcpy(record.data(), &size, 4);
     std::memcpy(record.data() + 4, &crc, 4);
     if (const int error = util::write_fully(fd_.get(), record))
-        throw std::system_error(error, std::generic_category(), "cannot write the journal");
-    sync(fd_.get(), "cannot sync the journal");
+        throw std::system_error(error, std::generic_category(), "cannot write the journal " + file_.string());
+    sync(fd_.get(), "cannot sync the journal " + file_.string());
 }
 
 Journal Journal::create(const fs::path& file, const std::string& fingerprint) {
     fs::create_directories(file.parent_path());
     util::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) throw std::system_error(errno, std::generic_category(), "cannot create journal " + file.string());
-    Journal j(std::move(fd));
+    Journal j(std::move(fd), file);
     j.append(kHeader, fingerprint);
     return j;
 }
@@ -180,7 +180,7 @@ Journal Journal::create(const fs::path& file, const std::string& fingerprint) {
 Journal Journal::create_when_known(const fs::path& file, std::future<std::string> fingerprint) {
     std::error_code ignored;  // none there is fine
     fs::remove(file, ignored);
-    Journal j{util::UniqueFd()};
+    Journal j{util::UniqueFd(), file};
     j.pending_file_ = file;
     j.pending_fingerprint_ = std::move(fingerprint);
     return j;
@@ -193,7 +193,7 @@ Journal Journal::resume(const fs::path& file, const JournalState& state) {
     if (::ftruncate(fd.get(), static_cast<off_t>(state.valid_bytes)) != 0 ||
         ::lseek(fd.get(), 0, SEEK_END) < 0)
         throw std::system_error(errno, std::generic_category(), "cannot repair journal " + file.string());
-    return Journal(std::move(fd));
+    return Journal(std::move(fd), file);
 }
 
 void Journal::commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, std::uint32_t output_checksum,

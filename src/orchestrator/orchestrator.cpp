@@ -6,6 +6,7 @@
 
 #include "prs/agent/agent_loop.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
+#include "prs/orchestrator/io_failure.hpp"
 #include "prs/orchestrator/stop_request.hpp"
 
 namespace prs::orchestrator {
@@ -56,6 +57,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
                 *writer_, resumed ? resumed->done : std::vector<bool>{});
     }
     committer_ = std::make_unique<Committer>(journal_, writer_ ? writer_->fd() : -1,
+                                             writer_ ? writer_->path() : std::filesystem::path(),
                                              resumed && writer_ ? resumed->output_offset : 0,
                                              resumed && writer_ ? resumed->output_checksum.value_or(0) : 0);
 }
@@ -101,6 +103,15 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
 }
 
 void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
+    if (write_failed_) return;  // not written, not committed: a rerun does it again
+    try {
+        write_final(r, succeeded);
+    } catch (const std::exception& e) {
+        stop_on_error(e);
+    }
+}
+
+void Orchestrator::write_final(const protocol::AttemptResult& r, bool succeeded) {
     JobCounters final_counts;
     (succeeded ? final_counts.mini_batches_succeeded : final_counts.mini_batches_failed) = 1;
     if (items_from_results_) final_counts.items_total = r.total;
@@ -128,6 +139,15 @@ void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
 }
 
 void Orchestrator::commit(bool now) {
+    if (write_failed_) return;
+    try {
+        commit_rows(now);
+    } catch (const std::exception& e) {
+        stop_on_error(e);
+    }
+}
+
+void Orchestrator::commit_rows(bool now) {
     const auto t = Clock::now();
     if (!uncommitted_.empty() &&
         (now || t - last_commit_ >= std::chrono::milliseconds(100) || uncommitted_.size() >= 4096) &&
@@ -145,9 +165,14 @@ void Orchestrator::commit(bool now) {
 }
 
 void Orchestrator::commit_and_close() {
-    if (writer_) writer_->stop_waiting_for_header();
-    commit(true);
-    if (writer_) writer_->close();
+    if (write_failed_) return;
+    try {
+        if (writer_) writer_->stop_waiting_for_header();
+        commit_rows(true);
+        if (writer_) writer_->close();
+    } catch (const std::exception& e) {
+        stop_on_error(e);
+    }
 }
 
 void Orchestrator::check_stop_request() {
@@ -214,6 +239,16 @@ void Orchestrator::fail(std::string rule, std::string detail, std::string fix, b
     abort_at_ = Clock::now() + (wait_for_in_flight ? std::chrono::seconds(job_.timeout) : Clock::duration::zero());
     master_.line("ERROR", fmt::format("Job failed: {}: {}. Stop scheduling.", failure_->rule, failure_->detail));
     scheduler_.stop_dispatching();
+}
+
+void Orchestrator::stop_on_error(const std::exception& e) {
+    write_failed_ = true;
+    resumable_failure_ = true;
+    // Replaces a threshold already crossed: this is what the user must fix first.
+    failure_.reset();
+    fail(dynamic_cast<const std::system_error*>(&e) ? "I/O error" : "internal error", e.what(), io_error_fix(e), false);
+    progress_.interrupt();
+    fmt::print(stderr, "prs_mpi: error: {}; stopping the job.\n", e.what());
 }
 
 void Orchestrator::check_job_rules() {
@@ -365,6 +400,16 @@ int Orchestrator::run() {
                                      counters_.mini_batches_total, counters_.items_total, topology_.world_size,
                                      topology_.node_count));
     overview_.raw(fmt::format("{} Start the simulator.\n", logs::iso_now()));
+    try {
+        schedule();
+    } catch (const std::exception& e) {
+        stop_on_error(e);
+    }
+    shut_down();
+    return finish();
+}
+
+void Orchestrator::schedule() {
     while (!scheduler_.finished() && !((failure_ || stop_signal_) && Clock::now() >= abort_at_)) {
         scheduler_.set_credit(0, local_.wanted_credit());
         for (auto& a : scheduler_.assign()) {
@@ -386,8 +431,9 @@ int Orchestrator::run() {
         progress_.update(progress_counts());
         commit(false);
     }
-    shut_down();
-    return finish();
+    // Before the workers stop: a shutdown() that hangs, or a kill while it runs, must not
+    // cost the rows of finished mini-batches.
+    commit(true);
 }
 
 int Orchestrator::finish() {
@@ -420,8 +466,30 @@ int Orchestrator::finish() {
     if (!failure_ && counters_.items_succeeded == 0 && counters_.mini_batches_done() > 0)
         fail("no item succeeded", fmt::format("all {} mini-batches failed", counters_.mini_batches_failed),
              fix_no_result, false);
+    if (!failure_ && lost_ranks() > 0 && !topology_.survives_lost_ranks) {
+        // The rows are all there, but the launcher will fail the job: rank 0 cannot finalize
+        // MPI beside a rank that never answers. Said here, so the exit code and the report agree.
+        resumable_failure_ = true;
+        fail("lost rank",
+             fmt::format("{} fell silent for --rank_timeout = {} s and {} dropped; {} mini-batches ran on the other "
+                         "ranks, but without mpirun --enable-recovery a rank that does not finish fails the job",
+                         lost_ranks_text(), job_.rank_timeout, lost_ranks() > 1 ? "were" : "was",
+                         lost_ranks() > 1 ? "their" : "its"),
+             "find out why it stopped answering (a stopped or hung process, its node), then run the same command "
+             "again: it resumes and keeps every finished mini-batch; or start the job with mpirun --enable-recovery "
+             "to finish without a lost rank",
+             false);
+    }
     commit_and_close();
-    journal_.finish(!failure_);
+    // After a failed write, or a failure that left the work done, the journal stays
+    // unfinished: the rerun resumes instead of starting fresh.
+    if (!resumable_failure_) {
+        try {
+            journal_.finish(!failure_);
+        } catch (const std::exception& e) {
+            stop_on_error(e);
+        }
+    }
     report_.flush();
     write_progress(true);
     if (!errors_.empty()) write_log(layout_.job_error(), errors_.render());
@@ -433,10 +501,16 @@ int Orchestrator::finish() {
         counters_.mini_batches_succeeded, counters_.mini_batches_failed, counters_.mini_batches_total,
         counters_.attempts, counters_.failed_attempts, counters_.items_succeeded, counters_.items_failed,
         counters_.items_total);
-    if (writer_)
+    if (writer_ && write_failed_)
+        summary += fmt::format("Rows: those of the mini-batches committed before the error are in {}; the rerun "
+                               "writes the others.\n", writer_->path().string());
+    else if (writer_)
         summary += fmt::format("Rows: {} written to {}.\n", counters_.rows_written, writer_->path().string());
     else
         summary += "Rows: none written (summary_only: no task.append_row_to).\n";
+    if (lost_ranks() > 0)
+        summary += fmt::format("Dropped: {} (silent for --rank_timeout = {} s); the other ranks ran their "
+                               "mini-batches.\n", lost_ranks_text(), job_.rank_timeout);
     summary += fmt::format("Elapsed: {:.2f} s.\n", elapsed);
 
     std::string result;
@@ -456,6 +530,17 @@ int Orchestrator::finish() {
                                failure_ ? failure_->rule + ": " + failure_->detail : std::string(), elapsed});
     fmt::print(stderr, "prs_mpi: {}See {}\n", result.substr(0, result.find(kSeeLogs)), layout_.job_result().string());
     return exit_code;
+}
+
+std::string Orchestrator::lost_ranks_text() const {
+    std::string text = lost_ranks() > 1 ? "ranks" : "rank";
+    const char* sep = " ";
+    for (int r = 0; r < topology_.world_size; ++r) {
+        if (!lost(r)) continue;
+        text += sep + std::to_string(r);
+        sep = ", ";
+    }
+    return text;
 }
 
 void Orchestrator::write_log(const std::filesystem::path& file, std::string_view text) {

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "prs/protocol/channel.hpp"
 #include "prs/protocol/codec.hpp"
 
@@ -51,6 +53,10 @@ NodeIdentity MpiSession::node_identity() const {
     MPI_Comm_size(local, &id.local_size);
     int leader = rank_;  // the node's lowest world rank
     MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, local);
+    const int mine[2] = {rank_, static_cast<int>(::getpid())};
+    std::vector<int> pairs(2 * static_cast<std::size_t>(id.local_size));
+    MPI_Allgather(mine, 2, MPI_INT, pairs.data(), 2, MPI_INT, local);
+    for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) id.node_ranks.emplace_back(pairs[i], pairs[i + 1]);
     MPI_Comm_free(&local);
     std::vector<int> leaders(static_cast<std::size_t>(size_));
     MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, MPI_COMM_WORLD);

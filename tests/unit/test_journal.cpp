@@ -358,7 +358,7 @@ TEST(Committer, RecordsTheRunningChecksumOfTheCommittedBytes) {
     {
         auto journal = Journal::create(j.file, "fp");
         // Resuming after "kept\n", whose CRC the earlier journal holds.
-        Committer committer(journal, fd, 5, prs::util::crc32_extend(0, "kept\n"));
+        Committer committer(journal, fd, {}, 5, prs::util::crc32_extend(0, "kept\n"));
         ASSERT_EQ(::write(fd, "a\nb\n", 4), 4);
         committer.request({0}, 9, counters(1, 2));
         committer.wait();

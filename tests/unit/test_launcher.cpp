@@ -49,3 +49,10 @@ TEST(Launcher, SlurmWithoutAnMpiPluginCountsTasks) {
     EXPECT_FALSE(second.rank0) << "only rank 0 talks to the user";
     EXPECT_FALSE(launch_of({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "x"}}).launched);
 }
+
+TEST(Launcher, EnableRecoveryIsSeenInTheRanksEnvironment) {
+    // mpirun --enable-recovery sets this in every rank (Open MPI 4.1).
+    EXPECT_TRUE(launch_of({{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_MCA_orte_enable_recovery", "1"}}).survives_rank_loss);
+    EXPECT_FALSE(launch_of({{"OMPI_COMM_WORLD_RANK", "0"}}).survives_rank_loss);
+    EXPECT_FALSE(launch_of({{"OMPI_MCA_orte_enable_recovery", "0"}}).survives_rank_loss);
+}

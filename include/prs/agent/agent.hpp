@@ -70,10 +70,11 @@ public:
     std::vector<protocol::Message> poll(int timeout_ms);
 
     bool finished() const;                               // drained/aborted and no worker left
-    // How many mini-batches rank 0 should let this agent hold: every worker's pipeline
-    // plus one queued here per worker.
+    // How many mini-batches rank 0 should let this agent hold: every ready worker's
+    // pipeline plus one queued here per ready worker. A worker still in init() counts for
+    // nothing: work queued for it would wait as long as its init() does, maybe forever.
     int wanted_credit() const;
-    // Milliseconds until the next run() timeout falls due (or `cap`).
+    // Milliseconds until the next run() or shutdown timeout falls due (or `cap`).
     int next_deadline_ms(int cap) const;
 
 private:
@@ -95,6 +96,10 @@ private:
         // before it --task_overhead_timeout.
         std::uint64_t run_phase = 0;
         std::chrono::steady_clock::time_point run_phase_started;
+        // Stopping, or Starting once the agent drains: when a worker that has not exited by
+        // then is killed (shutdown() and the interpreter's exit, or the rest of init(), get
+        // retry_settings.timeout).
+        std::chrono::steady_clock::time_point stop_deadline;
         logs::BufferedLog attempts_log;  // sys/node/<node>/<name>.txt
     };
     using Clock = std::chrono::steady_clock;
@@ -121,6 +126,13 @@ private:
     void fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
                       std::string message);
     void check_timeouts();
+    // Asks a worker to call shutdown() and exit, with the deadline that bounds it.
+    void stop(Slot& s);
+    // Kills the workers past their stop deadline: stopping ones (shutdown() hangs, a
+    // non-daemon thread keeps the interpreter alive) and, once draining, ones still in init().
+    void check_stop_deadlines();
+    // The slot's worker was killed by the agent: reaped, logged with `why`, reported as exited.
+    void kill_worker(Slot& s, const std::string& why);
     void emit_result(Slot& s, protocol::AttemptResult&& r);
     bool may_respawn() const;
     // Every running worker holds a full pipeline of short mini-batches (at least a few

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -20,9 +21,11 @@ namespace prs::orchestrator {
 
 class Committer {
 public:
-    // `output_fd` < 0: no output file (summary_only). Both must outlive the Committer. A
-    // resumed run's output already holds `start_offset` bytes with CRC-32 `start_checksum`.
-    Committer(Journal& journal, int output_fd, std::uint64_t start_offset = 0, std::uint32_t start_checksum = 0);
+    // `output_fd` < 0: no output file (summary_only). Both must outlive the Committer.
+    // `output_file` names it in errors. A resumed run's output already holds `start_offset`
+    // bytes with CRC-32 `start_checksum`.
+    Committer(Journal& journal, int output_fd, std::filesystem::path output_file = {}, std::uint64_t start_offset = 0,
+              std::uint32_t start_checksum = 0);
     Committer(const Committer&) = delete;
     Committer& operator=(const Committer&) = delete;
     ~Committer();  // finishes what was asked
@@ -39,6 +42,7 @@ private:
 
     Journal& journal_;
     int output_fd_;
+    std::filesystem::path output_file_;
     std::uint64_t checked_offset_;     // the output's bytes before this are in checksum_ (thread only)
     std::uint32_t checksum_;
     std::mutex mutex_;

@@ -66,9 +66,10 @@ public:
     void finish(bool succeeded);
 
 private:
-    explicit Journal(util::UniqueFd fd) : fd_(std::move(fd)) {}
+    Journal(util::UniqueFd fd, std::filesystem::path file) : fd_(std::move(fd)), file_(std::move(file)) {}
     void append(std::uint8_t type, const std::string& payload);
     util::UniqueFd fd_;
+    std::filesystem::path file_;                   // for errors: a full disk names the file
     std::filesystem::path pending_file_;           // create_when_known: where the journal goes
     std::future<std::string> pending_fingerprint_;
 };

@@ -37,6 +37,10 @@ struct Topology {
     int world_size = 1;
     int node_count = 1;
     int workers_per_node = 1;          // for Azure's init-failure rules
+    // mpirun --enable-recovery: a rank dropped for silence leaves the job a success. Without
+    // it the launcher fails the job anyway (rank 0 cannot finalize MPI), so the job fails,
+    // resumably.
+    bool survives_lost_ranks = false;
 };
 
 class Orchestrator {
@@ -51,6 +55,7 @@ public:
     int run();  // the job's exit code
     // Ranks that fell silent and were left behind; MPI_Finalize would wait on them.
     int lost_ranks() const { return static_cast<int>(std::count(lost_.begin(), lost_.end(), true)); }
+    bool lost(int rank) const { return lost_[static_cast<std::size_t>(rank)]; }
 
 private:
     void handle(int rank, protocol::Message&& m);
@@ -59,9 +64,14 @@ private:
     // Counts, reports and (when final) writes one attempt's outcome.
     void account(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, Verdict verdict);
     void on_final(const protocol::AttemptResult& r, bool succeeded);
+    void write_final(const protocol::AttemptResult& r, bool succeeded);   // on_final's writes; may throw
     void lose_agent(int rank, const std::string& why);
     void check_job_rules();
     void fail(std::string rule, std::string detail, std::string fix, bool wait_for_in_flight);
+    // Writing or syncing the output or the journal failed (a full or read-only filesystem),
+    // or the event loop hit another error: the job stops at once, names the cause, and
+    // writes and commits nothing more, so the journal stays as a rerun resumes it.
+    void stop_on_error(const std::exception& e);
     void shut_down();
     // Receives what remote ranks sent, keeps their heartbeats, declares silent ones lost.
     // Returns the number of Bye messages seen.
@@ -73,10 +83,14 @@ private:
     // synced, on the committer's thread): at most every 100 ms (or 4096 mini-batches), so
     // the cost per mini-batch stays small. `now`: at once, and waits until it is done.
     void commit(bool now);
+    void commit_rows(bool now);   // commit's work; throws what the writer or the committer threw
+    // The event loop: hands out work and gathers results until the job is done or must stop.
+    void schedule();
     // The end: the rows held back for a header are written, everything is committed, and
     // the output file is closed.
     void commit_and_close();
     int finish();
+    std::string lost_ranks_text() const;  // "rank 2", "ranks 1, 3"
     // A job-level log file, replaced whole; failing to write one is reported, not fatal.
     void write_log(const std::filesystem::path& file, std::string_view text);
     // job_summary.json and report.html, from the outcome finish() settled on.
@@ -107,6 +121,8 @@ private:
     std::unique_ptr<output::InputOrderSequencer> sequencer_;
     std::unique_ptr<Committer> committer_;       // after writer_: stops before the output closes
     std::optional<ThresholdBreach> failure_;
+    bool write_failed_ = false;   // stop_on_error: the output and the journal are left alone
+    bool resumable_failure_ = false;  // the journal stays unfinished: the rerun resumes
     Journal& journal_;
     std::vector<std::uint64_t> uncommitted_;
     // output_order input: final mini-batches whose rows wait for earlier ones, with what

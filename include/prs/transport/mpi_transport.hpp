@@ -3,8 +3,12 @@
 
 #include <mpi.h>
 
+#include <sys/types.h>
+
 #include <list>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "prs/transport/transport.hpp"
 
@@ -17,6 +21,7 @@ struct NodeIdentity {
     int node_count = 1;
     int local_rank = 0;
     int local_size = 1;
+    std::vector<std::pair<int, pid_t>> node_ranks;  // (world rank, pid) of the ranks on this node
 };
 
 class MpiSession {
