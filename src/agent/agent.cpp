@@ -134,7 +134,8 @@ void Agent::dispatch() {
 void Agent::fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
                          std::string message) {
     const auto b = s.process->board().read();
-    const std::size_t unsent = std::min<std::uint64_t>(s.tasks.size(), b.finished - std::min(b.finished, s.answered));
+    std::uint64_t unsent = b.finished - std::min(b.finished, s.answered);
+    if (r && r->index < unsent) --unsent;  // the charged one was among them
     if (r) {
         const auto& task = s.tasks[r->index];
         protocol::AttemptResult a;
@@ -152,6 +153,7 @@ void Agent::fail_running(Slot& s, const std::optional<Running>& r, protocol::Att
         emit_result(s, std::move(a));
         s.tasks.erase(s.tasks.begin() + static_cast<std::ptrdiff_t>(r->index));
     }
+    unsent = std::min<std::uint64_t>(unsent, s.tasks.size());
     if (!s.tasks.empty())
         main_log_.line("INFO", fmt::format("{} held {} more mini-batch(es) ({} finished with results not yet sent, "
                                            "{} not started); they go back to the queue.",
@@ -170,19 +172,26 @@ void Agent::emit_result(Slot& s, protocol::AttemptResult&& r) {
     out_.push_back(protocol::Result{std::move(r)});
 }
 
-void Agent::on_exit(Slot& s, int index, const std::string& why) {
+void Agent::on_exit(Slot& s, int index, const std::string& why, Culprit culprit) {
     const int rc = reap(*s.process);
     main_log_.line("INFO", fmt::format("{} exits with returncode {}.", s.name, rc));
-    // Between two mini-batches, the one it was reading is charged: a worker that dies on
-    // a mini-batch before it begins must not get it back, uncharged, forever.
+    // Every death is charged to one attempt: the mini-batch it ran; between two, one whose
+    // result it still held (see Culprit), else the one it was reading. Charging none would
+    // hand the mini-batch back, uncharged, to one replacement after another, forever.
     auto r = running(s);
-    const bool between = !r;
-    if (between) r = next_to_begin(s);
+    const char* where = "while running";
+    if (!r) {
+        r = unsent_result(s, culprit);
+        where = "after running, before sending the result of";
+    }
+    if (!r) {
+        r = next_to_begin(s);
+        where = "before beginning";
+    }
     fail_running(s, r, protocol::AttemptStatus::ProcessDied,
                  r ? fmt::format("{} exits with returncode {} {} mini-batch {} ({}). See "
                                  "logs/user/stderr/{}/{}.stderr.txt",
-                                 s.name, rc, between ? "before beginning" : "while running", s.tasks[r->index].id,
-                                 why, cfg_.node_id, s.name)
+                                 s.name, rc, where, s.tasks[r->index].id, why, cfg_.node_id, s.name)
                    : std::string());
     if (s.state == State::Starting) {
         ++init_failures_;
@@ -221,7 +230,11 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
             s.run_phase_started = Clock::now();
         }
     } else if (auto* done = std::get_if<protocol::TaskDone>(&m)) {
-        if (s.tasks.empty() || done->result.mini_batch_id != s.tasks.front().id) return;
+        if (s.tasks.empty() || done->result.mini_batch_id != s.tasks.front().id)
+            throw protocol::ProtocolError(fmt::format("a result for mini-batch {}, expected {}",
+                                                      done->result.mini_batch_id,
+                                                      s.tasks.empty() ? std::string("none")
+                                                                      : std::to_string(s.tasks.front().id)));
         if (!done->result.traceback.empty())
             logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
                 .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
@@ -230,6 +243,8 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
         emit_result(s, std::move(done->result));
         s.tasks.pop_front();
         ++s.answered;
+    } else {
+        throw protocol::ProtocolError(fmt::format("message type {}, which a worker never sends", m.index()));
     }
 }
 
@@ -249,6 +264,17 @@ std::optional<Agent::Running> Agent::running(const Slot& s) const {
                  : loads   ? s.run_phase_started + std::chrono::seconds(cfg_.timeout_s)
                            : r.started + std::chrono::seconds(cfg_.timeout_s);
     return r;
+}
+
+std::optional<Agent::Running> Agent::unsent_result(const Slot& s, Culprit culprit) const {
+    if (!s.process) return std::nullopt;
+    const auto b = s.process->board().read();
+    if (b.running() || b.finished <= s.answered || b.finished - s.answered > s.tasks.size()) return std::nullopt;
+    const auto ordinal = culprit == Culprit::LatestFinished ? b.finished : s.answered + 1;
+    // The board holds the latest one's start only; an earlier one's is not known closer.
+    const auto started = Clock::time_point(std::chrono::nanoseconds(b.start_mono_ns));
+    return Running{ordinal, static_cast<std::size_t>(ordinal - 1 - s.answered), false, started, started,
+                   b.start_epoch_us};
 }
 
 std::optional<Agent::Running> Agent::next_to_begin(const Slot& s) const {
@@ -306,28 +332,42 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
     // per short mini-batch; a nap well inside the workers' pipelines lets them gather.
     constexpr useconds_t kNapUs = 200;
     if (timeout_ms > 0 && saturated()) ::usleep(kNapUs);
+    // Two entries per worker: its channel, and its exit (a pidfd). Its exit, not EOF on the
+    // channel, tells that it is gone: a child the entry script forked holds the channel open.
     std::vector<pollfd> fds;
     std::vector<std::size_t> owner;
+    bool exit_unwatched = false;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         if (!slots_[i].process) continue;
-        const auto& channel = slots_[i].process->channel();
-        fds.push_back(pollfd{channel.fd(), static_cast<short>(POLLIN | (channel.has_output() ? POLLOUT : 0)), 0});
+        auto& p = *slots_[i].process;
+        fds.push_back(pollfd{p.channel().fd(), static_cast<short>(POLLIN | (p.channel().has_output() ? POLLOUT : 0)), 0});
+        fds.push_back(pollfd{p.exit_fd(), POLLIN, 0});  // a negative fd is skipped
+        exit_unwatched |= p.exit_fd() < 0;
         owner.push_back(i);
     }
     if (!fds.empty()) {
-        const int n = ::poll(fds.data(), fds.size(), std::max(0, timeout_ms));
-        for (std::size_t k = 0; n > 0 && k < fds.size(); ++k) {
-            if (!(fds[k].revents & ~POLLOUT)) continue;
+        // Without pidfds (Linux < 5.3) exits are looked for every so often instead.
+        constexpr int kExitCheckMs = 100;
+        const int wait_ms = exit_unwatched ? std::min(timeout_ms, kExitCheckMs) : timeout_ms;
+        const int n = ::poll(fds.data(), fds.size(), std::max(0, wait_ms));
+        for (std::size_t k = 0; n >= 0 && k < owner.size(); ++k) {
             auto& s = slots_[owner[k]];
             if (!s.process) continue;
+            const bool readable = fds[2 * k].revents & ~POLLOUT;
+            const bool exited = fds[2 * k + 1].revents || (s.process->exit_fd() < 0 && s.process->exited());
+            if (!readable && !exited) continue;
+            // An exited worker's last messages are still in the socket: read them first.
             const bool alive = s.process->channel().read_available();
             try {
                 while (auto m = s.process->channel().next()) handle(s, std::move(*m));
             } catch (const protocol::ProtocolError& e) {
                 main_log_.line("ERROR", fmt::format("{} sent a malformed message ({}); killing it.", s.name, e.what()));
                 s.process->kill(SIGKILL);
+                on_exit(s, static_cast<int>(owner[k]), std::string("it sent a malformed message: ") + e.what(),
+                        Culprit::EarliestUnanswered);
+                continue;
             }
-            if (!alive && s.process) on_exit(s, static_cast<int>(owner[k]), "its connection closed");
+            if (exited || !alive) on_exit(s, static_cast<int>(owner[k]), exited ? "it exited" : "its connection closed");
         }
     } else if (timeout_ms > 0) {
         ::usleep(static_cast<useconds_t>(std::min(timeout_ms, 50)) * 1000);

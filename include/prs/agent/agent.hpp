@@ -109,15 +109,23 @@ private:
     };
 
     std::optional<Running> running(const Slot& s) const;
+    // Which finished mini-batch whose result did not arrive a worker's death is charged to,
+    // when it died between two. Its latest, normally: the one it was sending. For bytes that
+    // are no message, the earliest: they came after the results before it, so were written
+    // no sooner than its run(), which is as close as the stream tells (run() still running,
+    // as it normally is when the agent reads them, is charged exactly).
+    enum class Culprit { LatestFinished, EarliestUnanswered };
+    std::optional<Running> unsent_result(const Slot& s, Culprit culprit) const;
     // The first mini-batch it was sent and has not begun (none running), as if it began now.
     std::optional<Running> next_to_begin(const Slot& s) const;
     void spawn(Slot& s, int index);
     void dispatch();
     void handle(Slot& s, protocol::Message&& m);
-    void on_exit(Slot& s, int index, const std::string& why);
-    // The worker is gone (it died or was killed) without answering its tasks: the one it
-    // ran is a failed attempt; the ones it finished without sending their results, and
-    // the ones it never started, go back to the queue, not being attempts that failed.
+    void on_exit(Slot& s, int index, const std::string& why, Culprit culprit = Culprit::LatestFinished);
+    // The worker is gone (it died or was killed) without answering its tasks: `r` (the one
+    // it ran, see on_exit) is a failed attempt; the others it finished without sending
+    // their results, and the ones it never started, go back to the queue, not being
+    // attempts that failed.
     void fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
                       std::string message);
     void check_timeouts();
