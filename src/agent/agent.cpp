@@ -15,8 +15,8 @@ namespace prs::agent {
 
 namespace {
 
-// Reaps a worker whose socket closed. It normally exits at once; one that lingers
-// (stuck atexit handlers, threads) is killed rather than waited on forever.
+// Reaps a worker that exited or whose socket closed. The latter normally exits at once;
+// one that lingers (stuck atexit handlers, threads) is killed rather than waited on forever.
 int reap(WorkerProcess& p) {
     for (int i = 0; i < 200; ++i) {
         if (auto rc = p.try_reap()) return *rc;
@@ -340,7 +340,8 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         if (!slots_[i].process) continue;
         auto& p = *slots_[i].process;
-        fds.push_back(pollfd{p.channel().fd(), static_cast<short>(POLLIN | (p.channel().has_output() ? POLLOUT : 0)), 0});
+        const auto events = static_cast<short>(POLLIN | (p.channel().has_output() ? POLLOUT : 0));
+        fds.push_back(pollfd{p.channel().fd(), events, 0});
         fds.push_back(pollfd{p.exit_fd(), POLLIN, 0});  // a negative fd is skipped
         exit_unwatched |= p.exit_fd() < 0;
         owner.push_back(i);
@@ -367,7 +368,8 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
                         Culprit::EarliestUnanswered);
                 continue;
             }
-            if (exited || !alive) on_exit(s, static_cast<int>(owner[k]), exited ? "it exited" : "its connection closed");
+            if (exited || !alive)
+                on_exit(s, static_cast<int>(owner[k]), exited ? "it exited" : "its connection closed");
         }
     } else if (timeout_ms > 0) {
         ::usleep(static_cast<useconds_t>(std::min(timeout_ms, 50)) * 1000);
