@@ -56,6 +56,7 @@ void Agent::spawn(Slot& s, int index) {
     ++s.generation;
     s.answered = 0;
     s.run_phase = 0;
+    s.partial_bytes = 0;
 
     WorkerLaunch launch = cfg_.launch;
     // An empty value removes the variable: workers beyond the GPU count see none.
@@ -115,6 +116,9 @@ void Agent::dispatch() {
         progress = false;
         for (auto& s : slots_) {
             if (s.state != State::Running || queue_.empty() || s.tasks.size() >= depth) continue;
+            // A suspect goes alone to an idle worker (see suspects_).
+            const auto suspect = [&](const protocol::MiniBatchDescriptor& d) { return suspects_.contains(d.id); };
+            if (!s.tasks.empty() && (suspect(queue_.front()) || suspect(s.tasks.back()))) continue;
             s.tasks.push_back(std::move(queue_.front()));
             queue_.pop_front();
             s.process->channel().queue_run_task(s.tasks.back());
@@ -172,19 +176,20 @@ void Agent::emit_result(Slot& s, protocol::AttemptResult&& r) {
     out_.push_back(protocol::Result{std::move(r)});
 }
 
-void Agent::on_exit(Slot& s, int index, const std::string& why, Culprit culprit) {
+void Agent::on_exit(Slot& s, int index, const std::string& why, bool charge) {
     const int rc = reap(*s.process);
     main_log_.line("INFO", fmt::format("{} exits with returncode {}.", s.name, rc));
-    // Every death is charged to one attempt: the mini-batch it ran; between two, one whose
-    // result it still held (see Culprit), else the one it was reading. Charging none would
-    // hand the mini-batch back, uncharged, to one replacement after another, forever.
-    auto r = running(s);
+    // Every death is charged to one attempt: the mini-batch it ran; between two, the one
+    // whose result it was sending, else the one it was reading. Charging none would hand the
+    // mini-batch back, uncharged, to one replacement after another, forever.
+    std::optional<Running> r;
     const char* where = "while running";
-    if (!r) {
-        r = unsent_result(s, culprit);
+    if (charge) r = running(s);
+    if (charge && !r) {
+        r = unsent_result(s);
         where = "after running, before sending the result of";
     }
-    if (!r) {
+    if (charge && !r) {
         r = next_to_begin(s);
         where = "before beginning";
     }
@@ -240,6 +245,7 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
                 .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
                                  done->result.attempt + 1, done->result.error_message, done->result.traceback));
         depth_.observe(done->result.elapsed_s);
+        suspects_.erase(done->result.mini_batch_id);
         emit_result(s, std::move(done->result));
         s.tasks.pop_front();
         ++s.answered;
@@ -266,15 +272,19 @@ std::optional<Agent::Running> Agent::running(const Slot& s) const {
     return r;
 }
 
-std::optional<Agent::Running> Agent::unsent_result(const Slot& s, Culprit culprit) const {
+std::optional<Agent::Running> Agent::unsent_result(const Slot& s) const {
     if (!s.process) return std::nullopt;
     const auto b = s.process->board().read();
     if (b.running() || b.finished <= s.answered || b.finished - s.answered > s.tasks.size()) return std::nullopt;
-    const auto ordinal = culprit == Culprit::LatestFinished ? b.finished : s.answered + 1;
-    // The board holds the latest one's start only; an earlier one's is not known closer.
+    // Nothing runs: the latest begun is the latest finished, and the board holds its start.
     const auto started = Clock::time_point(std::chrono::nanoseconds(b.start_mono_ns));
-    return Running{ordinal, static_cast<std::size_t>(ordinal - 1 - s.answered), false, started, started,
+    return Running{b.finished, static_cast<std::size_t>(b.finished - 1 - s.answered), false, started, started,
                    b.start_epoch_us};
+}
+
+std::size_t Agent::possible_writers(const Slot& s) const {
+    const auto b = s.process->board().read();
+    return std::min<std::size_t>(s.tasks.size(), b.started - std::min(b.started, s.answered));
 }
 
 std::optional<Agent::Running> Agent::next_to_begin(const Slot& s) const {
@@ -311,6 +321,39 @@ void Agent::check_timeouts() {
         s.state = State::Dead;
         if (may_respawn()) spawn(s, static_cast<int>(i));
     }
+}
+
+void Agent::check_incomplete_frames() {
+    constexpr auto kSilence = std::chrono::seconds(10);
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        auto& s = slots_[i];
+        if (!s.process || s.partial_bytes == 0 || now - s.partial_since < kSilence) continue;
+        on_protocol_error(s, static_cast<int>(i),
+                          fmt::format("an incomplete message: {} bytes, then nothing for {} s", s.partial_bytes,
+                                      std::chrono::duration_cast<std::chrono::seconds>(kSilence).count()));
+    }
+}
+
+void Agent::on_protocol_error(Slot& s, int index, const std::string& what) {
+    main_log_.line("ERROR", fmt::format("{} sent a malformed message ({}); killing it.", s.name, what));
+    s.process->kill(SIGKILL);
+    s.process->wait();  // the board is final
+    // One candidate (the one it runs, or ran last) is charged as for any death. Several (short
+    // mini-batches, results held back): charging one could fail an innocent one, so each runs
+    // again alone instead, and the one that did it is charged then.
+    const std::size_t writers = possible_writers(s);
+    if (writers > 1) {
+        std::string ids;
+        for (std::size_t i = 0; i < writers; ++i) {
+            suspects_.insert(s.tasks[i].id);
+            ids += (i ? ", " : "") + std::to_string(s.tasks[i].id);
+        }
+        main_log_.line("WARNING", fmt::format("{}: one of mini-batches {} wrote it; each runs again alone, on a "
+                                              "worker of its own, to tell which.",
+                                              s.name, ids));
+    }
+    on_exit(s, index, "it sent a malformed message: " + what, writers <= 1);
 }
 
 bool Agent::saturated() const {
@@ -362,11 +405,12 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
             try {
                 while (auto m = s.process->channel().next()) handle(s, std::move(*m));
             } catch (const protocol::ProtocolError& e) {
-                main_log_.line("ERROR", fmt::format("{} sent a malformed message ({}); killing it.", s.name, e.what()));
-                s.process->kill(SIGKILL);
-                on_exit(s, static_cast<int>(owner[k]), std::string("it sent a malformed message: ") + e.what(),
-                        Culprit::EarliestUnanswered);
+                on_protocol_error(s, static_cast<int>(owner[k]), e.what());
                 continue;
+            }
+            if (const auto pending = s.process->channel().input_bytes(); pending != s.partial_bytes) {
+                s.partial_bytes = pending;
+                s.partial_since = Clock::now();
             }
             if (exited || !alive)
                 on_exit(s, static_cast<int>(owner[k]), exited ? "it exited" : "its connection closed");
@@ -375,6 +419,7 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
         ::usleep(static_cast<useconds_t>(std::min(timeout_ms, 50)) * 1000);
     }
     check_timeouts();
+    check_incomplete_frames();
     dispatch();
     if (monitor_.due()) sample_resources();
     flush_logs(false);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,9 @@ private:
         // before it --task_overhead_timeout.
         std::uint64_t run_phase = 0;
         std::chrono::steady_clock::time_point run_phase_started;
+        // The incomplete frame last seen on its channel: how many bytes, since when.
+        std::size_t partial_bytes = 0;
+        std::chrono::steady_clock::time_point partial_since;
         logs::BufferedLog attempts_log;  // sys/node/<node>/<name>.txt
     };
     using Clock = std::chrono::steady_clock;
@@ -109,19 +113,21 @@ private:
     };
 
     std::optional<Running> running(const Slot& s) const;
-    // Which finished mini-batch whose result did not arrive a worker's death is charged to,
-    // when it died between two. Its latest, normally: the one it was sending. For bytes that
-    // are no message, the earliest: they came after the results before it, so were written
-    // no sooner than its run(), which is as close as the stream tells (run() still running,
-    // as it normally is when the agent reads them, is charged exactly).
-    enum class Culprit { LatestFinished, EarliestUnanswered };
-    std::optional<Running> unsent_result(const Slot& s, Culprit culprit) const;
+    // None running: the latest one it finished, if its result has not arrived (the one it
+    // was sending when it died).
+    std::optional<Running> unsent_result(const Slot& s) const;
+    // The mini-batches whose run() may have written bytes that are no message: those it began
+    // since the last result that arrived (the bytes came after that result, and a result may
+    // wait behind the next run(), see worker/serve.cpp), i.e. the first this many tasks.
+    std::size_t possible_writers(const Slot& s) const;
     // The first mini-batch it was sent and has not begun (none running), as if it began now.
     std::optional<Running> next_to_begin(const Slot& s) const;
     void spawn(Slot& s, int index);
     void dispatch();
     void handle(Slot& s, protocol::Message&& m);
-    void on_exit(Slot& s, int index, const std::string& why, Culprit culprit = Culprit::LatestFinished);
+    // `charge`: the death is charged to one attempt (see the definition); false only where
+    // the culprit is not known and its candidates run again alone (suspects_).
+    void on_exit(Slot& s, int index, const std::string& why, bool charge = true);
     // The worker is gone (it died or was killed) without answering its tasks: `r` (the one
     // it ran, see on_exit) is a failed attempt; the others it finished without sending
     // their results, and the ones it never started, go back to the queue, not being
@@ -129,6 +135,12 @@ private:
     void fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
                       std::string message);
     void check_timeouts();
+    // A worker writes each frame whole, and the agent reads while it does: part of a frame
+    // with nothing more for long is bytes the entry script wrote (a plausible length, a body
+    // that never comes), and the worker is killed as for any malformed message.
+    void check_incomplete_frames();
+    // Kills a worker that broke the protocol, names it in the log, charges its attempt.
+    void on_protocol_error(Slot& s, int index, const std::string& what);
     void emit_result(Slot& s, protocol::AttemptResult&& r);
     bool may_respawn() const;
     // Every running worker holds a full pipeline of short mini-batches (at least a few
@@ -144,6 +156,10 @@ private:
     ResourceMonitor monitor_;
     std::vector<Slot> slots_;
     std::deque<protocol::MiniBatchDescriptor> queue_;
+    // Mini-batches one of which broke the protocol, and which: each is sent only to an idle
+    // worker, and nothing after it, so that its next attempt is charged exactly. Until its
+    // result arrives.
+    std::set<std::uint64_t> suspects_;
     std::vector<protocol::Message> out_;
     PipelineDepth depth_;
     Clock::time_point logs_flushed_ = Clock::now();

@@ -65,6 +65,10 @@ public:
     // Blocks until a whole message arrives; nullopt on EOF.
     std::optional<Message> receive();
 
+    // Bytes read and not yet taken as messages: once next() returns nullopt, the start of an
+    // incomplete frame.
+    std::size_t input_bytes() const { return in_.view().size(); }
+
 private:
     // Bytes read and not yet consumed: data_[begin_, end_). Uninitialised storage, so that
     // a large frame (a result's rows) is received in place, with no zero-fill or copy.
