@@ -15,8 +15,8 @@ namespace prs::agent {
 
 namespace {
 
-// Reaps a worker whose socket closed. It normally exits at once; one that lingers
-// (stuck atexit handlers, threads) is killed rather than waited on forever.
+// Reaps a worker that exited or whose socket closed. The latter normally exits at once;
+// one that lingers (stuck atexit handlers, threads) is killed rather than waited on forever.
 int reap(WorkerProcess& p) {
     for (int i = 0; i < 200; ++i) {
         if (auto rc = p.try_reap()) return *rc;
@@ -56,6 +56,7 @@ void Agent::spawn(Slot& s, int index) {
     ++s.generation;
     s.answered = 0;
     s.run_phase = 0;
+    s.partial_bytes = 0;
 
     WorkerLaunch launch = cfg_.launch;
     // An empty value removes the variable: workers beyond the GPU count see none.
@@ -156,6 +157,9 @@ void Agent::dispatch() {
         progress = false;
         for (auto& s : slots_) {
             if (s.state != State::Running || queue_.empty() || s.tasks.size() >= depth) continue;
+            // A suspect goes alone to an idle worker (see suspects_).
+            const auto suspect = [&](const protocol::MiniBatchDescriptor& d) { return suspects_.contains(d.id); };
+            if (!s.tasks.empty() && (suspect(queue_.front()) || suspect(s.tasks.back()))) continue;
             s.tasks.push_back(std::move(queue_.front()));
             queue_.pop_front();
             s.process->channel().queue_run_task(s.tasks.back());
@@ -172,7 +176,8 @@ void Agent::dispatch() {
 void Agent::fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
                          std::string message) {
     const auto b = s.process->board().read();
-    const std::size_t unsent = std::min<std::uint64_t>(s.tasks.size(), b.finished - std::min(b.finished, s.answered));
+    std::uint64_t unsent = b.finished - std::min(b.finished, s.answered);
+    if (r && r->index < unsent) --unsent;  // the charged one was among them
     if (r) {
         const auto& task = s.tasks[r->index];
         protocol::AttemptResult a;
@@ -190,6 +195,7 @@ void Agent::fail_running(Slot& s, const std::optional<Running>& r, protocol::Att
         emit_result(s, std::move(a));
         s.tasks.erase(s.tasks.begin() + static_cast<std::ptrdiff_t>(r->index));
     }
+    unsent = std::min<std::uint64_t>(unsent, s.tasks.size());
     if (!s.tasks.empty())
         main_log_.line("INFO", fmt::format("{} held {} more mini-batch(es) ({} finished with results not yet sent, "
                                            "{} not started); they go back to the queue.",
@@ -208,19 +214,27 @@ void Agent::emit_result(Slot& s, protocol::AttemptResult&& r) {
     out_.push_back(protocol::Result{std::move(r)});
 }
 
-void Agent::on_exit(Slot& s, int index, const std::string& why) {
+void Agent::on_exit(Slot& s, int index, const std::string& why, bool charge) {
     const int rc = reap(*s.process);
     main_log_.line("INFO", fmt::format("{} exits with returncode {}.", s.name, rc));
-    // Between two mini-batches, the one it was reading is charged: a worker that dies on
-    // a mini-batch before it begins must not get it back, uncharged, forever.
-    auto r = running(s);
-    const bool between = !r;
-    if (between) r = next_to_begin(s);
+    // Every death is charged to one attempt: the mini-batch it ran; between two, the one
+    // whose result it was sending, else the one it was reading. Charging none would hand the
+    // mini-batch back, uncharged, to one replacement after another, forever.
+    std::optional<Running> r;
+    const char* where = "while running";
+    if (charge) r = running(s);
+    if (charge && !r) {
+        r = unsent_result(s);
+        where = "after running, before sending the result of";
+    }
+    if (charge && !r) {
+        r = next_to_begin(s);
+        where = "before beginning";
+    }
     fail_running(s, r, protocol::AttemptStatus::ProcessDied,
                  r ? fmt::format("{} exits with returncode {} {} mini-batch {} ({}). See "
                                  "logs/user/stderr/{}/{}.stderr.txt",
-                                 s.name, rc, between ? "before beginning" : "while running", s.tasks[r->index].id,
-                                 why, cfg_.node_id, s.name)
+                                 s.name, rc, where, s.tasks[r->index].id, why, cfg_.node_id, s.name)
                    : std::string());
     if (s.state == State::Starting) {
         ++init_failures_;
@@ -260,15 +274,22 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
             s.run_phase_started = Clock::now();
         }
     } else if (auto* done = std::get_if<protocol::TaskDone>(&m)) {
-        if (s.tasks.empty() || done->result.mini_batch_id != s.tasks.front().id) return;
+        if (s.tasks.empty() || done->result.mini_batch_id != s.tasks.front().id)
+            throw protocol::ProtocolError(fmt::format("a result for mini-batch {}, expected {}",
+                                                      done->result.mini_batch_id,
+                                                      s.tasks.empty() ? std::string("none")
+                                                                      : std::to_string(s.tasks.front().id)));
         if (!done->result.traceback.empty())
             logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
                 .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
                                  done->result.attempt + 1, done->result.error_message, done->result.traceback));
         depth_.observe(done->result.elapsed_s);
+        suspects_.erase(done->result.mini_batch_id);
         emit_result(s, std::move(done->result));
         s.tasks.pop_front();
         ++s.answered;
+    } else {
+        throw protocol::ProtocolError(fmt::format("message type {}, which a worker never sends", m.index()));
     }
 }
 
@@ -288,6 +309,21 @@ std::optional<Agent::Running> Agent::running(const Slot& s) const {
                  : loads   ? s.run_phase_started + std::chrono::seconds(cfg_.timeout_s)
                            : r.started + std::chrono::seconds(cfg_.timeout_s);
     return r;
+}
+
+std::optional<Agent::Running> Agent::unsent_result(const Slot& s) const {
+    if (!s.process) return std::nullopt;
+    const auto b = s.process->board().read();
+    if (b.running() || b.finished <= s.answered || b.finished - s.answered > s.tasks.size()) return std::nullopt;
+    // Nothing runs: the latest begun is the latest finished, and the board holds its start.
+    const auto started = Clock::time_point(std::chrono::nanoseconds(b.start_mono_ns));
+    return Running{b.finished, static_cast<std::size_t>(b.finished - 1 - s.answered), false, started, started,
+                   b.start_epoch_us};
+}
+
+std::size_t Agent::possible_writers(const Slot& s) const {
+    const auto b = s.process->board().read();
+    return std::min<std::size_t>(s.tasks.size(), b.started - std::min(b.started, s.answered));
 }
 
 std::optional<Agent::Running> Agent::next_to_begin(const Slot& s) const {
@@ -326,6 +362,39 @@ void Agent::check_timeouts() {
     }
 }
 
+void Agent::check_incomplete_frames() {
+    constexpr auto kSilence = std::chrono::seconds(10);
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        auto& s = slots_[i];
+        if (!s.process || s.partial_bytes == 0 || now - s.partial_since < kSilence) continue;
+        on_protocol_error(s, static_cast<int>(i),
+                          fmt::format("an incomplete message: {} bytes, then nothing for {} s", s.partial_bytes,
+                                      std::chrono::duration_cast<std::chrono::seconds>(kSilence).count()));
+    }
+}
+
+void Agent::on_protocol_error(Slot& s, int index, const std::string& what) {
+    main_log_.line("ERROR", fmt::format("{} sent a malformed message ({}); killing it.", s.name, what));
+    s.process->kill(SIGKILL);
+    s.process->wait();  // the board is final
+    // One candidate (the one it runs, or ran last) is charged as for any death. Several (short
+    // mini-batches, results held back): charging one could fail an innocent one, so each runs
+    // again alone instead, and the one that did it is charged then.
+    const std::size_t writers = possible_writers(s);
+    if (writers > 1) {
+        std::string ids;
+        for (std::size_t i = 0; i < writers; ++i) {
+            suspects_.insert(s.tasks[i].id);
+            ids += (i ? ", " : "") + std::to_string(s.tasks[i].id);
+        }
+        main_log_.line("WARNING", fmt::format("{}: one of mini-batches {} wrote it; each runs again alone, on a "
+                                              "worker of its own, to tell which.",
+                                              s.name, ids));
+    }
+    on_exit(s, index, "it sent a malformed message: " + what, writers <= 1);
+}
+
 bool Agent::saturated() const {
     constexpr int kShortDepth = 8;  // depth 8 or more: mini-batches of ~250 µs or less
     const int depth = depth_.depth();
@@ -345,34 +414,52 @@ std::vector<protocol::Message> Agent::poll(int timeout_ms) {
     // per short mini-batch; a nap well inside the workers' pipelines lets them gather.
     constexpr useconds_t kNapUs = 200;
     if (timeout_ms > 0 && saturated()) ::usleep(kNapUs);
+    // Two entries per worker: its channel, and its exit (a pidfd). Its exit, not EOF on the
+    // channel, tells that it is gone: a child the entry script forked holds the channel open.
     std::vector<pollfd> fds;
     std::vector<std::size_t> owner;
+    bool exit_unwatched = false;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         if (!slots_[i].process) continue;
-        const auto& channel = slots_[i].process->channel();
-        fds.push_back(pollfd{channel.fd(), static_cast<short>(POLLIN | (channel.has_output() ? POLLOUT : 0)), 0});
+        auto& p = *slots_[i].process;
+        const auto events = static_cast<short>(POLLIN | (p.channel().has_output() ? POLLOUT : 0));
+        fds.push_back(pollfd{p.channel().fd(), events, 0});
+        fds.push_back(pollfd{p.exit_fd(), POLLIN, 0});  // a negative fd is skipped
+        exit_unwatched |= p.exit_fd() < 0;
         owner.push_back(i);
     }
     if (!fds.empty()) {
-        const int n = ::poll(fds.data(), fds.size(), std::max(0, timeout_ms));
-        for (std::size_t k = 0; n > 0 && k < fds.size(); ++k) {
-            if (!(fds[k].revents & ~POLLOUT)) continue;
+        // Without pidfds (Linux < 5.3) exits are looked for every so often instead.
+        constexpr int kExitCheckMs = 100;
+        const int wait_ms = exit_unwatched ? std::min(timeout_ms, kExitCheckMs) : timeout_ms;
+        const int n = ::poll(fds.data(), fds.size(), std::max(0, wait_ms));
+        for (std::size_t k = 0; n >= 0 && k < owner.size(); ++k) {
             auto& s = slots_[owner[k]];
             if (!s.process) continue;
+            const bool readable = fds[2 * k].revents & ~POLLOUT;
+            const bool exited = fds[2 * k + 1].revents || (s.process->exit_fd() < 0 && s.process->exited());
+            if (!readable && !exited) continue;
+            // An exited worker's last messages are still in the socket: read them first.
             const bool alive = s.process->channel().read_available();
             try {
                 while (auto m = s.process->channel().next()) handle(s, std::move(*m));
             } catch (const protocol::ProtocolError& e) {
-                main_log_.line("ERROR", fmt::format("{} sent a malformed message ({}); killing it.", s.name, e.what()));
-                s.process->kill(SIGKILL);
+                on_protocol_error(s, static_cast<int>(owner[k]), e.what());
+                continue;
             }
-            if (!alive && s.process) on_exit(s, static_cast<int>(owner[k]), "its connection closed");
+            if (const auto pending = s.process->channel().input_bytes(); pending != s.partial_bytes) {
+                s.partial_bytes = pending;
+                s.partial_since = Clock::now();
+            }
+            if (exited || !alive)
+                on_exit(s, static_cast<int>(owner[k]), exited ? "it exited" : "its connection closed");
         }
     } else if (timeout_ms > 0) {
         ::usleep(static_cast<useconds_t>(std::min(timeout_ms, 50)) * 1000);
     }
     check_timeouts();
     check_stop_deadlines();
+    check_incomplete_frames();
     dispatch();
     if (monitor_.due()) sample_resources();
     flush_logs(false);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,11 +105,34 @@ util::UniqueFd dup_above_child_fds(int fd) {
     return high;
 }
 
+// Whether the child has exited; `block` waits for it. Never reaps: until the child is
+// reaped its pid, and so its process group's id, cannot be reused, so killing the group
+// afterwards never hits a stranger.
+bool wait_exited(pid_t pid, bool block) {
+    siginfo_t info{};
+    const int options = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+    while (::waitid(P_PID, static_cast<id_t>(pid), &info, options) < 0) {
+        if (errno != EINTR) throw_error(errno, "waitid");
+    }
+    return info.si_pid == pid;
+}
+
 // For a child whose owner is going away: nobody will ask for its exit code.
 void kill_and_reap(pid_t pid) {
-    ::kill(pid, SIGKILL);
+    ::kill(-pid, SIGKILL);
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
+}
+
+// A descriptor (close-on-exec) that polls readable when `pid` exits; empty where the kernel
+// has no pidfds.
+util::UniqueFd open_exit_fd(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return util::UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+#else
+    (void)pid;
+    return util::UniqueFd();
+#endif
 }
 
 }  // namespace
@@ -148,8 +172,11 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
-    check(posix_spawnattr_setflags(attributes.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF),
+    // Its own process group (pgid = its pid): the agent can end it with all it started.
+    check(posix_spawnattr_setflags(attributes.get(),
+                                   POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP),
           "posix_spawnattr_setflags");
+    check(posix_spawnattr_setpgroup(attributes.get(), 0), "posix_spawnattr_setpgroup");
     check(posix_spawnattr_setsigmask(attributes.get(), &none), "posix_spawnattr_setsigmask");
     check(posix_spawnattr_setsigdefault(attributes.get(), &all), "posix_spawnattr_setsigdefault");
 
@@ -163,11 +190,12 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     const int err = ::posix_spawn(&pid, launch.worker_binary.c_str(), actions.get(), attributes.get(),
                                   argv.data(), envp.data());
     if (err != 0) throw_error(err, "cannot start worker " + launch.worker_binary.string());
-    return WorkerProcess(pid, protocol::Channel(std::move(parent_end)), std::move(board));
+    return WorkerProcess(pid, open_exit_fd(pid), protocol::Channel(std::move(parent_end)), std::move(board));
 }
 
 WorkerProcess::WorkerProcess(WorkerProcess&& o) noexcept
     : pid_(std::exchange(o.pid_, -1)),
+      exit_fd_(std::move(o.exit_fd_)),
       channel_(std::move(o.channel_)),
       board_(std::move(o.board_)),
       returncode_(std::exchange(o.returncode_, std::nullopt)) {}
@@ -176,6 +204,7 @@ WorkerProcess& WorkerProcess::operator=(WorkerProcess&& o) noexcept {
     if (this != &o) {
         if (running()) kill_and_reap(pid_);
         pid_ = std::exchange(o.pid_, -1);
+        exit_fd_ = std::move(o.exit_fd_);
         channel_ = std::move(o.channel_);
         board_ = std::move(o.board_);
         returncode_ = std::exchange(o.returncode_, std::nullopt);
@@ -187,28 +216,32 @@ WorkerProcess::~WorkerProcess() {
     if (running()) kill_and_reap(pid_);
 }
 
+bool WorkerProcess::exited() const { return !running() || wait_exited(pid_, false); }
+
 void WorkerProcess::kill(int sig) {
     // Until it is reaped the pid cannot be reused, so this never hits a stranger.
-    if (running()) ::kill(pid_, sig);
+    if (running()) ::kill(-pid_, sig);
 }
 
-std::optional<int> WorkerProcess::try_reap() {
-    if (!running()) return returncode_;
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r < 0) throw_error(errno, "waitpid");
-    if (r == pid_) returncode_ = returncode_from_status(status);
-    return returncode_;
-}
-
-int WorkerProcess::wait() {
-    if (!running()) return returncode_.value_or(-1);
+int WorkerProcess::reap_exited() {
+    ::kill(-pid_, SIGKILL);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0) {
         if (errno != EINTR) throw_error(errno, "waitpid");
     }
     returncode_ = returncode_from_status(status);
     return *returncode_;
+}
+
+std::optional<int> WorkerProcess::try_reap() {
+    if (running() && wait_exited(pid_, false)) reap_exited();
+    return returncode_;
+}
+
+int WorkerProcess::wait() {
+    if (!running()) return returncode_.value_or(-1);
+    wait_exited(pid_, true);
+    return reap_exited();
 }
 
 fs::path default_worker_binary() {

@@ -19,12 +19,33 @@ std::optional<std::uint32_t> frame_length(std::string_view bytes) {
     return n;
 }
 
+// The whole size of the frame at the front of `bytes` once all of it is here. Its header
+// is checked as soon as it arrives, before the body it announces.
+std::optional<std::size_t> whole_frame_size(std::string_view bytes) {
+    const auto n = frame_length(bytes);
+    if (!n) return std::nullopt;
+    if (*n == 0) throw ProtocolError("empty frame");
+    if (*n > kMaxFrameBytes)
+        throw ProtocolError("frame header announces " + std::to_string(*n) + " bytes, more than the limit of " +
+                            std::to_string(kMaxFrameBytes));
+    if (bytes.size() < 5) return std::nullopt;
+    check_message_type(static_cast<std::uint8_t>(bytes[4]));
+    if (bytes.size() - 4 < *n) return std::nullopt;
+    return 4 + std::size_t{*n};
+}
+
 template <class Encode>
 void append_frame_with(std::string& out, Encode&& encode) {
     const std::size_t start = out.size();
     out.append(4, '\0');
     encode(out);
-    const auto n = static_cast<std::uint32_t>(out.size() - start - 4);
+    const std::size_t size = out.size() - start - 4;
+    if (size > kMaxFrameBytes) {
+        out.resize(start);
+        throw ProtocolError("a message of " + std::to_string(size) + " bytes is more than the frame limit of " +
+                            std::to_string(kMaxFrameBytes) + " (a mini-batch's rows must fit in it)");
+    }
+    const auto n = static_cast<std::uint32_t>(size);
     std::memcpy(out.data() + start, &n, 4);
 }
 }  // namespace
@@ -38,9 +59,9 @@ void append_run_task_frame(std::string& out, const MiniBatchDescriptor& d) {
 }
 
 std::optional<std::pair<Message, std::size_t>> read_frame(std::string_view bytes) {
-    const auto n = frame_length(bytes);
-    if (!n || bytes.size() - 4 < *n) return std::nullopt;
-    return std::make_pair(decode(bytes.substr(4, *n)), 4 + std::size_t{*n});
+    const auto size = whole_frame_size(bytes);
+    if (!size) return std::nullopt;
+    return std::make_pair(decode(bytes.substr(4, *size - 4)), *size);
 }
 
 void Channel::queue(const Message& m) {
@@ -138,11 +159,7 @@ std::optional<Message> Channel::next() {
 }
 
 bool Channel::has_message() {
-    const auto whole = [&] {
-        const auto bytes = in_.view();
-        const auto n = frame_length(bytes);
-        return n && bytes.size() - 4 >= *n;
-    };
+    const auto whole = [&] { return whole_frame_size(in_.view()).has_value(); };
     return whole() || (read_available() && whole());
 }
 

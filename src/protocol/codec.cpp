@@ -152,6 +152,10 @@ std::string encode(const Message& m) {
     return out;
 }
 
+void check_message_type(std::uint8_t tag) {
+    if (tag >= std::variant_size_v<Message>) throw ProtocolError("unknown message type " + std::to_string(tag));
+}
+
 Message decode(std::string_view bytes) {
     Reader r{bytes};
     std::uint8_t index = 0;

@@ -2,6 +2,7 @@
 // (agent::WorkerProcess) with a socket on --fd and its WorkerBoard on --board-fd. It
 // embeds CPython to run the entry script and never calls MPI.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -90,6 +91,9 @@ int main(int argc, char** argv) {
     }
     die_with_parent(args->parent_pid);
     set_signal_dispositions();
+    // Programs the entry script runs (os.system, subprocess) must not inherit the channel: one
+    // left running would hold it open. (The board's descriptor is closed once mapped.)
+    ::fcntl(args->fd, F_SETFD, FD_CLOEXEC);
     try {
         prs::protocol::Channel channel{prs::util::UniqueFd(args->fd)};
         prs::protocol::WorkerBoard board = prs::protocol::WorkerBoard::map_and_close(args->board_fd);

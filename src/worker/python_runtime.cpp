@@ -67,6 +67,24 @@ std::uint32_t count_lines(std::string_view text) {
     return n;
 }
 
+// Text that surrogate escapes cannot make UTF-8 (lone surrogates that no file name
+// produced, like "\ud800"), a line at a time: a line that cannot be encoded is escaped as
+// errors="backslashreplace" does; every other line keeps its bytes (file names included).
+py::object encode_lines(const py::handle text) {
+    const py::list lines = text.attr("split")("\n");
+    py::list encoded;
+    for (const py::handle line : lines) {
+        PyObject* bytes = PyUnicode_AsEncodedString(line.ptr(), "utf-8", "surrogateescape");
+        if (!bytes) {
+            PyErr_Clear();
+            bytes = PyUnicode_AsEncodedString(line.ptr(), "utf-8", "backslashreplace");
+            if (!bytes) throw py::error_already_set();
+        }
+        encoded.append(py::reinterpret_steal<py::object>(bytes));
+    }
+    return py::bytes("\n").attr("join")(encoded);
+}
+
 // The append_row text as UTF-8, read in place where CPython already holds it (ASCII
 // and cached UTF-8): one copy into the result, which rows of megabytes make count.
 // Undecodable file names (surrogate escapes) become their original bytes again.
@@ -77,14 +95,14 @@ void set_rows(AttemptResult& r, const py::handle text, std::string&& spare) {
     if (!utf8) {
         PyErr_Clear();
         PyObject* bytes = PyUnicode_AsEncodedString(text.ptr(), "utf-8", "surrogateescape");
-        if (!bytes) {  // lone surrogates that no file name produced
+        if (bytes) {
+            encoded = py::reinterpret_steal<py::object>(bytes);
+        } else {
             PyErr_Clear();
-            bytes = PyUnicode_AsEncodedString(text.ptr(), "utf-8", "backslashreplace");
-            if (!bytes) throw py::error_already_set();
+            encoded = encode_lines(text);
         }
-        encoded = py::reinterpret_steal<py::object>(bytes);
-        utf8 = PyBytes_AS_STRING(bytes);
-        size = PyBytes_GET_SIZE(bytes);
+        utf8 = PyBytes_AS_STRING(encoded.ptr());
+        size = PyBytes_GET_SIZE(encoded.ptr());
     }
     const std::string_view view(utf8, static_cast<std::size_t>(size));
     r.rows = std::move(spare);

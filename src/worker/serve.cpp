@@ -1,7 +1,11 @@
 #include "serve.hpp"
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <cstdio>
 #include <string>
+#include <utility>
 
 #include "python_runtime.hpp"
 
@@ -12,6 +16,27 @@ namespace {
 // The exit code of a worker whose import or init() failed, as of a Python script that
 // raised.
 constexpr int k_init_failed = 1;
+// The exit code of a worker whose entry script closed or replaced its channel (EX_PROTOCOL).
+constexpr int k_channel_lost = 76;
+
+// The entry script may close descriptor 3, or open something that takes its number. A worker
+// that went on would run the mini-batches it already holds and die sending, its death
+// charged to one of them: checked after each run(), it stops with its board still showing
+// the run() that did it.
+class ChannelGuard {
+public:
+    explicit ChannelGuard(int fd) : fd_(fd), identity_(identity(fd)) {}
+    bool intact() const { return identity(fd_) == identity_; }
+
+private:
+    static std::pair<dev_t, ino_t> identity(int fd) {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) return {0, 0};
+        return {st.st_dev, st.st_ino};
+    }
+    int fd_;
+    std::pair<dev_t, ino_t> identity_;
+};
 
 // Results of short file-list mini-batches wait while the next mini-batch is already
 // here, and leave together: one write, and one socket buffer for the agent to take,
@@ -62,6 +87,7 @@ int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protoc
     if (!ready.ok) python.exit_now(k_init_failed);
     if (!sent) python.exit_now(0);
 
+    const ChannelGuard guard(channel.fd());
     HeldResults held;
     for (;;) {
         // Never wait for work with results unsent.
@@ -77,6 +103,12 @@ int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protoc
             };
             board.begin();
             protocol::TaskDone done{python.run(d, loaded)};
+            if (!guard.intact()) {
+                std::fprintf(stderr, "prs_mpi_worker: the entry script closed or replaced descriptor 3, the worker's "
+                                     "channel to prs_mpi, in mini-batch %llu; this worker stops.\n",
+                             static_cast<unsigned long long>(d.id));
+                python.exit_now(k_channel_lost);
+            }
             channel.queue(done);
             board.finish();  // after encoding: a crash while making the result is this mini-batch's
             python.recycle(std::move(done.result.rows));

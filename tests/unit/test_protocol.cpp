@@ -250,6 +250,31 @@ TEST_F(ProtocolChannel, SendToClosedPeerFailsWithoutSigpipe) {
     EXPECT_FALSE(a_.send(StopWorker{}));
 }
 
+// What an entry script's os.write(3, ...) puts in front of the reader: its header alone must
+// be refused, not waited on for the body it announces.
+TEST(ProtocolFrame, ImpossibleHeaderIsAnErrorBeforeItsBody) {
+    EXPECT_THROW(read_frame("garbage!"), ProtocolError);  // "garb": 1.6 GB, over the limit
+    EXPECT_THROW(read_frame(std::string("\xff\xff\xff\xff", 4)), ProtocolError);
+    const auto just_over = static_cast<std::uint32_t>(kMaxFrameBytes + 1);
+    EXPECT_THROW(read_frame(std::string(reinterpret_cast<const char*>(&just_over), 4)), ProtocolError);
+    EXPECT_THROW(read_frame(std::string("\0\0\0\0", 4)), ProtocolError);            // empty
+    EXPECT_THROW(read_frame(std::string("\x10\0\0\0\xc8", 5)), ProtocolError);     // unknown type 200
+}
+
+TEST(ProtocolFrame, PlausibleHeaderWaitsForItsBody) {
+    EXPECT_FALSE(read_frame(std::string("\x10\0", 2)));
+    EXPECT_FALSE(read_frame(std::string("\x10\0\0\0", 4)));
+    EXPECT_FALSE(read_frame(std::string("\x10\0\0\0\x04", 5)));  // a TaskDone's 16 bytes
+    const auto limit = static_cast<std::uint32_t>(kMaxFrameBytes);
+    EXPECT_FALSE(read_frame(std::string(reinterpret_cast<const char*>(&limit), 4) + "\x04"));
+}
+
+TEST_F(ProtocolChannel, BogusHeaderIsAProtocolErrorAtOnce) {
+    ASSERT_EQ(::send(a_.fd(), "garbage!", 8, 0), 8);
+    EXPECT_THROW(b_.has_message(), ProtocolError);
+    EXPECT_THROW(b_.next(), ProtocolError);
+}
+
 TEST_F(ProtocolChannel, GarbageIsAProtocolError) {
     const char frame[] = {2, 0, 0, 0, '\xc8', 0};
     ASSERT_EQ(::send(a_.fd(), frame, 6, 0), 6);

@@ -153,6 +153,12 @@ TEST_F(WorkerProcessTest, UndecodableFileNamesRoundTrip) {
     EXPECT_EQ(run({name}).rows, name + "\nTrue\n");
 }
 
+TEST_F(WorkerProcessTest, OnlyTheLineWithALoneSurrogateIsEscaped) {
+    // U+D800 cannot be UTF-8 even with surrogate escapes; U+DCFE is a file name's byte 0xfe.
+    start_ok("def run(mini_batch):\n    return ['ok', 'bad\\ud800', 'f\\udcfe.txt ok', 'ok2']\n");
+    EXPECT_EQ(run(files(4)).rows, "ok\nbad\\ud800\nf\xfe.txt ok\nok2\n");
+}
+
 TEST_F(WorkerProcessTest, SummaryOnlySendsNoRows) {
     setup_.append_rows = false;
     start_ok(k_echo);
@@ -340,6 +346,45 @@ TEST_F(WorkerProcessTest, StartsWithoutInheritedDescriptorsOrBlockedSignals) {
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
     // 0-2, the socket, and the descriptor listdir() itself holds open.
     EXPECT_EQ(run(files(1)).rows, "[0, 1, 2, 3, 4]\n0000000000000000\n");
+}
+
+TEST_F(WorkerProcessTest, ChildrenOfTheScriptDoNotInheritTheChannelAndShareTheWorkersGroup) {
+    start_ok(
+        "import os\n"
+        "def run(mini_batch):\n"
+        "    return [os.get_inheritable(3), os.getpgid(0) == os.getpid()]\n");
+    EXPECT_EQ(run(files(1)).rows, "False\nTrue\n");
+}
+
+bool process_gone(pid_t pid) {
+    // Reparented to init once its parent is reaped; a zombie there has ended all the same.
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return true;
+    const auto state = line.rfind(')');
+    return state != std::string::npos && line.substr(state + 2, 1) == "Z";
+}
+
+TEST_F(WorkerProcessTest, ExitIsSeenAndTheGroupEndsWhileAForkedChildHoldsTheChannel) {
+    // The child keeps descriptor 3 open: no EOF comes, the pidfd tells the exit.
+    start_ok(
+        "import os, time\n"
+        "def run(mini_batch):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        time.sleep(120)\n"
+        "        os._exit(0)\n"
+        "    return [pid]\n");
+    const pid_t child = static_cast<pid_t>(std::stoi(run(files(1)).rows));
+    ASSERT_TRUE(worker_->channel().send(StopWorker{}));
+    ASSERT_GE(worker_->exit_fd(), 0);
+    pollfd p{worker_->exit_fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 30000), 1);
+    EXPECT_TRUE(worker_->exited());
+    EXPECT_TRUE(worker_->channel().read_available());  // the socket is still open...
+    EXPECT_EQ(worker_->try_reap(), 0);
+    for (int i = 0; i < 500 && !process_gone(child); ++i) ::usleep(10000);
+    EXPECT_TRUE(process_gone(child));  // ...until the group was killed with the worker
 }
 
 TEST_F(WorkerProcessTest, MissingRunIsNotReady) {

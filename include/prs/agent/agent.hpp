@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,9 @@ private:
         // then is killed (shutdown() and the interpreter's exit, or the rest of init(), get
         // retry_settings.timeout).
         std::chrono::steady_clock::time_point stop_deadline;
+        // The incomplete frame last seen on its channel: how many bytes, since when.
+        std::size_t partial_bytes = 0;
+        std::chrono::steady_clock::time_point partial_since;
         logs::BufferedLog attempts_log;  // sys/node/<node>/<name>.txt
     };
     using Clock = std::chrono::steady_clock;
@@ -114,15 +118,25 @@ private:
     };
 
     std::optional<Running> running(const Slot& s) const;
+    // None running: the latest one it finished, if its result has not arrived (the one it
+    // was sending when it died).
+    std::optional<Running> unsent_result(const Slot& s) const;
+    // The mini-batches whose run() may have written bytes that are no message: those it began
+    // since the last result that arrived (the bytes came after that result, and a result may
+    // wait behind the next run(), see worker/serve.cpp), i.e. the first this many tasks.
+    std::size_t possible_writers(const Slot& s) const;
     // The first mini-batch it was sent and has not begun (none running), as if it began now.
     std::optional<Running> next_to_begin(const Slot& s) const;
     void spawn(Slot& s, int index);
     void dispatch();
     void handle(Slot& s, protocol::Message&& m);
-    void on_exit(Slot& s, int index, const std::string& why);
-    // The worker is gone (it died or was killed) without answering its tasks: the one it
-    // ran is a failed attempt; the ones it finished without sending their results, and
-    // the ones it never started, go back to the queue, not being attempts that failed.
+    // `charge`: the death is charged to one attempt (see the definition); false only where
+    // the culprit is not known and its candidates run again alone (suspects_).
+    void on_exit(Slot& s, int index, const std::string& why, bool charge = true);
+    // The worker is gone (it died or was killed) without answering its tasks: `r` (the one
+    // it ran, see on_exit) is a failed attempt; the others it finished without sending
+    // their results, and the ones it never started, go back to the queue, not being
+    // attempts that failed.
     void fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
                       std::string message);
     void check_timeouts();
@@ -133,6 +147,12 @@ private:
     void check_stop_deadlines();
     // The slot's worker was killed by the agent: reaped, logged with `why`, reported as exited.
     void kill_worker(Slot& s, const std::string& why);
+    // A worker writes each frame whole, and the agent reads while it does: part of a frame
+    // with nothing more for long is bytes the entry script wrote (a plausible length, a body
+    // that never comes), and the worker is killed as for any malformed message.
+    void check_incomplete_frames();
+    // Kills a worker that broke the protocol, names it in the log, charges its attempt.
+    void on_protocol_error(Slot& s, int index, const std::string& what);
     void emit_result(Slot& s, protocol::AttemptResult&& r);
     bool may_respawn() const;
     // Every running worker holds a full pipeline of short mini-batches (at least a few
@@ -148,6 +168,10 @@ private:
     ResourceMonitor monitor_;
     std::vector<Slot> slots_;
     std::deque<protocol::MiniBatchDescriptor> queue_;
+    // Mini-batches one of which broke the protocol, and which: each is sent only to an idle
+    // worker, and nothing after it, so that its next attempt is charged exactly. Until its
+    // result arrives.
+    std::set<std::uint64_t> suspects_;
     std::vector<protocol::Message> out_;
     PipelineDepth depth_;
     Clock::time_point logs_flushed_ = Clock::now();

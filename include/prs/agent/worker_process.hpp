@@ -3,6 +3,11 @@
 // its WorkerBoard (what it is running now) on fd 4, stdout/stderr appended to the given
 // log files, Open MPI's descriptors closed and its variables (OMPI_*, PMIX_*, ...)
 // removed so the child never looks like an MPI process.
+// The child leads its own process group, and the group ends with it: whatever the entry
+// script started and left running (`os.system("cmd &")`, an `os.fork()` child, a Popen
+// never waited for) is killed when the worker is reaped, so nothing outlives it holding
+// the job up. Its exit is seen on exit_fd() (a pidfd), not as EOF on the channel, which
+// a forked child of the entry script may hold open.
 // RAII: the destructor kills (SIGKILL) and reaps a child that is still running.
 
 #include <sys/types.h>
@@ -41,19 +46,29 @@ public:
     pid_t pid() const { return pid_; }
     protocol::Channel& channel() { return channel_; }
     const protocol::WorkerBoard& board() const { return board_; }
+    // Readable (POLLIN) once the child has exited, reaped or not; -1 where the kernel has
+    // no pidfd_open (before Linux 5.3): then exited() must be asked.
+    int exit_fd() const { return exit_fd_.get(); }
+    // Whether the child has exited, without reaping it.
+    bool exited() const;
 
+    // Sends `sig` to the child's process group (the child and what it started).
     void kill(int sig);
     // Non-blocking reap. The code follows Python's subprocess convention:
-    // the exit status, or -N when killed by signal N.
+    // the exit status, or -N when killed by signal N. Reaping kills what is left of the
+    // child's process group first.
     std::optional<int> try_reap();
     int wait();
     bool running() const { return pid_ > 0 && !returncode_; }
     std::optional<int> returncode() const { return returncode_; }
 
 private:
-    WorkerProcess(pid_t pid, protocol::Channel ch, protocol::WorkerBoard board)
-        : pid_(pid), channel_(std::move(ch)), board_(std::move(board)) {}
+    WorkerProcess(pid_t pid, util::UniqueFd exit_fd, protocol::Channel ch, protocol::WorkerBoard board)
+        : pid_(pid), exit_fd_(std::move(exit_fd)), channel_(std::move(ch)), board_(std::move(board)) {}
+    // Kills the rest of the exited child's group, then reaps the child.
+    int reap_exited();
     pid_t pid_ = -1;
+    util::UniqueFd exit_fd_;
     protocol::Channel channel_;
     protocol::WorkerBoard board_;
     std::optional<int> returncode_;

@@ -13,12 +13,19 @@
 
 namespace prs::protocol {
 
-// Appends one frame (u32 length, then the codec bytes of `m`) to `out`.
+// The largest frame either side sends or accepts (one mini-batch's rows must fit). A header
+// announcing more, or an empty or unknown message, is an error as soon as its first five
+// bytes are here: bytes an entry script wrote to the socket must not leave the reader
+// waiting for a gigabyte that never comes.
+inline constexpr std::size_t kMaxFrameBytes = std::size_t{1} << 30;
+
+// Appends one frame (u32 length, then the codec bytes of `m`) to `out`. Throws
+// ProtocolError, leaving `out` as it was, when the message exceeds kMaxFrameBytes.
 void append_frame(std::string& out, const Message& m);
 // The same for RunTask{d}, without copying `d`.
 void append_run_task_frame(std::string& out, const MiniBatchDescriptor& d);
 // The frame at the front of `bytes`: its message and how many bytes it took; nullopt
-// while it is incomplete. Throws ProtocolError on garbage.
+// while it is incomplete. Throws ProtocolError on garbage, a bad header as soon as it is here.
 std::optional<std::pair<Message, std::size_t>> read_frame(std::string_view bytes);
 
 class Channel {
@@ -52,11 +59,15 @@ public:
     // The next complete message already read, if any. Throws ProtocolError on garbage.
     std::optional<Message> next();
     // Whether a whole message is here, reading what the socket has first if need be
-    // (without blocking): receive() would not wait.
+    // (without blocking): receive() would not wait. Throws ProtocolError on a bad header.
     bool has_message();
 
     // Blocks until a whole message arrives; nullopt on EOF.
     std::optional<Message> receive();
+
+    // Bytes read and not yet taken as messages: once next() returns nullopt, the start of an
+    // incomplete frame.
+    std::size_t input_bytes() const { return in_.view().size(); }
 
 private:
     // Bytes read and not yet consumed: data_[begin_, end_). Uninitialised storage, so that
