@@ -21,6 +21,7 @@
 #include "prs/config/command_line.hpp"
 #include "prs/config/describe.hpp"
 #include "prs/config/load_job.hpp"
+#include "prs/config/pipeline_spec.hpp"
 #include "prs/hpc/gpu_pinning.hpp"
 #include "prs/hpc/launcher.hpp"
 #include "prs/logs/layout.hpp"
@@ -32,6 +33,7 @@
 #include "prs/orchestrator/run_lock.hpp"
 #include "prs/orchestrator/stop_request.hpp"
 #include "prs/partition/file_list.hpp"
+#include "prs/pipeline/pipeline_run.hpp"
 #include "prs/transport/mpi_transport.hpp"
 
 namespace fs = std::filesystem;
@@ -157,8 +159,7 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
 }
 
 int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, bool fresh,
-            bool launched, int* argc, char*** argv) {
-    transport::MpiSession mpi(argc, argv, launched);
+            transport::MpiSession& mpi) {
     orchestrator::install_stop_handlers(mpi.rank() == 0);
     const auto node = mpi.node_identity();
     const logs::Layout layout(run_dir);
@@ -277,6 +278,40 @@ int exit_bad_input(bool speak) {
     return kExitBadInput;
 }
 
+// A whole pipeline: every rank walks its steps; parallel steps go through run_job.
+int run_pipeline_job(const config::PipelineSpec& pipeline, const config::CommandLine& cli,
+                     const hpc::LaunchEnvironment& launch, int* argc, char*** argv) {
+    const bool speak = launch.rank0;
+    if (speak)
+        for (const auto& w : pipeline.warnings) fmt::print(stderr, "{}\n", w);
+    if (cli.dry_run || cli.print_launch) {
+        if (!speak) return kExitSucceeded;
+        try {
+            fmt::print("{}", pipeline::describe_pipeline(pipeline, cli));
+        } catch (const config::JobError& e) {
+            fmt::print(stderr, "{}\n", e.what());
+            return kExitBadInput;
+        }
+        return kExitSucceeded;
+    }
+    transport::MpiSession mpi(argc, argv, launch.launched);
+    orchestrator::install_stop_handlers(mpi.rank() == 0);
+    pipeline::Edge edge;
+    edge.rank = mpi.rank();
+    edge.broadcast = [&](int value) { return mpi.broadcast(value); };
+    edge.run_parallel = [&](const config::JobSpec& job, const fs::path& run_dir, bool fresh) {
+        protocol::InputFormat input;
+        try {
+            input = partition::describe_input(job);
+        } catch (const partition::InputError& e) {
+            if (mpi.rank() == 0) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            return kExitBadInput;
+        }
+        return run_job(job, input, run_dir, fresh, mpi);
+    };
+    return pipeline::run_pipeline(pipeline, cli, edge);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -288,6 +323,7 @@ int main(int argc, char** argv) {
     const bool speak = launch.rank0;
     config::CommandLine cli;
     config::JobSpec job;
+    std::optional<config::PipelineSpec> pipeline;
     try {
         cli = config::parse_command_line(argc, argv);
         if (cli.help) {
@@ -298,11 +334,22 @@ int main(int argc, char** argv) {
             if (speak) fmt::print("prs_mpi {}\n", PRS_VERSION);
             return kExitSucceeded;
         }
-        job = config::load_job(cli);
-        config::bind_run_dir(job, resolve_run_dir(cli, job));
+        pipeline = config::load_pipeline(cli);
+        if (!pipeline) {
+            job = config::load_job(cli);
+            config::bind_run_dir(job, resolve_run_dir(cli, job));
+        }
     } catch (const config::JobError& e) {
         if (speak) fmt::print(stderr, "{}\n", e.what());
         return exit_bad_input(speak);
+    }
+    if (pipeline) {
+        try {
+            return run_pipeline_job(*pipeline, cli, launch, &argc, &argv);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
+            return kExitJobFailed;
+        }
     }
     if (speak)
         for (const auto& w : job.warnings) fmt::print(stderr, "{}\n", w);
@@ -333,7 +380,8 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, launch.launched, &argc, &argv);
+        transport::MpiSession mpi(&argc, &argv, launch.launched);
+        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, mpi);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

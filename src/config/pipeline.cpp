@@ -1,0 +1,730 @@
+// A `type: pipeline` run whole: its steps (inline or `component: ./file.yml`), the order
+// their ${{parent.jobs.S.outputs.O}} bindings imply, and every binding resolved to a
+// local path or value. Each step is read from its own fresh parse of the files, so that
+// binding edits (made in place, keeping yaml-cpp's positions) never leak between steps.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "document.hpp"
+#include "forms.hpp"
+#include "prs/config/load_job.hpp"
+#include "prs/config/pipeline_spec.hpp"
+#include "prs/config/program_arguments.hpp"
+#include "prs/util/text.hpp"
+
+namespace prs::config {
+
+namespace detail {
+
+// A parallel step's merged document, read into a JobSpec when the step runs.
+struct StepSource {
+    std::string shown;  // the file named in messages: the component file, else the pipeline file
+    fs::path dir;       // relative paths of the document resolve here
+    YAML::Node doc;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::Field;
+using detail::JobFile;
+using detail::Mapping;
+
+const std::vector<std::string> kPipelineKeys = {"$schema",  "type",    "name",       "display_name", "description",
+                                                "tags",     "settings", "jobs",      "inputs",       "outputs",
+                                                "experiment_name", "compute", "properties", "identity", "services"};
+const std::vector<std::string> kSettingsKeys = {"default_datastore", "default_compute", "continue_on_step_failure",
+                                                "force_rerun",       "default_environment", "on_init", "on_finalize"};
+// Keys a pipeline node may have besides its step's own (Azure's BaseNode schema).
+const std::vector<std::string> kCommandKeys = {
+    "$schema", "type",      "name",      "version",      "display_name", "description", "tags",
+    "properties", "component", "compute", "experiment_name", "is_deterministic", "code", "command",
+    "environment", "environment_variables", "inputs", "outputs", "resources", "distribution", "limits",
+    "identity", "services", "queue_settings", "comment"};
+
+const std::regex kStepOutputRef(R"(\$\{\{\s*parent\.jobs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\})");
+const std::regex kParentInputRef(R"(\$\{\{\s*parent\.inputs\.([A-Za-z0-9_-]+)\s*\}\})");
+const std::regex kParentOutputRef(R"(\$\{\{\s*parent\.outputs\.([A-Za-z0-9_-]+)\s*\}\})");
+
+bool is_value_type(const std::string& t) {
+    return t == "string" || t == "integer" || t == "number" || t == "boolean";
+}
+
+std::string scalar_or(const YAML::Node& n, const char* key, std::string fallback) {
+    const YAML::Node v = n.IsMap() ? n[key] : YAML::Node();
+    return v.IsDefined() && v.IsScalar() ? v.Scalar() : fallback;
+}
+
+// A pipeline-level input: a value (string, number, boolean) or data with a local path.
+struct ParentInput {
+    bool data = false;
+    std::string value;  // values only
+    std::string type;   // data only
+    fs::path path;      // data only, absolute
+    std::string mode;
+};
+
+struct ParentOutput {
+    std::string type;
+    fs::path path;
+};
+
+// What an output of an earlier step looks like to later steps.
+struct KnownOutput {
+    std::string type;
+    fs::path path;
+};
+
+class PipelineReader {
+public:
+    PipelineReader(const CommandLine& cli, PipelineSpec& spec)
+        : cli_(cli), spec_(spec), shown_(cli.job_file.string()), where_(detail::locations_of(cli)),
+          file_(shown_, fs::absolute(cli.job_file).parent_path().lexically_normal(), spec.warnings) {}
+
+    void read(YAML::Node root) {
+        const Mapping top(file_, root);
+        top.warn_unknown(kPipelineKeys);
+        spec_.job_file = fs::absolute(cli_.job_file).lexically_normal();
+        spec_.name = cli_.job_file.stem().string();
+        if (const auto f = top.get("name")) spec_.name = file_.text(*f);
+        spec_.run_dir = default_run_dir(cli_, spec_.name);
+        read_settings(top);
+        std::vector<std::string> cloud;
+        for (const char* key : {"compute", "experiment_name"})
+            if (top.get(key)) cloud.push_back(key);
+        if (!cloud.empty())
+            file_.info(top.get(cloud.front())->key,
+                       fmt::format("{} accepted: the steps run on this allocation", util::join(cloud, ", ")));
+        const auto jobs = top.get("jobs");
+        if (!jobs)
+            file_.fail(top.node(), "jobs", "a pipeline without jobs:",
+                       "add its steps under jobs:, e.g.\n    jobs:\n      score:\n        type: parallel");
+        read_parent_inputs(fresh());
+        read_parent_outputs(fresh());
+        const Mapping steps(file_, *jobs);
+        if (steps.fields().empty())
+            file_.fail(*jobs, "the pipeline has no steps", "add a command or parallel step under jobs:");
+        for (const Field& s : steps.fields()) names_.push_back(s.key.Scalar());
+        const auto order = run_order(steps);
+        for (const std::string& name : order) {
+            spec_.steps.push_back(read_step(name));
+            if (cli_.until && *cli_.until == name) break;
+        }
+        if (cli_.until && std::find(names_.begin(), names_.end(), *cli_.until) == names_.end())
+            throw JobError(fmt::format("prs_mpi: --until {}: the pipeline has no step of that name; its steps: {}",
+                                       *cli_.until, util::join(names_, ", ")));
+    }
+
+private:
+    // The pipeline file parsed anew, --set applied: a private tree to edit.
+    YAML::Node fresh() const {
+        YAML::Node root = detail::parse_yaml_file(cli_.job_file, shown_);
+        detail::apply_sets(root, cli_, shown_);
+        return root;
+    }
+
+    void read_settings(const Mapping& top) {
+        const auto settings = top.get("settings");
+        if (!settings || settings->value.IsNull()) return;
+        const Mapping m(file_, *settings);
+        m.warn_unknown(kSettingsKeys);
+        if (const auto f = m.get("default_datastore")) where_.default_datastore = file_.text(*f);
+        if (const auto f = m.get("continue_on_step_failure")) spec_.continue_on_step_failure = file_.boolean(*f);
+        if (const auto f = m.get("force_rerun")) spec_.force_rerun = file_.boolean(*f);
+        if (const auto f = m.get("default_compute"))
+            file_.info(f->key, "settings.default_compute accepted: the steps run on this allocation");
+        for (const char* key : {"on_init", "on_finalize", "default_environment"})
+            if (const auto f = m.get(key))
+                file_.warn(f->key, fmt::format("settings.{} is not supported: ignored", key));
+    }
+
+    void read_parent_inputs(YAML::Node root) {
+        detail::resolve_locations(root["inputs"], where_, spec_.name, shown_);
+        const Mapping top(file_, root);
+        const auto inputs = top.get("inputs");
+        if (!inputs || inputs->value.IsNull()) return;
+        const Mapping declared(file_, *inputs);
+        for (const Field& f : declared.fields()) {
+            ParentInput in;
+            if (f.value.IsScalar()) {
+                in.value = f.value.Scalar();
+            } else if (f.value.IsMap()) {
+                const Mapping m(file_, f);
+                const std::string type = m.get("type") ? file_.text(*m.get("type")) : "uri_folder";
+                if (is_value_type(type)) {
+                    const auto v = m.get("default") ? m.get("default") : m.get("value");
+                    if (!v) file_.fail(f, "a value input needs a value", fmt::format("add `default: ...` under {}", f.path));
+                    in.value = file_.text(*v);
+                } else {
+                    const auto path = m.get("path");
+                    if (!path) file_.fail(f, "the input has no path", fmt::format("add `path: ./data` under {}", f.path));
+                    in.data = true;
+                    in.type = type;
+                    in.path = file_.local_path(*path);
+                    if (const auto mode = m.get("mode")) in.mode = file_.text(*mode);
+                }
+            } else {
+                file_.fail_expected(f, "a value or a mapping with type and path", "write e.g. n: 3 or data: {type: "
+                                                                                  "uri_folder, path: ./data}");
+            }
+            inputs_[f.key.Scalar()] = in;
+        }
+    }
+
+    void read_parent_outputs(YAML::Node root) {
+        detail::resolve_locations(root["outputs"], where_, spec_.name, shown_);
+        const Mapping top(file_, root);
+        const auto outputs = top.get("outputs");
+        if (!outputs || outputs->value.IsNull()) return;
+        const Mapping declared(file_, *outputs);
+        for (const Field& f : declared.fields()) {
+            ParentOutput out{"uri_folder", spec_.run_dir / "outputs" / f.key.Scalar()};
+            if (f.value.IsMap()) {
+                const Mapping m(file_, f);
+                if (const auto t = m.get("type")) out.type = file_.text(*t);
+                if (const auto p = m.get("path")) out.path = file_.local_path(*p);
+            }
+            outputs_[f.key.Scalar()] = out;
+        }
+    }
+
+    // ---- order
+
+    std::string list(const std::map<std::string, ParentInput>& m) const {
+        std::vector<std::string> names;
+        for (const auto& [k, v] : m) names.push_back(k);
+        return names.empty() ? "none" : util::join(names, ", ");
+    }
+
+    // Steps ordered so that every step runs after the steps whose outputs it reads; among
+    // steps that could run, file order. Independent steps run one after another.
+    std::vector<std::string> run_order(const Mapping& steps) {
+        std::map<std::string, std::set<std::string>> needs;
+        std::map<std::string, YAML::Node> first_ref;  // for cycle messages
+        for (const Field& s : steps.fields()) {
+            auto& deps = needs[s.key.Scalar()];
+            detail::edit_scalars(s.value, [&](const std::string&, const YAML::Node& scalar) -> std::optional<std::string> {
+                const std::string& text = scalar.Scalar();
+                for (std::sregex_iterator it(text.begin(), text.end(), kStepOutputRef), end; it != end; ++it) {
+                    const std::string other = (*it)[1];
+                    if (std::find(names_.begin(), names_.end(), other) == names_.end())
+                        file_.fail(scalar, "jobs." + s.key.Scalar(),
+                                   fmt::format("{} names no step of this pipeline (its steps: {})", it->str(),
+                                               util::join(names_, ", ")),
+                                   "write ${{parent.jobs.STEP.outputs.NAME}} with one of those steps");
+                    if (other == s.key.Scalar())
+                        file_.fail(scalar, "jobs." + s.key.Scalar(),
+                                   fmt::format("the step reads its own output ({})", it->str()),
+                                   "bind the input to an earlier step's output or to data on disk");
+                    deps.insert(other);
+                    if (!first_ref.count(s.key.Scalar())) first_ref[s.key.Scalar()] = scalar;
+                }
+                return std::nullopt;
+            });
+        }
+        std::vector<std::string> order;
+        std::set<std::string> placed;
+        while (order.size() < names_.size()) {
+            bool progressed = false;
+            for (const auto& name : names_) {
+                if (placed.count(name)) continue;
+                const auto& deps = needs[name];
+                if (std::all_of(deps.begin(), deps.end(), [&](const std::string& d) { return placed.count(d) > 0; })) {
+                    order.push_back(name);
+                    placed.insert(name);
+                    progressed = true;
+                    break;
+                }
+            }
+            if (!progressed) {
+                std::vector<std::string> cycle;
+                for (const auto& name : names_)
+                    if (!placed.count(name)) cycle.push_back(name);
+                const std::string& first = cycle.front();
+                file_.fail(first_ref[first], "jobs." + first,
+                           fmt::format("steps {} read each other's outputs: a cycle, so none of them can run first",
+                                       util::join(cycle, ", ")),
+                           "bind one of them to data on disk or to a step outside the cycle");
+            }
+        }
+        for (const auto& name : order) {
+            std::vector<std::string> up;
+            for (const auto& d : order)
+                if (needs[name].count(d)) up.push_back(d);
+            upstream_[name] = up;
+        }
+        return order;
+    }
+
+    // ---- one step
+
+    PipelineStep read_step(const std::string& name) {
+        YAML::Node root = fresh();
+        YAML::Node node = root["jobs"][name];
+        const Field step_field{"jobs." + name, YAML::Node(), node};
+        if (!node.IsMap())
+            file_.fail_expected(step_field, "a step: a mapping with type and its settings",
+                                fmt::format("write e.g.\n    {}:\n      type: command\n      command: echo hi", name));
+        PipelineStep step;
+        step.name = name;
+        step.where = file_.where(node);
+        step.upstream = upstream_[name];
+        detail::resolve_locations(node, where_, name, shown_);
+        absolutize_io_paths(node, file_.dir());
+        bind_parent_references(node, name);
+
+        std::string shown = shown_;
+        fs::path dir = file_.dir();
+        YAML::Node doc;
+        doc.reset(node);
+        std::string type = scalar_or(node, "type", "");
+        if (const YAML::Node component = node["component"]; component.IsDefined()) {
+            const Field cf{"jobs." + name + ".component", YAML::Node(), component};
+            const std::string ref = file_.text(cf);
+            if (ref.starts_with("azureml:") || ref.find("://") != std::string::npos)
+                file_.fail(cf,
+                           fmt::format("{} is a component registered in an Azure workspace or registry, which "
+                                       "prs_mpi cannot fetch",
+                                       ref),
+                           "check the component's YAML out next to the pipeline and write component: ./path/to/it.yml");
+            const fs::path path = (file_.dir() / ref).lexically_normal();
+            shown = (cli_.job_file.parent_path() / ref).lexically_normal().string();
+            dir = path.parent_path();
+            if (!fs::is_regular_file(path))
+                file_.fail(cf, fmt::format("expected the component file {}, but it does not exist", path.string()),
+                           "correct the path (relative to the pipeline file's folder)");
+            YAML::Node comp = detail::parse_yaml_file(path, shown);
+            if (!comp.IsMap())
+                throw JobError(fmt::format("{}: error: expected a component (a mapping with type:), got something "
+                                           "else.\n  Fix: start from a commandComponent or parallelComponent YAML",
+                                           shown));
+            detail::resolve_locations(comp, where_, name, shown);
+            const std::string comp_type = scalar_or(comp, "type", "command");
+            if (!type.empty() && type != comp_type)
+                file_.fail(Field{"jobs." + name + ".type", YAML::Node(), node["type"]},
+                           fmt::format("the step says type: {}, its component {} says type: {}", type, ref, comp_type),
+                           "make them agree, or drop the step's type:");
+            type = comp_type;
+            comp_dir_ = dir;
+            merge_component(comp, node, name, shown);
+            doc.reset(comp);
+        }
+        if (type.empty()) type = "command";  // Azure's default step type
+        const JobFile file(shown, dir, spec_.warnings);
+        assign_output_paths(doc, name, file);
+        for (const auto& [out, known] : outputs_of_[name]) step.outputs.push_back(StepOutput{out, known.type, known.path});
+        step.input_paths = input_paths(doc, file);
+        if (const YAML::Node det = doc["is_deterministic"]; det.IsDefined())
+            step.is_deterministic = file.boolean(Field{"is_deterministic", YAML::Node(), det});
+
+        if (type == "command") {
+            step.kind = PipelineStep::Kind::Command;
+            read_command(file, Mapping(file, doc), step);
+        } else if (type == "parallel") {
+            step.kind = PipelineStep::Kind::Parallel;
+            // The environment's venv/conda keys live under task: for a parallel step.
+            step.source = std::make_shared<detail::StepSource>(detail::StepSource{shown, dir, doc});
+            if (step.upstream.empty()) {
+                // Nothing earlier writes its inputs: check it now, before any step runs.
+                JobSpec check;
+                std::vector<std::string> discard;
+                read_parallel(*step.source, name, check, discard);
+            }
+        } else {
+            file_.fail(Field{"jobs." + name + ".type", YAML::Node(), node["type"]},
+                       fmt::format("prs_mpi runs command and parallel steps, not type: {}", type),
+                       "run this step with its own tool, or rewrite it as a command step");
+        }
+        return step;
+    }
+
+    // Node-level input/output paths are relative to the pipeline file even when the step's
+    // component lives elsewhere.
+    void absolutize_io_paths(YAML::Node node, const fs::path& base) const {
+        for (const char* section : {"inputs", "outputs"}) {
+            YAML::Node m = node[section];
+            if (!m.IsDefined() || !m.IsMap()) continue;
+            for (auto it = m.begin(); it != m.end(); ++it) {
+                if (!it->second.IsMap()) continue;
+                YAML::Node path = it->second["path"];
+                if (!path.IsDefined() || !path.IsScalar()) continue;
+                const std::string text = path.Scalar();
+                if (text.empty() || detail::is_binding(text) || text.find(':') != std::string::npos) continue;
+                if (fs::path(text).is_relative()) path = (base / text).lexically_normal().string();
+            }
+        }
+    }
+
+    KnownOutput step_output(const YAML::Node& at, const std::string& step, const std::string& s,
+                            const std::string& o) const {
+        const auto st = outputs_of_.find(s);
+        const auto found = st->second.find(o);
+        if (found == st->second.end()) {
+            std::vector<std::string> names;
+            for (const auto& [k, v] : st->second) names.push_back(k);
+            file_.fail(at, "jobs." + step,
+                       fmt::format("${{{{parent.jobs.{}.outputs.{}}}}}: step {} has no output {} (its outputs: {})", s,
+                                   o, s, o, names.empty() ? "none" : util::join(names, ", ")),
+                       fmt::format("declare {} under jobs.{}.outputs (or its component's outputs:), or use one of "
+                                   "those",
+                                   o, s));
+        }
+        return found->second;
+    }
+
+    const ParentInput& parent_input(const YAML::Node& at, const std::string& step, const std::string& name) const {
+        const auto it = inputs_.find(name);
+        if (it == inputs_.end())
+            file_.fail(at, "jobs." + step,
+                       fmt::format("${{{{parent.inputs.{}}}}} names no input of the pipeline (its inputs: {})", name,
+                                   list(inputs_)),
+                       "declare it under the pipeline's top-level inputs:, or fix the name");
+        return it->second;
+    }
+
+    const ParentOutput& parent_output(const YAML::Node& at, const std::string& step, const std::string& name) const {
+        const auto it = outputs_.find(name);
+        if (it == outputs_.end())
+            file_.fail(at, "jobs." + step, fmt::format("${{{{parent.outputs.{}}}}} names no output of the pipeline", name),
+                       "declare it under the pipeline's top-level outputs:, or fix the name");
+        return it->second;
+    }
+
+    static YAML::Node data_mapping(const std::string& type, const fs::path& path, const std::string& mode = "") {
+        YAML::Node m(YAML::NodeType::Map);
+        m["type"] = type;
+        m["path"] = path.string();
+        if (!mode.empty()) m["mode"] = mode;
+        return m;
+    }
+
+    // ${{parent.inputs.X}}, ${{parent.outputs.Y}} and ${{parent.jobs.S.outputs.O}}: a
+    // whole input or output becomes a data mapping, anything else is replaced as text.
+    void bind_parent_references(YAML::Node node, const std::string& step) {
+        std::smatch m;
+        for (const char* section : {"inputs", "outputs"}) {
+            YAML::Node io = node[section];
+            if (!io.IsDefined() || !io.IsMap()) continue;
+            for (auto it = io.begin(); it != io.end(); ++it) {
+                YAML::Node value = it->second;
+                YAML::Node path = value.IsMap() ? value["path"] : value;
+                if (!path.IsDefined() || !path.IsScalar()) continue;
+                const std::string text = path.Scalar();
+                std::optional<KnownOutput> bound;
+                std::string mode;
+                if (std::regex_match(text, m, kStepOutputRef)) {
+                    bound = step_output(path, step, m[1], m[2]);
+                } else if (std::regex_match(text, m, kParentOutputRef)) {
+                    const auto& out = parent_output(path, step, m[1]);
+                    bound = KnownOutput{out.type, out.path};
+                } else if (std::regex_match(text, m, kParentInputRef)) {
+                    const auto& in = parent_input(path, step, m[1]);
+                    if (!in.data) {
+                        if (value.IsMap()) value["default"] = in.value;
+                        else path = in.value;
+                        if (value.IsMap()) value.remove("path");
+                        continue;
+                    }
+                    bound = KnownOutput{in.type, in.path};
+                    mode = in.mode;
+                }
+                if (!bound) continue;
+                if (value.IsMap()) {
+                    path = bound->path.string();
+                    if (!value["type"].IsDefined()) value["type"] = bound->type;
+                } else {
+                    it->second = data_mapping(bound->type, bound->path, mode);
+                }
+            }
+        }
+        detail::edit_scalars(node, [&](const std::string&, const YAML::Node& scalar) -> std::optional<std::string> {
+            const std::string text = scalar.Scalar();
+            if (!detail::is_binding(text)) return std::nullopt;
+            std::string out;
+            auto from = text.cbegin();
+            std::smatch r;
+            static const std::regex any(R"(\$\{\{\s*parent\.(inputs|outputs|jobs)\.([A-Za-z0-9_-]+)(?:\.outputs\.([A-Za-z0-9_-]+))?\s*\}\})");
+            bool changed = false;
+            while (std::regex_search(from, text.cend(), r, any)) {
+                out.append(from, r[0].first);
+                const std::string kind = r[1];
+                if (kind == "inputs") {
+                    const auto& in = parent_input(scalar, step, r[2]);
+                    out += in.data ? in.path.string() : in.value;
+                } else if (kind == "outputs") {
+                    out += parent_output(scalar, step, r[2]).path.string();
+                } else {
+                    out += step_output(scalar, step, r[2], r[3]).path.string();
+                }
+                from = r[0].second;
+                changed = true;
+            }
+            if (!changed) return std::nullopt;
+            return out + std::string(from, text.cend());
+        });
+    }
+
+    // The node's inputs bind the component's declared inputs; its other keys override the
+    // component's (mappings such as resources and retry_settings key by key).
+    void merge_component(YAML::Node comp, const YAML::Node& node, const std::string& step, const std::string& shown) {
+        const std::string where_step = "jobs." + step;
+        YAML::Node declared = comp["inputs"];
+        YAML::Node given = node["inputs"];
+        YAML::Node inputs(YAML::NodeType::Map);
+        std::vector<std::string> declared_names;
+        if (declared.IsDefined() && declared.IsMap()) {
+            for (auto it = declared.begin(); it != declared.end(); ++it) {
+                const std::string key = it->first.Scalar();
+                declared_names.push_back(key);
+                const YAML::Node decl = it->second;
+                const std::string type = scalar_or(decl, "type", decl.IsScalar() ? "string" : "uri_folder");
+                const YAML::Node value = given.IsMap() ? given[key] : YAML::Node();
+                if (value.IsDefined() && !value.IsNull()) {
+                    inputs[key] = value;
+                    if (value.IsMap() && !value["type"].IsDefined()) inputs[key]["type"] = type;
+                } else if (decl.IsScalar()) {
+                    inputs[key] = decl;
+                } else if (decl.IsMap() && decl["default"].IsDefined()) {
+                    if (is_value_type(type))
+                        inputs[key] = decl["default"];
+                    else
+                        inputs[key] = data_mapping(type, (comp_dir_ / decl["default"].Scalar()).lexically_normal());
+                } else if (decl.IsMap() && decl["path"].IsDefined()) {
+                    inputs[key] = decl;
+                } else if (!(decl.IsMap() && scalar_or(decl, "optional", "false") == "true")) {
+                    file_.fail(node, where_step + ".inputs." + key,
+                               fmt::format("the component {} declares input {} without a default, and the step gives "
+                                           "it no value",
+                                           shown, key),
+                               fmt::format("bind it under {}.inputs:, e.g.\n    {}: ./data", where_step, key));
+                }
+            }
+        }
+        if (given.IsDefined() && given.IsMap())
+            for (auto it = given.begin(); it != given.end(); ++it)
+                if (std::find(declared_names.begin(), declared_names.end(), it->first.Scalar()) ==
+                    declared_names.end())
+                    file_.fail(it->first, where_step + ".inputs." + it->first.Scalar(),
+                               fmt::format("the component {} has no input {} (its inputs: {})", shown,
+                                           it->first.Scalar(),
+                                           declared_names.empty() ? "none" : util::join(declared_names, ", ")),
+                               "declare it in the component, or drop it here");
+        comp["inputs"] = inputs;
+
+        YAML::Node comp_outputs = comp["outputs"];
+        YAML::Node given_outputs = node["outputs"];
+        YAML::Node outputs(YAML::NodeType::Map);
+        std::vector<std::string> output_names;
+        if (comp_outputs.IsDefined() && comp_outputs.IsMap())
+            for (auto it = comp_outputs.begin(); it != comp_outputs.end(); ++it) {
+                const std::string key = it->first.Scalar();
+                output_names.push_back(key);
+                YAML::Node merged(YAML::NodeType::Map);
+                if (it->second.IsMap())
+                    for (auto kv = it->second.begin(); kv != it->second.end(); ++kv) merged[kv->first.Scalar()] = kv->second;
+                const YAML::Node over = given_outputs.IsMap() ? given_outputs[key] : YAML::Node();
+                if (over.IsDefined() && over.IsMap())
+                    for (auto kv = over.begin(); kv != over.end(); ++kv) merged[kv->first.Scalar()] = kv->second;
+                outputs[key] = merged;
+            }
+        if (given_outputs.IsDefined() && given_outputs.IsMap())
+            for (auto it = given_outputs.begin(); it != given_outputs.end(); ++it)
+                if (std::find(output_names.begin(), output_names.end(), it->first.Scalar()) == output_names.end())
+                    file_.fail(it->first, where_step + ".outputs." + it->first.Scalar(),
+                               fmt::format("the component {} has no output {} (its outputs: {})", shown,
+                                           it->first.Scalar(),
+                                           output_names.empty() ? "none" : util::join(output_names, ", ")),
+                               "declare it in the component, or drop it here");
+        comp["outputs"] = outputs;
+
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            const std::string key = it->first.Scalar();
+            if (key == "component" || key == "inputs" || key == "outputs" || key == "type") continue;
+            YAML::Node target = comp[key];
+            if (target.IsDefined() && target.IsMap() && it->second.IsMap() && key != "task") {
+                for (auto kv = it->second.begin(); kv != it->second.end(); ++kv)
+                    target[kv->first.Scalar()] = kv->second;
+            } else {
+                comp[key] = it->second;
+            }
+        }
+    }
+
+    // Outputs without a path get <run_dir>/<step>/outputs/<name>; later steps see them.
+    void assign_output_paths(YAML::Node doc, const std::string& step, const JobFile& file) {
+        auto& known = outputs_of_[step];
+        YAML::Node outputs = doc["outputs"];
+        if (!outputs.IsDefined() || !outputs.IsMap()) return;
+        for (auto it = outputs.begin(); it != outputs.end(); ++it) {
+            const std::string name = it->first.Scalar();
+            if (!it->second.IsMap()) {
+                if (!it->second.IsNull())
+                    file.fail(Field{"outputs." + name, it->first, it->second}, "expected an output mapping",
+                              "write e.g.\n    outputs:\n      result:\n        type: uri_folder");
+                it->second = YAML::Node(YAML::NodeType::Map);
+            }
+            YAML::Node out = it->second;
+            const std::string type = scalar_or(out, "type", "uri_folder");
+            fs::path path;
+            if (out["path"].IsDefined()) {
+                path = file.local_path(Field{"outputs." + name + ".path", YAML::Node(), out["path"]});
+            } else {
+                path = spec_.run_dir / step / "outputs" / name;
+                out["path"] = path.string();
+            }
+            known[name] = KnownOutput{type, path};
+        }
+    }
+
+    std::vector<fs::path> input_paths(const YAML::Node& doc, const JobFile& file) const {
+        std::vector<fs::path> out;
+        const YAML::Node inputs = doc["inputs"];
+        if (!inputs.IsDefined() || !inputs.IsMap()) return out;
+        for (auto it = inputs.begin(); it != inputs.end(); ++it)
+            if (it->second.IsMap() && it->second["path"].IsDefined() && it->second["path"].IsScalar() &&
+                !is_value_type(scalar_or(it->second, "type", "uri_folder")))
+                out.push_back(file.local_path(Field{"path", YAML::Node(), it->second["path"]}));
+        return out;
+    }
+
+    void read_command(const JobFile& file, const Mapping& m, PipelineStep& step) const;
+
+public:
+    static void read_parallel(const detail::StepSource& source, const std::string& name, JobSpec& spec,
+                              std::vector<std::string>& warnings) {
+        (void)warnings;
+        detail::record_defaults(spec);
+        spec.form = JobForm::Pipeline;
+        spec.job_name = name;
+        const JobFile file(source.shown, source.dir, spec.warnings);
+        detail::read_parallel_job(file, Mapping(file, source.doc), nullptr, spec);
+    }
+
+private:
+    const CommandLine& cli_;
+    PipelineSpec& spec_;
+    std::string shown_;
+    detail::Locations where_;
+    JobFile file_;
+    fs::path comp_dir_;
+    std::vector<std::string> names_;
+    std::map<std::string, std::vector<std::string>> upstream_;
+    std::map<std::string, ParentInput> inputs_;
+    std::map<std::string, ParentOutput> outputs_;
+    std::map<std::string, std::map<std::string, KnownOutput>> outputs_of_;
+};
+
+// ---- command steps
+
+// $[[ ... ]] parts of a command are dropped when they name an optional input that has no
+// value, as Azure does.
+std::string drop_unbound_optionals(const std::string& command, const Bindings& b) {
+    static const std::regex optional(R"(\$\[\[(.*?)\]\])");
+    static const std::regex input(R"(\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\})");
+    std::string out;
+    auto from = command.cbegin();
+    std::smatch m;
+    while (std::regex_search(from, command.cend(), m, optional)) {
+        out.append(from, m[0].first);
+        const std::string part = m[1];
+        bool bound = true;
+        for (std::sregex_iterator it(part.begin(), part.end(), input), end; it != end; ++it)
+            if (!b.inputs.count((*it)[1])) bound = false;
+        if (bound) out += part;
+        from = m[0].second;
+    }
+    return out + std::string(from, command.cend());
+}
+
+void PipelineReader::read_command(const JobFile& file, const Mapping& m, PipelineStep& step) const {
+    m.warn_unknown(kCommandKeys);
+    std::vector<std::string> unused;
+    for (const char* key : {"resources", "distribution", "limits", "services", "identity", "queue_settings"})
+        if (m.get(key)) unused.push_back(key);
+    if (!unused.empty())
+        file.info(m.get(unused.front())->key,
+                  fmt::format("jobs.{}: {} not used: a command step runs once, on rank 0 of this allocation",
+                              step.name, util::join(unused, ", ")));
+    if (const auto f = m.get("compute"); f && f->value.IsScalar())
+        file.info(f->key, fmt::format("jobs.{}.compute accepted: the step runs on this allocation", step.name));
+    CommandStep& c = step.command;
+    c.code_dir = file.dir();
+    if (const auto code = m.get("code")) c.code_dir = detail::read_code_dir(file, *code);
+    const auto command = m.get("command");
+    if (!command)
+        file.fail(m.node(), "jobs." + step.name + ".command", "a command step needs a command",
+                  "add e.g. command: python prep.py --out ${{outputs.data}}");
+
+    Bindings bindings;
+    if (const auto inputs = m.get("inputs"); inputs && inputs->value.IsMap()) {
+        const Mapping declared(file, *inputs);
+        for (const Field& f : declared.fields()) {
+            const std::string& name = f.key.Scalar();
+            if (f.value.IsScalar()) {
+                bindings.inputs[name] = f.value.Scalar();
+            } else if (f.value.IsMap()) {
+                const Mapping in(file, f);
+                const std::string type = in.get("type") ? file.text(*in.get("type")) : "uri_folder";
+                if (const auto path = in.get("path"); path && !is_value_type(type))
+                    bindings.inputs[name] = file.local_path(*path).string();
+                else if (const auto def = in.get("default"))
+                    bindings.inputs[name] = file.text(*def);
+                else if (!(in.get("optional") && file.boolean(*in.get("optional"))))
+                    file.fail(f, "the input has no value", fmt::format("add path: or default: under {}", f.path));
+            }
+        }
+    }
+    for (const auto& out : step.outputs) bindings.outputs[out.name] = out.path.string();
+    try {
+        c.command = substitute_bindings(drop_unbound_optionals(file.text(*command), bindings), bindings);
+    } catch (const JobError& e) {
+        file.fail(*command, e.what(), "declare the input or output under inputs:/outputs:, or fix the name");
+    }
+    JobSpec scratch;
+    if (const auto vars = m.get("environment_variables")) detail::read_environment_variables(file, *vars, scratch);
+    if (const auto env = m.get("environment")) {
+        detail::read_environment(file, *env, scratch);
+        if (env->value.IsMap())
+            if (const auto venv = Mapping(file, *env).get("venv")) c.venv = file.local_path(*venv);
+    }
+    c.environment_variables = scratch.environment_variables;
+    c.python_path = scratch.python_path;
+}
+
+}  // namespace
+
+fs::path default_run_dir(const CommandLine& cli, const std::string& name) {
+    return fs::absolute(cli.run_dir ? *cli.run_dir : fs::path("prs_runs") / name).lexically_normal();
+}
+
+std::optional<PipelineSpec> load_pipeline(const CommandLine& cli) {
+    if (cli.job) return std::nullopt;
+    YAML::Node root = detail::parse_yaml_file(cli.job_file, cli.job_file.string());
+    if (!root.IsMap()) return std::nullopt;
+    detail::apply_sets(root, cli, cli.job_file.string());
+    const YAML::Node type = root["type"];
+    if (!type.IsDefined() || !type.IsScalar() || type.Scalar() != "pipeline") return std::nullopt;
+    PipelineSpec spec;
+    PipelineReader reader(cli, spec);
+    reader.read(root);
+    return spec;
+}
+
+JobSpec load_pipeline_step(const PipelineSpec& pipeline, const PipelineStep& step, const CommandLine& cli) {
+    JobSpec spec;
+    spec.job_file = pipeline.job_file;
+    std::vector<std::string> warnings;
+    PipelineReader::read_parallel(*step.source, step.name, spec, warnings);
+    detail::apply_overrides(cli, spec);
+    detail::record_set_origins(cli, "jobs." + step.name + ".", spec);
+    detail::settle(spec);
+    bind_run_dir(spec, pipeline.run_dir / step.name);
+    return spec;
+}
+
+}  // namespace prs::config
