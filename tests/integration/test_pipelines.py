@@ -1,0 +1,367 @@
+"""Whole pipelines as Azure's public examples write them: command and parallel steps bound by
+${{parent.jobs.S.outputs.O}}, component files with node overrides, datastore paths, --set,
+per-step reuse and resume. Each test writes its own small example into a temporary folder."""
+import collections
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+from harness import PrsTestCase, mpirun_prefix, PRS
+from test_resume import kill_session
+
+PREP = """
+import argparse, os, sys
+import pandas  # the workers' interpreter has it; proves `python` is that one
+parser = argparse.ArgumentParser()
+parser.add_argument("--n", type=int)
+parser.add_argument("--out")
+args = parser.parse_args()
+os.makedirs(args.out, exist_ok=True)
+for i in range(args.n):
+    with open(os.path.join(args.out, f"f{i:03d}.txt"), "w") as f:
+        f.write(f"{i}\\n")
+with open(os.path.join(args.out, "..", "..", "..", "prep_runs.txt"), "a") as f:  # <run_dir>/prep_runs.txt
+    f.write("ran\\n")
+print("python", os.path.realpath(sys.executable), "variable", os.environ.get("PREP_VAR"))
+"""
+
+SCORE = """
+import os, time
+def init():
+    pass
+def run(mini_batch):
+    time.sleep(float(os.environ.get("PRS_SLEEP", "0")))
+    return [f"{os.path.basename(p)} {open(p).read().strip()} {os.environ.get('SCORE_VAR')}" for p in mini_batch]
+"""
+
+REPORT = """
+import argparse, os
+parser = argparse.ArgumentParser()
+parser.add_argument("--scores")
+parser.add_argument("--out")
+args = parser.parse_args()
+rows = open(os.path.join(args.scores, "parallel_run_step.txt")).read().splitlines()
+os.makedirs(args.out, exist_ok=True)
+open(os.path.join(args.out, "count.txt"), "w").write(f"{len(rows)}\\n")
+"""
+
+PIPELINE = """\
+$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+display_name: prepare-score-report
+experiment_name: pipelines-itest
+settings:
+  default_compute: azureml:cpu-cluster
+inputs:
+  file_count: {n}
+jobs:
+  prepare:
+    type: command
+    code: ./src
+    command: >-
+      python prep.py --n ${{{{inputs.n}}}} --out ${{{{outputs.files}}}}
+    environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest
+    environment_variables:
+      PREP_VAR: "from-the-job-file"
+    inputs:
+      n: ${{{{parent.inputs.file_count}}}}
+    outputs:
+      files:
+        type: uri_folder
+        mode: rw_mount
+  score:
+    type: parallel
+    compute: azureml:cpu-cluster
+    inputs:
+      data:
+        type: uri_folder
+        path: ${{{{parent.jobs.prepare.outputs.files}}}}
+        mode: ro_mount
+    outputs:
+      scores:
+        type: uri_folder
+        mode: rw_mount
+    input_data: ${{{{inputs.data}}}}
+    mini_batch_size: "{mini_batch_size}"
+    resources:
+      instance_count: 1
+    max_concurrency_per_instance: 2
+    error_threshold: -1
+    mini_batch_error_threshold: 5
+    retry_settings:
+      max_retries: 2
+      timeout: 60
+    environment_variables:
+      SCORE_VAR: "job-level"
+    task:
+      type: run_function
+      code: ./src
+      entry_script: score.py
+      append_row_to: ${{{{outputs.scores}}}}
+  report:
+    command: python report.py --scores ${{{{inputs.scores}}}} --out ${{{{outputs.summary}}}}
+    code: ./src
+    inputs:
+      scores: ${{{{parent.jobs.score.outputs.scores}}}}
+    outputs:
+      summary:
+        type: uri_folder
+"""
+
+
+class Pipelines(PrsTestCase):
+    def setUp(self):
+        super().setUp()
+        self.dir.script(PREP, name="prep.py").script(SCORE, name="score.py").script(REPORT, name="report.py")
+
+    def three_steps(self, n=12, mini_batch_size=5):
+        return self.dir.job(PIPELINE.format(n=n, mini_batch_size=mini_batch_size), name="pipeline.yml")
+
+    def expected(self, n):
+        return sorted(f"f{i:03d}.txt {i} job-level" for i in range(n))
+
+    def scores(self):
+        return self.dir.run_dir / "score" / "outputs" / "scores" / "parallel_run_step.txt"
+
+    def summary(self):
+        return json.loads((self.dir.logs / "job_summary.json").read_text())
+
+    def assert_three_steps_ran(self, proc, n):
+        self.assertExit(proc, 0)
+        self.assertEqual(sorted(self.output_lines(self.scores())), self.expected(n))
+        self.assertEqual((self.dir.run_dir / "report" / "outputs" / "summary" / "count.txt").read_text(), f"{n}\n")
+        log = (self.dir.run_dir / "prepare" / "logs" / "user_logs" / "std_log.txt").read_text()
+        self.assertRegex(log, r"python /usr/bin/python3[.0-9]* variable from-the-job-file")
+        summary = self.summary()
+        self.assertEqual(summary["result"], "succeeded")
+        self.assertEqual([(s["name"], s["type"]) for s in summary["steps"]],
+                         [("prepare", "command"), ("score", "parallel"), ("report", "command")])
+        self.assertTrue((self.dir.run_dir / "score" / "logs" / "job_result.txt").exists())
+        self.assertIn("score", (self.dir.logs / "report.html").read_text())
+        self.assertIn("step 2/3: score (parallel)", proc.stderr)
+
+    def test_command_parallel_command_alone(self):
+        proc = self.prs(self.three_steps())
+        self.assert_three_steps_ran(proc, 12)
+        # No key of the example is reported as unknown or misplaced.
+        self.assertNotIn("warning", proc.stderr)
+        self.assertIn("info: settings.default_compute accepted", proc.stderr)
+
+    def test_command_parallel_command_under_mpirun(self):
+        proc = self.prs(self.three_steps(), np=3)
+        self.assert_three_steps_ran(proc, 12)
+
+    def test_rerun_reuses_every_step_and_fresh_reruns(self):
+        job = self.three_steps()
+        self.assertExit(self.prs(job), 0)
+        again = self.prs(job)
+        self.assertExit(again, 0)
+        self.assertEqual([s["status"] for s in self.summary()["steps"]], ["reused"] * 3)
+        self.assertEqual((self.dir.run_dir / "prep_runs.txt").read_text().count("ran"), 1)
+        fresh = self.prs(job, "--fresh")
+        self.assertExit(fresh, 0)
+        self.assertEqual([s["status"] for s in self.summary()["steps"]], ["succeeded"] * 3)
+        self.assertEqual(sorted(self.output_lines(self.scores())), self.expected(12))
+
+    def test_changed_input_reruns_the_step_and_everything_after_it(self):
+        self.assertExit(self.prs(self.three_steps(n=6)), 0)
+        proc = self.prs(self.three_steps(n=9))
+        self.assert_three_steps_ran(proc, 9)
+        self.assertEqual([s["status"] for s in self.summary()["steps"]], ["succeeded"] * 3)
+
+    def test_kill_9_in_the_parallel_step_resumes_it_without_rerunning_the_first(self):
+        n = 40
+        job = self.three_steps(n=n, mini_batch_size=1)
+        cmd = mpirun_prefix(3) + [PRS, "--run-dir", str(self.dir.run_dir), str(job)]
+        env = dict(os.environ, PRS_SLEEP="0.1")
+        proc = subprocess.Popen(cmd, cwd=self.dir.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, env=env)
+        journal = self.dir.run_dir / "score" / "journal.bin"
+        deadline = time.time() + 120
+        while time.time() < deadline and (not journal.exists() or journal.stat().st_size < 200):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        kill_session(proc.pid)
+        proc.communicate()
+        self.assertTrue(journal.exists(), "the parallel step never started")
+        final = subprocess.run(cmd, cwd=self.dir.root, capture_output=True, text=True, timeout=300)
+        self.assertExit(final, 0)
+        self.assertIn("resuming", final.stderr)
+        lines = collections.Counter(self.output_lines(self.scores()))
+        self.assertEqual(lines, collections.Counter(self.expected(n)), "lost or doubled rows")
+        self.assertEqual((self.dir.run_dir / "prep_runs.txt").read_text().count("ran"), 1, "the first step re-ran")
+        statuses = {s["name"]: s["status"] for s in self.summary()["steps"]}
+        self.assertEqual(statuses, {"prepare": "reused", "score": "succeeded", "report": "succeeded"})
+
+    def test_failing_command_step_stops_the_pipeline(self):
+        job = self.dir.job(PIPELINE.format(n=3, mini_batch_size=5).replace(
+            "python prep.py", "echo preparing; exit 3; python prep.py"), name="pipeline.yml")
+        proc = self.prs(job)
+        self.assertExit(proc, 42)
+        log = self.dir.run_dir / "prepare" / "logs" / "user_logs" / "std_log.txt"
+        self.assertIn(f"step prepare failed: the command exited with code 3; see {log}", proc.stderr)
+        self.assertEqual(log.read_text(), "preparing\n")
+        self.assertEqual([s["status"] for s in self.summary()["steps"]], ["failed", "not run", "not run"])
+        self.assertIn("exited with code 3", (self.dir.logs / "job_result.txt").read_text())
+        self.assertFalse((self.dir.run_dir / "score" / "logs").exists())
+
+    def test_set_overrides_the_job_file_and_dry_run_names_it(self):
+        job = self.three_steps()
+        dry = self.prs(job, "--dry-run", "--set", "jobs.score.mini_batch_size=4",
+                       "--set", "inputs.file_count=8")
+        self.assertExit(dry, 0)
+        self.assertRegex(dry.stdout, r"--n 8 --out")
+        proc = self.prs(job, "--set", "jobs.score.mini_batch_size=4", "--set", "inputs.file_count=8")
+        self.assert_three_steps_ran(proc, 8)
+        self.assertIn("2 mini-batches (8 items)", proc.stderr)
+
+    def test_bad_references_are_exit_2_with_file_and_line(self):
+        cases = {
+            "parent.jobs.prepare.outputs.files": ("parent.jobs.nowhere.outputs.files",
+                                                  r"pipeline.yml:\d+:15: error: jobs.score: .*names no step"),
+            "parent.inputs.file_count": ("parent.jobs.report.outputs.summary",
+                                         r"pipeline.yml:\d+:\d+: error: jobs.prepare: steps prepare, score, report "
+                                         r"read each other's outputs: a cycle"),
+            "outputs.files}} --n": ("outputs.nothing}} --n", r"error: .*nothing"),
+        }
+        for old, (new, pattern) in cases.items():
+            with self.subTest(new):
+                text = PIPELINE.format(n=3, mini_batch_size=5)
+                if old == "outputs.files}} --n":
+                    text = text.replace("--out ${{outputs.files}}", "--out ${{outputs.nothing}}")
+                else:
+                    text = text.replace(old, new, 1)
+                proc = self.prs(self.dir.job(text, name="pipeline.yml"))
+                self.assertExit(proc, 2)
+                self.assertRegex(proc.stderr, pattern)
+                self.assertFalse(self.dir.run_dir.exists(), "a bad pipeline must write nothing")
+        unknown_output = PIPELINE.format(n=3, mini_batch_size=5).replace("prepare.outputs.files", "prepare.outputs.x")
+        proc = self.prs(self.dir.job(unknown_output, name="pipeline.yml"))
+        self.assertExit(proc, 2)
+        self.assertIn("step prepare has no output x (its outputs: files)", proc.stderr)
+
+
+PARALLEL_COMPONENT = """\
+$schema: https://azuremlschemas.azureedge.net/latest/parallelComponent.schema.json
+type: parallel
+name: score_files
+version: 1
+inputs:
+  data:
+    type: uri_folder
+  suffix:
+    type: string
+    default: from-component
+  extra:
+    type: uri_folder
+    optional: true
+outputs:
+  scores:
+    type: uri_file
+input_data: ${{inputs.data}}
+mini_batch_size: "10"
+resources:
+  instance_count: 1
+max_concurrency_per_instance: 1
+retry_settings:
+  max_retries: 1
+  timeout: 30
+task:
+  type: run_function
+  code: ./code
+  entry_script: score.py
+  program_arguments: --suffix ${{inputs.suffix}}
+  append_row_to: ${{outputs.scores}}
+"""
+
+COMPONENT_SCORE = """
+import argparse, os
+def init():
+    global SUFFIX
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--suffix")
+    SUFFIX = parser.parse_known_args()[0].suffix
+def run(mini_batch):
+    return [f"{os.path.basename(p)} {SUFFIX}" for p in mini_batch]
+"""
+
+COMPONENT_PIPELINE = """\
+$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+name: components
+inputs:
+  nodes: 2
+  files:
+    type: uri_folder
+    path: ./data
+jobs:
+  score:
+    type: parallel
+    component: ./components/score/score.yml
+    inputs:
+      data: ${{parent.inputs.files}}
+    outputs:
+      scores:
+        type: uri_file
+        path: azureml://datastores/${{default_datastore}}/paths/${{name}}/aggregated_returns.csv
+    resources:
+      instance_count: ${{parent.inputs.nodes}}
+    mini_batch_size: "3"
+    max_concurrency_per_instance: 2
+"""
+
+
+class ComponentFiles(PrsTestCase):
+    def setUp(self):
+        super().setUp()
+        self.dir.files(7)
+        comp = self.dir.root / "components" / "score"
+        (comp / "code").mkdir(parents=True)
+        (comp / "score.yml").write_text(PARALLEL_COMPONENT)
+        (comp / "code" / "score.py").write_text(COMPONENT_SCORE)
+        self.job = self.dir.job(COMPONENT_PIPELINE, name="pipeline.yml")
+        self.store = self.dir.root / "stores"
+
+    def test_component_with_node_overrides_and_primitive_instance_count(self):
+        dry = self.prs(self.job, "--dry-run", "--datastore-root", str(self.store))
+        self.assertExit(dry, 0)
+        self.assertRegex(dry.stdout, r"resources.instance_count\s+2 ")
+        self.assertRegex(dry.stdout, r"mini_batch_size\s+3 files")
+        proc = self.prs(self.job, "--datastore-root", str(self.store))
+        self.assertExit(proc, 0)
+        # The node's overrides win: 7 files in mini-batches of 3 on 2 workers.
+        self.assertIn("3 mini-batches (7 items) on 2 worker(s)", proc.stderr)
+        out = self.store / "workspaceblobstore" / "score" / "aggregated_returns.csv"
+        self.assertEqual(sorted(self.output_lines(out)), sorted(f"f{i:03d}.txt from-component" for i in range(7)))
+        # Under no launcher the node count is this machine: asked for 2, says so.
+        self.assertIn("resources.instance_count = 2 nodes", proc.stderr)
+
+    def test_named_datastore_and_default_datastore_setting(self):
+        blob = self.dir.root / "blob"
+        text = COMPONENT_PIPELINE.replace("jobs:", "settings:\n  default_datastore: mystore\njobs:")
+        job = self.dir.job(text, name="pipeline.yml")
+        proc = self.prs(job, "--datastore", f"mystore={blob}")
+        self.assertExit(proc, 0)
+        self.assertEqual(len(self.output_lines(blob / "score" / "aggregated_returns.csv")), 7)
+
+    def test_registered_component_and_data_asset_are_clear_errors(self):
+        job = self.dir.job(COMPONENT_PIPELINE.replace("./components/score/score.yml", "azureml:score_files:1"),
+                           name="pipeline.yml")
+        proc = self.prs(job)
+        self.assertExit(proc, 2)
+        self.assertRegex(proc.stderr, r"pipeline.yml:\d+:\d+: error: jobs.score.component: azureml:score_files:1 is "
+                                      r"a component registered")
+        job = self.dir.job(COMPONENT_PIPELINE.replace("path: ./data", "path: azureml:files:3"), name="pipeline.yml")
+        proc = self.prs(job)
+        self.assertExit(proc, 2)
+        self.assertIn("--data files:3=/path/to/it", proc.stderr)
+        proc = self.prs(job, "--data", f"files:3={self.dir.data}", "--datastore-root", str(self.store))
+        self.assertExit(proc, 0)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
