@@ -298,7 +298,7 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
     orchestrator::install_stop_handlers(mpi.rank() == 0);
     pipeline::Edge edge;
     edge.rank = mpi.rank();
-    edge.broadcast = [&](int value) { return mpi.broadcast(value); };
+    edge.broadcast = [&](int value) { return mpi.broadcast_idle(value); };
     edge.run_parallel = [&](const config::JobSpec& job, const fs::path& run_dir, bool fresh) {
         protocol::InputFormat input;
         try {

@@ -25,6 +25,9 @@ struct StepSource {
     std::string shown;  // the file named in messages: the component file, else the pipeline file
     fs::path dir;       // relative paths of the document resolve here
     YAML::Node doc;
+    // Settings the pipeline node sets over its component's, with their place in the pipeline
+    // file (the merged document would name the component file).
+    std::vector<std::pair<std::string, Origin>> node_origins;
 };
 
 }  // namespace detail
@@ -280,6 +283,7 @@ private:
 
         std::string shown = shown_;
         fs::path dir = file_.dir();
+        std::vector<std::pair<std::string, Origin>> node_origins;
         YAML::Node doc;
         doc.reset(node);
         std::string type = scalar_or(node, "type", "");
@@ -311,6 +315,7 @@ private:
                            "make them agree, or drop the step's type:");
             type = comp_type;
             comp_dir_ = dir;
+            if (type == "parallel") node_origins = check_node_settings(step_field);
             merge_component(comp, node, name, shown);
             doc.reset(comp);
         }
@@ -328,7 +333,7 @@ private:
         } else if (type == "parallel") {
             step.kind = PipelineStep::Kind::Parallel;
             // The environment's venv/conda keys live under task: for a parallel step.
-            step.source = std::make_shared<detail::StepSource>(detail::StepSource{shown, dir, doc});
+            step.source = std::make_shared<detail::StepSource>(detail::StepSource{shown, dir, doc, node_origins});
             if (step.upstream.empty()) {
                 // Nothing earlier writes its inputs: check it now, before any step runs.
                 JobSpec check;
@@ -341,6 +346,34 @@ private:
                        "run this step with its own tool, or rewrite it as a command step");
         }
         return step;
+    }
+
+    // The settings a node sets over its parallel component, checked here so that a bad value
+    // is reported at its place in the pipeline file.
+    std::vector<std::pair<std::string, Origin>> check_node_settings(const Field& step_field) const {
+        std::vector<std::pair<std::string, Origin>> origins;
+        JobSpec scratch;
+        const Mapping node(file_, step_field);
+        for (const char* key : {"mini_batch_size", "max_concurrency_per_instance", "mini_batch_error_threshold",
+                                "logging_level", "is_deterministic", "error_threshold", "output_order"})
+            if (const auto f = node.get(key)) {
+                file_.apply(scratch, *f, key);
+                origins.emplace_back(key, file_.origin(*f));
+            }
+        const std::pair<const char*, std::vector<const char*>> groups[] = {
+            {"resources", {"instance_count"}}, {"retry_settings", {"max_retries", "timeout"}}};
+        for (const auto& [group, keys] : groups) {
+            const auto g = node.get(group);
+            if (!g || !g->value.IsMap()) continue;
+            const Mapping m(file_, *g);
+            for (const char* key : keys)
+                if (const auto f = m.get(key)) {
+                    const std::string setting = fmt::format("{}.{}", group, key);
+                    file_.apply(scratch, *f, setting);
+                    origins.emplace_back(setting, file_.origin(*f));
+                }
+        }
+        return origins;
     }
 
     // Node-level input/output paths are relative to the pipeline file even when the step's
@@ -720,6 +753,8 @@ JobSpec load_pipeline_step(const PipelineSpec& pipeline, const PipelineStep& ste
     spec.job_file = pipeline.job_file;
     std::vector<std::string> warnings;
     PipelineReader::read_parallel(*step.source, step.name, spec, warnings);
+    for (const auto& [key, origin] : step.source->node_origins)
+        if (spec.origins[key].kind == Origin::Kind::Yaml) spec.origins[key] = origin;
     detail::apply_overrides(cli, spec);
     detail::record_set_origins(cli, "jobs." + step.name + ".", spec);
     detail::settle(spec);

@@ -328,8 +328,12 @@ class ComponentFiles(PrsTestCase):
     def test_component_with_node_overrides_and_primitive_instance_count(self):
         dry = self.prs(self.job, "--dry-run", "--datastore-root", str(self.store))
         self.assertExit(dry, 0)
-        self.assertRegex(dry.stdout, r"resources.instance_count\s+2 ")
-        self.assertRegex(dry.stdout, r"mini_batch_size\s+3 files")
+        # The node's values win over the component's, and --dry-run names where they are.
+        self.assertRegex(dry.stdout, r"resources.instance_count\s+2 +\[.*pipeline.yml:20:23\]")
+        self.assertRegex(dry.stdout, r"mini_batch_size\s+3 files +\[.*pipeline.yml:21:22\]")
+        self.assertRegex(dry.stdout, r"retry_settings.timeout\s+30 s +\[.*score.yml:\d+:\d+\]")
+        dry = self.prs(self.job, "--dry-run", "--set", "jobs.score.mini_batch_size=2")
+        self.assertRegex(dry.stdout, r"mini_batch_size\s+2 files +\[.*--set jobs.score.mini_batch_size=2")
         proc = self.prs(self.job, "--datastore-root", str(self.store))
         self.assertExit(proc, 0)
         # The node's overrides win: 7 files in mini-batches of 3 on 2 workers.
