@@ -688,6 +688,7 @@ void PipelineReader::read_command(const JobFile& file, const Mapping& m, Pipelin
     CommandStep& c = step.command;
     c.code_dir = file.dir();
     if (const auto code = m.get("code")) c.code_dir = detail::read_code_dir(file, *code);
+    if (!c.code_dir.has_filename()) c.code_dir = c.code_dir.parent_path();  // `code: ./`
     const auto command = m.get("command");
     if (!command)
         file.fail(m.node(), "jobs." + step.name + ".command", "a command step needs a command",
