@@ -12,6 +12,7 @@
 #include "prs/config/describe.hpp"
 #include "prs/config/load_job.hpp"
 #include "prs/logs/log_file.hpp"
+#include "prs/logs/progress.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
 #include "prs/orchestrator/journal.hpp"
 #include "prs/pipeline/command_step.hpp"
@@ -126,6 +127,7 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
         const bool upstream_reran = std::any_of(step.upstream.begin(), step.upstream.end(),
                                                 [&](const std::string& u) { return reran.count(u) > 0; });
         const bool fresh = cli.fresh || pipeline.force_rerun || !step.is_deterministic || upstream_reran;
+        logs::set_progress_label(fmt::format("step {}", step.name));
         if (rank0)
             fmt::print(stderr, "prs_mpi: step {}/{}: {} ({}){}\n", i + 1, pipeline.steps.size(), step.name, r.type,
                        upstream_reran ? ": an earlier step ran again, so this one does too" : "");

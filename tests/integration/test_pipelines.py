@@ -142,6 +142,7 @@ class Pipelines(PrsTestCase):
         self.assertTrue((self.dir.run_dir / "score" / "logs" / "job_result.txt").exists())
         self.assertIn("score", (self.dir.logs / "report.html").read_text())
         self.assertIn("step 2/3: score (parallel)", proc.stderr)
+        self.assertIn("prs_mpi progress [step score]: 3/3 mini-batches", proc.stderr)
 
     def test_command_parallel_command_alone(self):
         proc = self.prs(self.three_steps())
