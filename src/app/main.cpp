@@ -287,7 +287,25 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
     if (cli.dry_run || cli.print_launch) {
         if (!speak) return kExitSucceeded;
         try {
-            fmt::print("{}", pipeline::describe_pipeline(pipeline, cli));
+            if (cli.dry_run) fmt::print("{}", pipeline::describe_pipeline(pipeline, cli));
+            // One allocation runs every step: size it for the largest parallel step.
+            if (cli.print_launch) {
+                std::optional<config::JobSpec> largest;
+                for (const auto& step : pipeline.steps) {
+                    if (step.kind != config::PipelineStep::Kind::Parallel || !step.upstream.empty()) continue;
+                    auto job = config::load_pipeline_step(pipeline, step, cli);
+                    const auto ranks = [](const config::JobSpec& j) {
+                        return j.instance_count * j.max_concurrency_per_instance.value_or(1);
+                    };
+                    if (!largest || ranks(job) > ranks(*largest)) largest = std::move(job);
+                }
+                if (largest)
+                    fmt::print("{}", launch_lines(*largest, cli, hpc::detect_gpus()));
+                else
+                    fmt::print("# {}: no parallel step can be sized before the steps before it run; launch with the "
+                               "resources.instance_count x max_concurrency_per_instance of its parallel steps\n",
+                               pipeline.name);
+            }
         } catch (const config::JobError& e) {
             fmt::print(stderr, "{}\n", e.what());
             return kExitBadInput;
