@@ -9,8 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness import PrsTestCase, mpirun_prefix, PRS
+from harness import PrsTestCase, mpirun_prefix, PRS, SOURCE_DIR
 from test_resume import kill_session
+from test_slurm import SlurmTestCase
 
 PREP = """
 import argparse, os, sys
@@ -365,6 +366,25 @@ class ComponentFiles(PrsTestCase):
         self.assertIn("--data files:3=/path/to/it", proc.stderr)
         proc = self.prs(job, "--data", f"files:3={self.dir.data}", "--datastore-root", str(self.store))
         self.assertExit(proc, 0)
+
+
+class PipelineUnderSbatch(SlurmTestCase):
+    def test_sbatch_runs_the_whole_pipeline(self):
+        for name, body in (("prep.py", PREP), ("score.py", SCORE), ("report.py", REPORT)):
+            (self.dir.code / name).write_text(body)
+        job = self.dir.job(PIPELINE.format(n=9, mini_batch_size=2), name="pipeline.yml")
+        extra = {"PRS_MPI": PRS, "PRS_SLURM_DIR": str(SOURCE_DIR / "slurm"),
+                 "PRS_MPIRUN_ARGS": "--oversubscribe --mca btl_vader_single_copy_mechanism none"}
+        code, job_id, err = self.cluster.sbatch("--ntasks=3", "--overcommit", f"--output={self.dir.root}/slurm-%j.out",
+                                                str(SOURCE_DIR / "slurm" / "prs_mpi_cpu.sbatch"), "--run-dir",
+                                                str(self.dir.run_dir), str(job), cwd=self.dir.root, extra_env=extra)
+        out = "".join(p.read_text() for p in self.dir.root.glob("slurm-*.out"))
+        self.assertEqual(code, 0, f"{err}\n{out}\n{self.cluster.logs()}")
+        self.assertEqual(self.cluster.job_state(job_id)[:2], ("COMPLETED", "0:0"))
+        rows = (self.dir.run_dir / "score" / "outputs" / "scores" / "parallel_run_step.txt").read_text().splitlines()
+        self.assertEqual(sorted(rows), sorted(f"f{i:03d}.txt {i} job-level" for i in range(9)))
+        self.assertEqual((self.dir.run_dir / "report" / "outputs" / "summary" / "count.txt").read_text(), "9\n")
+        self.assertIn("pipeline pipeline: succeeded", out)
 
 
 if __name__ == "__main__":
