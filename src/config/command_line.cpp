@@ -176,7 +176,8 @@ Usage:
   mpirun -np N prs_mpi [options] job.yml   N ranks with one worker each (e.g. one per GPU)
   sbatch slurm/prs_mpi.sbatch job.yml      Slurm
 
-prs_mpi reads a v2 parallel job (type: parallel), a pipeline with a parallel step, or a v1
+prs_mpi reads a v2 parallel job (type: parallel), a pipeline (type: pipeline: its command and
+parallel steps run in the order their bindings imply, each in <run_dir>/<step>), or a v1
 ParallelRunConfig YAML, splits the major input (input_data) into mini-batches and has worker
 processes call your entry script's init(), run(mini_batch) and shutdown(), as Azure does.
 run() results are appended to the append_row_to output; an interrupted run resumes when the
