@@ -38,6 +38,17 @@ std::string read_text(const fs::path& file) {
     return s.str();
 }
 
+// The end of a step's log, indented, for the failure message.
+std::string last_lines(const fs::path& log, std::size_t count) {
+    std::vector<std::string> lines;
+    std::istringstream in(read_text(log));
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::string out;
+    for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i)
+        out += "    | " + lines[i] + "\n";
+    return out;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -153,7 +164,8 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
                 if (r.detail.empty())
                     r.detail = fmt::format("the command exited with code {}; see {}", step_code, r.logs.string());
                 r.exit_code = step_code;
-                if (rank0) fmt::print(stderr, "prs_mpi: step {} failed: {}\n", step.name, r.detail);
+                if (rank0) fmt::print(stderr, "prs_mpi: step {} failed: {}\n{}", step.name, r.detail,
+                                      last_lines(r.logs, 10));
                 step_code = kExitJobFailed;
             }
         } else {

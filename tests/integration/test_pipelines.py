@@ -206,9 +206,35 @@ class Pipelines(PrsTestCase):
         log = self.dir.run_dir / "prepare" / "logs" / "user_logs" / "std_log.txt"
         self.assertIn(f"step prepare failed: the command exited with code 3; see {log}", proc.stderr)
         self.assertEqual(log.read_text(), "preparing\n")
+        self.assertIn("    | preparing\n", proc.stderr)  # the log's end is shown
         self.assertEqual([s["status"] for s in self.summary()["steps"]], ["failed", "not run", "not run"])
         self.assertIn("exited with code 3", (self.dir.logs / "job_result.txt").read_text())
         self.assertFalse((self.dir.run_dir / "score" / "logs").exists())
+
+    def test_continue_on_step_failure_runs_the_steps_that_do_not_need_the_failed_one(self):
+        job = self.dir.job("""\
+type: pipeline
+settings:
+  continue_on_step_failure: true
+jobs:
+  broken:
+    command: exit 5
+    outputs:
+      out:
+  independent:
+    command: echo fine > ${{outputs.out}}/fine.txt
+    outputs:
+      out:
+  after_broken:
+    command: ls ${{inputs.x}}
+    inputs:
+      x: ${{parent.jobs.broken.outputs.out}}
+""", name="pipeline.yml")
+        proc = self.prs(job)
+        self.assertExit(proc, 42)
+        self.assertEqual({s["name"]: s["status"] for s in self.summary()["steps"]},
+                         {"broken": "failed", "independent": "succeeded", "after_broken": "not run"})
+        self.assertTrue((self.dir.run_dir / "independent" / "outputs" / "out" / "fine.txt").exists())
 
     def test_set_overrides_the_job_file_and_dry_run_names_it(self):
         job = self.three_steps()
@@ -366,6 +392,95 @@ class ComponentFiles(PrsTestCase):
         self.assertIn("--data files:3=/path/to/it", proc.stderr)
         proc = self.prs(job, "--data", f"files:3={self.dir.data}", "--datastore-root", str(self.store))
         self.assertExit(proc, 0)
+
+
+# In the style of Azure's orange-juice example: a command step writes an MLTable of sales, the
+# parallel step trains one model per (Store, Brand) partition and returns one summary row per
+# partition, far fewer rows than it got, with error_threshold -1.
+SALES_PARTITION = r"""
+import argparse, os
+parser = argparse.ArgumentParser()
+parser.add_argument("--tabular_output_data")
+args, _ = parser.parse_known_args()
+os.makedirs(args.tabular_output_data, exist_ok=True)
+with open(os.path.join(args.tabular_output_data, "sales.csv"), "w") as f:
+    f.write("Store,Brand,Week,Quantity\n")
+    for store in (1, 2):
+        for brand in ("tropicana", "dominicks"):
+            for week in range(5):
+                f.write(f"{store},{brand},{week},{store * 10 + week}\n")
+with open(os.path.join(args.tabular_output_data, "MLTable"), "w") as f:
+    f.write("paths:\n  - file: ./sales.csv\ntransformations:\n  - read_delimited:\n      delimiter: ','\n"
+            "      header: all_files_same_headers\n")
+"""
+
+SALES_TRAIN = """
+import pandas as pd
+def init():
+    pass
+def run(input_data, mini_batch_context):
+    key = mini_batch_context.partition_key_value
+    return pd.DataFrame([{"Store": key["Store"], "Brand": key["Brand"], "rows": len(input_data)}])
+"""
+
+SALES_PIPELINE = """\
+$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+display_name: partition by key parallel job
+settings:
+  default_compute: azureml:cpu-cluster
+jobs:
+  partition_job:
+    type: command
+    code: ./src
+    command: python partition.py --tabular_output_data ${{outputs.tabular_output_data}}
+    outputs:
+      tabular_output_data:
+        type: mltable
+        mode: rw_mount
+  parallel_train:
+    type: parallel
+    compute: azureml:cpu-cluster
+    inputs:
+      data_source:
+        path: ${{parent.jobs.partition_job.outputs.tabular_output_data}}
+        type: mltable
+        mode: direct
+    outputs:
+      summary:
+        type: uri_file
+        path: azureml://datastores/${{default_datastore}}/paths/${{name}}/aggregated_returns.csv
+    partition_keys:
+      - Store
+      - Brand
+    resources:
+      instance_count: 1
+    error_threshold: -1
+    mini_batch_error_threshold: 5
+    input_data: ${{inputs.data_source}}
+    max_concurrency_per_instance: 2
+    environment_variables:
+      "AZUREML_PARALLEL_EXAMPLE": "1a_yaml"
+    task:
+      type: run_function
+      code: ./src
+      entry_script: train.py
+      append_row_to: ${{outputs.summary}}
+"""
+
+
+class PartitionedTraining(PrsTestCase):
+    def test_one_row_per_partition_with_error_threshold_minus_1_succeeds(self):
+        self.dir.script(SALES_PARTITION, name="partition.py").script(SALES_TRAIN, name="train.py")
+        job = self.dir.job(SALES_PIPELINE, name="pipeline.yml")
+        store = self.dir.root / "stores"
+        proc = self.prs(job, "--datastore-root", str(store), np=3)
+        self.assertExit(proc, 0)
+        self.assertNotIn("warning: ", proc.stderr.replace("prs_mpi: warning: the job asks", ""))
+        rows = (store / "workspaceblobstore" / "parallel_train" / "aggregated_returns.csv").read_text().splitlines()
+        self.assertEqual(sorted(rows), ["1 dominicks 5", "1 tropicana 5", "2 dominicks 5", "2 tropicana 5"])
+        self.assertIn("Mini-batches: 4 succeeded, 0 failed", proc.stderr)
+        self.assertEqual(proc.stderr.count("with error_threshold -1 that is a success"), 1)
 
 
 class PipelineUnderSbatch(SlurmTestCase):
