@@ -64,8 +64,8 @@ const std::map<std::string, std::string, std::less<>> kJobHints = {
     {"allowed_failed_percent", "task.program_arguments: --allowed_failed_percent N"},
 };
 
-const std::vector<std::string> kResourceKeys = {"instance_count", "instance_type", "shm_size", "docker_args",
-                                                "properties"};
+const std::vector<std::string> kResourceKeys = {"instance_count", "instance_type", "shm_size",         "docker_args",
+                                                "properties",     "locations",     "max_instance_count"};
 const std::vector<std::string> kRetryKeys = {"max_retries", "timeout"};
 const std::vector<std::string> kTaskKeys = {
     "type", "code", "entry_script", "program_arguments", "append_row_to", "environment_variables", "environment"};

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "prs/logs/progress.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
 #include "prs/orchestrator/journal.hpp"
+#include "prs/orchestrator/run_lock.hpp"
 #include "prs/pipeline/command_step.hpp"
 #include "prs/pipeline/pipeline_summary.hpp"
 #include "prs/pipeline/step_fingerprint.hpp"
@@ -112,6 +114,20 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
     std::vector<StepResult> results;
     std::set<std::string> reran, broken;  // broken: failed, or not run because of a failure
     int code = kExitSucceeded;
+    // Rank 0 holds the pipeline's run directory for the whole run (each parallel step also
+    // locks its own folder): two runs of one pipeline would run its command steps twice.
+    std::optional<orchestrator::RunDirLock> lock;
+    int locked = 1;
+    if (rank0) {
+        try {
+            fs::create_directories(pipeline.run_dir);
+            lock.emplace(pipeline.run_dir, std::chrono::seconds(10));
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
+            locked = 0;
+        }
+    }
+    if (!edge.broadcast(locked)) return kExitBadInput;
     if (rank0) {
         std::string list;
         for (const auto& s : pipeline.steps) list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", s.name,
