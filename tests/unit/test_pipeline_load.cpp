@@ -154,6 +154,22 @@ jobs:
                    " declares input raw without a default, and the step gives it no value");
 }
 
+TEST_F(PipelineLoad, SetChangesASingleJobAndIsItsOrigin) {
+    CommandLine c = cli(copy_data("parallel.yml"));
+    c.sets = {{"resources.instance_count", "3"}, {"retry_settings.timeout", "90"}};
+    const JobSpec spec = load_job(c);
+    EXPECT_EQ(spec.instance_count, 3);
+    EXPECT_EQ(spec.timeout, 90);
+    EXPECT_EQ(spec.origins.at("resources.instance_count").detail, "--set resources.instance_count=3");
+    c.sets = {{"task.entry_script.x", "1"}};
+    try {
+        load_job(c);
+        ADD_FAILURE() << "a key inside a value was set";
+    } catch (const JobError& e) {
+        EXPECT_HAS(e.what(), "--set task.entry_script.x=1: cannot set a key inside a value");
+    }
+}
+
 TEST(PipelineSummary, NamesEveryStepAndItsLogs) {
     std::vector<pipeline::StepResult> steps(2);
     steps[0] = {"prep", "command", "failed", 1.25, 3, "/run/prep/logs/user_logs/std_log.txt", "exited with code 3"};
