@@ -95,7 +95,11 @@ int command_step(const config::PipelineSpec& pipeline, const PipelineStep& step,
     fmt::print(stderr, "prs_mpi: step {}: running `{}` in {}; log: {}\n", step.name, step.command.command,
                step.command.code_dir.string(), log.string());
     const auto outcome = run_command_step(step, dir, log);
-    if (outcome.stopped) return kExitResumable;
+    if (outcome.stopped) {
+        fmt::print(stderr, "prs_mpi: step {}: stopped by a signal; run the same command to run it again.\n",
+                   step.name);
+        return kExitResumable;
+    }
     if (outcome.exit_code == 0) logs::write_file_atomically(marker, fingerprint);
     return outcome.exit_code;
 }

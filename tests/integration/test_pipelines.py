@@ -236,6 +236,27 @@ jobs:
                          {"broken": "failed", "independent": "succeeded", "after_broken": "not run"})
         self.assertTrue((self.dir.run_dir / "independent" / "outputs" / "out" / "fine.txt").exists())
 
+    def test_sigterm_during_a_command_step_stops_resumably(self):
+        job = self.dir.job("""\
+type: pipeline
+jobs:
+  slow:
+    command: echo started; sleep 60; echo done > ${{outputs.o}}/x
+    outputs:
+      o:
+""", name="pipeline.yml")
+        proc = subprocess.Popen([PRS, "--run-dir", str(self.dir.run_dir), str(job)], cwd=self.dir.root,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        log = self.dir.run_dir / "slow" / "logs" / "user_logs" / "std_log.txt"
+        deadline = time.time() + 60
+        while time.time() < deadline and not (log.exists() and "started" in log.read_text()):
+            time.sleep(0.05)
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 75, err)
+        self.assertIn("step slow: stopped by a signal", err)
+        self.assertEqual([s["status"] for s in self.summary()["steps"]], ["stopped"])
+
     def test_set_overrides_the_job_file_and_dry_run_names_it(self):
         job = self.three_steps()
         dry = self.prs(job, "--dry-run", "--set", "jobs.score.mini_batch_size=4",
