@@ -7,6 +7,7 @@
 
 #include "job_file.hpp"
 #include "prs/config/command_line.hpp"
+#include "prs/config/pipeline_spec.hpp"
 
 namespace prs::config::detail {
 
@@ -48,6 +49,9 @@ void read_pipeline_jobs(const JobFile& file, const Mapping& jobs, const ParentSc
 // depend on others, once every source is read.
 void apply_overrides(const CommandLine& cli, JobSpec& spec);
 void settle(JobSpec& spec);
+
+// command_step.cpp: a pipeline's command step (its outputs already in `step`).
+void read_command_step(const JobFile& file, const Mapping& command, PipelineStep& step);
 
 // v1_job.cpp: ParallelRunConfig + ParallelRunStep names at the top level.
 void read_v1_job(const JobFile& file, const Mapping& root, JobSpec& spec);
