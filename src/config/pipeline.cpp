@@ -66,12 +66,7 @@ struct ParentInput {
     std::string mode;
 };
 
-struct ParentOutput {
-    std::string type;
-    fs::path path;
-};
-
-// What an output of an earlier step looks like to later steps.
+// An output of the pipeline, or of an earlier step, as the steps that bind it see it.
 struct KnownOutput {
     std::string type;
     fs::path path;
@@ -180,7 +175,7 @@ private:
         if (!outputs || outputs->value.IsNull()) return;
         const Mapping declared(file_, *outputs);
         for (const Field& f : declared.fields()) {
-            ParentOutput out{"uri_folder", spec_.run_dir / "outputs" / f.key.Scalar()};
+            KnownOutput out{"uri_folder", spec_.run_dir / "outputs" / f.key.Scalar()};
             if (f.value.IsMap()) {
                 const Mapping m(file_, f);
                 if (const auto t = m.get("type")) out.type = file_.text(*t);
@@ -192,7 +187,7 @@ private:
 
     // ---- order
 
-    std::string list(const std::map<std::string, ParentInput>& m) const {
+    static std::string names_of(const std::map<std::string, ParentInput>& m) {
         std::vector<std::string> names;
         for (const auto& [k, v] : m) names.push_back(k);
         return names.empty() ? "none" : util::join(names, ", ");
@@ -330,9 +325,8 @@ private:
             step.source = std::make_shared<detail::StepSource>(detail::StepSource{shown, dir, doc, node_origins});
             if (step.upstream.empty()) {
                 // Nothing earlier writes its inputs: check it now, before any step runs.
-                JobSpec check;
-                std::vector<std::string> discard;
-                read_parallel(*step.source, name, check, discard);
+                JobSpec check;  // its warnings are shown when the step runs
+                read_parallel(*step.source, name, check);
             }
         } else {
             file_.fail(Field{"jobs." + name + ".type", YAML::Node(), node["type"]},
@@ -409,12 +403,12 @@ private:
         if (it == inputs_.end())
             file_.fail(at, "jobs." + step,
                        fmt::format("${{{{parent.inputs.{}}}}} names no input of the pipeline (its inputs: {})", name,
-                                   list(inputs_)),
+                                   names_of(inputs_)),
                        "declare it under the pipeline's top-level inputs:, or fix the name");
         return it->second;
     }
 
-    const ParentOutput& parent_output(const YAML::Node& at, const std::string& step, const std::string& name) const {
+    const KnownOutput& parent_output(const YAML::Node& at, const std::string& step, const std::string& name) const {
         const auto it = outputs_.find(name);
         if (it == outputs_.end())
             file_.fail(at, "jobs." + step, fmt::format("${{{{parent.outputs.{}}}}} names no output of the pipeline", name),
@@ -447,8 +441,7 @@ private:
                 if (std::regex_match(text, m, kStepOutputRef)) {
                     bound = step_output(path, step, m[1], m[2]);
                 } else if (std::regex_match(text, m, kParentOutputRef)) {
-                    const auto& out = parent_output(path, step, m[1]);
-                    bound = KnownOutput{out.type, out.path};
+                    bound = parent_output(path, step, m[1]);
                 } else if (std::regex_match(text, m, kParentInputRef)) {
                     const auto& in = parent_input(path, step, m[1]);
                     if (!in.data) {
@@ -620,9 +613,7 @@ private:
     }
 
 public:
-    static void read_parallel(const detail::StepSource& source, const std::string& name, JobSpec& spec,
-                              std::vector<std::string>& warnings) {
-        (void)warnings;
+    static void read_parallel(const detail::StepSource& source, const std::string& name, JobSpec& spec) {
         detail::record_defaults(spec);
         spec.form = JobForm::Pipeline;
         spec.job_name = name;
@@ -640,7 +631,7 @@ private:
     std::vector<std::string> names_;
     std::map<std::string, std::vector<std::string>> upstream_;
     std::map<std::string, ParentInput> inputs_;
-    std::map<std::string, ParentOutput> outputs_;
+    std::map<std::string, KnownOutput> outputs_;
     std::map<std::string, std::map<std::string, KnownOutput>> outputs_of_;
 };
 
@@ -666,8 +657,7 @@ std::optional<PipelineSpec> load_pipeline(const CommandLine& cli) {
 JobSpec load_pipeline_step(const PipelineSpec& pipeline, const PipelineStep& step, const CommandLine& cli) {
     JobSpec spec;
     spec.job_file = pipeline.job_file;
-    std::vector<std::string> warnings;
-    PipelineReader::read_parallel(*step.source, step.name, spec, warnings);
+    PipelineReader::read_parallel(*step.source, step.name, spec);
     for (const auto& [key, origin] : step.source->node_origins)
         if (spec.origins[key].kind == Origin::Kind::Yaml) spec.origins[key] = origin;
     detail::apply_overrides(cli, spec);
