@@ -504,6 +504,17 @@ class PartitionedTraining(PrsTestCase):
         self.assertEqual(proc.stderr.count("with error_threshold -1 that is a success"), 1)
 
 
+class ExamplePipeline(PrsTestCase):
+    def test_the_example_pipeline_runs(self):
+        store = self.dir.root / "stores"
+        proc = self.prs(SOURCE_DIR / "scripts" / "example" / "pipeline.yml", "--datastore-root", str(store))
+        self.assertExit(proc, 0)
+        self.assertNotIn("warning", proc.stderr)
+        rows = self.output_lines(self.dir.run_dir / "count_words" / "outputs" / "scores" / "parallel_run_step.txt")
+        total = (store / "workspaceblobstore" / "total" / "total.txt").read_text()
+        self.assertEqual(total, f"{len(rows)} files, {sum(int(r.split()[1]) for r in rows)} long words\n")
+
+
 class PipelineUnderSbatch(SlurmTestCase):
     def test_sbatch_runs_the_whole_pipeline(self):
         for name, body in (("prep.py", PREP), ("score.py", SCORE), ("report.py", REPORT)):
