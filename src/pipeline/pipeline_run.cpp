@@ -59,8 +59,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // Azure. Outputs elsewhere (a node's path:, a datastore) are the user's and stay.
 void prepare_outputs(const PipelineStep& step, const fs::path& run_dir) {
     for (const auto& out : step.outputs) {
-        const bool ours = !out.path.lexically_relative(run_dir).empty() &&
-                          !out.path.lexically_relative(run_dir).string().starts_with("..");
+        const std::string rel = out.path.lexically_relative(run_dir).string();
+        const bool ours = !rel.empty() && rel != "." && !rel.starts_with("..");  // strictly inside
         if (out.type == "uri_file") {
             fs::create_directories(out.path.parent_path());
             continue;
