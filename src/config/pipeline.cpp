@@ -150,11 +150,14 @@ private:
                 const std::string type = m.get("type") ? file_.text(*m.get("type")) : "uri_folder";
                 if (is_value_type(type)) {
                     const auto v = m.get("default") ? m.get("default") : m.get("value");
-                    if (!v) file_.fail(f, "a value input needs a value", fmt::format("add `default: ...` under {}", f.path));
+                    if (!v)
+                        file_.fail(f, "a value input needs a value", fmt::format("add `default: ...` under {}",
+                                                                                  f.path));
                     in.value = file_.text(*v);
                 } else {
                     const auto path = m.get("path");
-                    if (!path) file_.fail(f, "the input has no path", fmt::format("add `path: ./data` under {}", f.path));
+                    if (!path)
+                        file_.fail(f, "the input has no path", fmt::format("add `path: ./data` under {}", f.path));
                     in.data = true;
                     in.type = type;
                     in.path = file_.local_path(*path);
@@ -200,7 +203,7 @@ private:
         std::map<std::string, YAML::Node> first_ref;  // for cycle messages
         for (const Field& s : steps.fields()) {
             auto& deps = needs[s.key.Scalar()];
-            detail::edit_scalars(s.value, [&](const std::string&, const YAML::Node& scalar) -> std::optional<std::string> {
+            const auto scan = [&](const std::string&, const YAML::Node& scalar) -> std::optional<std::string> {
                 const std::string& text = scalar.Scalar();
                 for (std::sregex_iterator it(text.begin(), text.end(), kStepOutputRef), end; it != end; ++it) {
                     const std::string other = (*it)[1];
@@ -217,7 +220,8 @@ private:
                     if (!first_ref.count(s.key.Scalar())) first_ref[s.key.Scalar()] = scalar;
                 }
                 return std::nullopt;
-            });
+            };
+            detail::edit_scalars(s.value, scan);
         }
         std::vector<std::string> order;
         std::set<std::string> placed;
@@ -311,7 +315,8 @@ private:
         if (type.empty()) type = "command";  // Azure's default step type
         const JobFile file(shown, dir, spec_.warnings);
         assign_output_paths(doc, name, file);
-        for (const auto& [out, known] : outputs_of_[name]) step.outputs.push_back(StepOutput{out, known.type, known.path});
+        for (const auto& [out, known] : outputs_of_[name])
+            step.outputs.push_back(StepOutput{out, known.type, known.path});
         step.input_paths = input_paths(doc, file);
         if (const YAML::Node det = doc["is_deterministic"]; det.IsDefined())
             step.is_deterministic = file.boolean(Field{"is_deterministic", YAML::Node(), det});
@@ -411,7 +416,8 @@ private:
     const KnownOutput& parent_output(const YAML::Node& at, const std::string& step, const std::string& name) const {
         const auto it = outputs_.find(name);
         if (it == outputs_.end())
-            file_.fail(at, "jobs." + step, fmt::format("${{{{parent.outputs.{}}}}} names no output of the pipeline", name),
+            file_.fail(at, "jobs." + step,
+                       fmt::format("${{{{parent.outputs.{}}}}} names no output of the pipeline", name),
                        "declare it under the pipeline's top-level outputs:, or fix the name");
         return it->second;
     }
@@ -468,7 +474,8 @@ private:
             std::string out;
             auto from = text.cbegin();
             std::smatch r;
-            static const std::regex any(R"(\$\{\{\s*parent\.(inputs|outputs|jobs)\.([A-Za-z0-9_-]+)(?:\.outputs\.([A-Za-z0-9_-]+))?\s*\}\})");
+            static const std::regex any(
+                R"(\$\{\{\s*parent\.(inputs|outputs|jobs)\.([A-Za-z0-9_-]+)(?:\.outputs\.([A-Za-z0-9_-]+))?\s*\}\})");
             bool changed = false;
             while (std::regex_search(from, text.cend(), r, any)) {
                 out.append(from, r[0].first);
@@ -546,7 +553,8 @@ private:
                 output_names.push_back(key);
                 YAML::Node merged(YAML::NodeType::Map);
                 if (it->second.IsMap())
-                    for (auto kv = it->second.begin(); kv != it->second.end(); ++kv) merged[kv->first.Scalar()] = kv->second;
+                    for (auto kv = it->second.begin(); kv != it->second.end(); ++kv)
+                        merged[kv->first.Scalar()] = kv->second;
                 const YAML::Node over = given_outputs.IsMap() ? given_outputs[key] : YAML::Node();
                 if (over.IsDefined() && over.IsMap())
                     for (auto kv = over.begin(); kv != over.end(); ++kv) merged[kv->first.Scalar()] = kv->second;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "prs/logs/log_file.hpp"
 #include "prs/orchestrator/stop_request.hpp"
 
 extern char** environ;
@@ -31,9 +32,10 @@ bool launcher_variable(std::string_view entry) {
     return false;
 }
 
-std::vector<std::string> child_environment(const config::PipelineStep& step, const fs::path& bin) {
+std::vector<std::string> child_environment(const config::PipelineStep& step, const fs::path& bin,
+                                           const fs::path& modules, const fs::path& log_dir) {
     std::vector<std::string> env;
-    std::string path = bin.string(), python_path;
+    std::string path = bin.string(), python_path = modules.string();
     for (const auto& p : step.command.python_path) python_path += (python_path.empty() ? "" : ":") + p.string();
     for (char** e = environ; *e; ++e) {
         const std::string_view entry(*e);
@@ -52,9 +54,59 @@ std::vector<std::string> child_environment(const config::PipelineStep& step, con
         if (!overridden) env.emplace_back(entry);
     }
     env.push_back("PATH=" + path);
-    if (!python_path.empty()) env.push_back("PYTHONPATH=" + python_path);
+    env.push_back("PRS_STEP_LOG_DIR=" + log_dir.string());
+    env.push_back("PYTHONPATH=" + python_path);
     for (const auto& [k, v] : step.command.environment_variables) env.push_back(k + "=" + v);
     return env;
+}
+
+// prs_mpi's azureml_user helper for scripts that command steps share with entry scripts: the
+// same names as in the workers (src/worker/prs_runtime.py), pointing at the step's folders.
+constexpr const char* kEntryScriptModule = R"("""azureml_user.parallel_run, as prs_mpi gives it to command steps."""
+import logging
+import os
+
+
+class EntryScript:
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    @property
+    def logger(self):
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO)
+        return logging.getLogger("ParallelRunStep")
+
+    @property
+    def log_dir(self):
+        return os.environ.get("PRS_STEP_LOG_DIR", os.getcwd())
+
+    @property
+    def output_dir(self):
+        return os.getcwd()
+
+    @property
+    def working_dir(self):
+        return os.getcwd()
+
+    @property
+    def agent_name(self):
+        return "command"
+
+    @property
+    def node_id(self):
+        return 0
+)";
+
+void write_compat_modules(const fs::path& dir) {
+    fs::create_directories(dir / "azureml_user");
+    logs::write_file_atomically(dir / "azureml_user" / "__init__.py", "");
+    logs::write_file_atomically(dir / "azureml_user" / "parallel_run.py", kEntryScriptModule);
+    logs::write_file_atomically(dir / "prs_mpi.py", "from azureml_user.parallel_run import EntryScript\n");
 }
 
 void link_python(const fs::path& bin, const fs::path& python) {
@@ -82,7 +134,8 @@ CommandOutcome run_command_step(const config::PipelineStep& step, const fs::path
     fs::create_directories(log.parent_path());
     const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) throw std::runtime_error("cannot open " + log.string() + ": " + std::strerror(errno));
-    const auto env = child_environment(step, bin);
+    write_compat_modules(step_dir / "python");
+    const auto env = child_environment(step, bin, step_dir / "python", log.parent_path());
     std::vector<char*> envp;
     for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);

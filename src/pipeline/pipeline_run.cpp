@@ -218,7 +218,8 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
                 } else if (step_code == kExitSucceeded) {
                     reran.insert(step.name);
                 } else if (step_code == kExitJobFailed) {
-                    r.detail = fmt::format("the parallel job failed; see {}", (dir / "logs" / "job_result.txt").string());
+                    r.detail =
+                        fmt::format("the parallel job failed; see {}", (dir / "logs" / "job_result.txt").string());
                 }
                 // Every rank must agree on reuse, or downstream steps would disagree on --fresh.
                 const int reran_flag = edge.broadcast(reran.count(step.name) ? 1 : 0);

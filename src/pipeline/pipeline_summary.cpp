@@ -43,8 +43,9 @@ std::string summary_text(const std::string& pipeline, int exit_code, const std::
 }
 
 std::string summary_json(const std::string& pipeline, int exit_code, const std::vector<StepResult>& steps) {
-    std::string out = fmt::format("{{\n  \"pipeline\": {},\n  \"result\": \"{}\",\n  \"exit_code\": {},\n  \"steps\": [",
-                                  util::json_quote(pipeline), pipeline_result(exit_code), exit_code);
+    std::string out =
+        fmt::format("{{\n  \"pipeline\": {},\n  \"result\": \"{}\",\n  \"exit_code\": {},\n  \"steps\": [",
+                    util::json_quote(pipeline), pipeline_result(exit_code), exit_code);
     for (std::size_t i = 0; i < steps.size(); ++i) {
         const auto& s = steps[i];
         out += fmt::format("{}\n    {{\"name\": {}, \"type\": \"{}\", \"status\": \"{}\", \"seconds\": {:.3f}, "
@@ -71,7 +72,8 @@ std::string summary_html(const std::string& pipeline, int exit_code, const std::
     return fmt::format(R"(<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{0}: pipeline report</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;
-padding:4px 8px;text-align:left}} .failed td{{background:#fbe3e3}} .succeeded td,.reused td{{background:#e6f4e1}}</style>
+padding:4px 8px;text-align:left}} .failed td{{background:#fbe3e3}}
+.succeeded td,.reused td{{background:#e6f4e1}}</style>
 </head><body>
 <h1>Pipeline {0}: {1}</h1>
 <table><tr><th>step</th><th>type</th><th>status</th><th>duration</th><th>logs</th><th>detail</th></tr>

@@ -222,7 +222,9 @@ jobs:
     outputs:
       out:
   independent:
-    command: echo fine > ${{outputs.out}}/fine.txt
+    command: >-
+      echo fine > ${{outputs.out}}/fine.txt &&
+      python -c "from azureml_user.parallel_run import EntryScript; print('log_dir', EntryScript().log_dir)"
     outputs:
       out:
   after_broken:
@@ -235,6 +237,9 @@ jobs:
         self.assertEqual({s["name"]: s["status"] for s in self.summary()["steps"]},
                          {"broken": "failed", "independent": "succeeded", "after_broken": "not run"})
         self.assertTrue((self.dir.run_dir / "independent" / "outputs" / "out" / "fine.txt").exists())
+        # prs_mpi's azureml_user helper is importable in command steps too.
+        logs = self.dir.run_dir / "independent" / "logs" / "user_logs"
+        self.assertIn(f"log_dir {logs}", (logs / "std_log.txt").read_text())
 
     def test_sigterm_during_a_command_step_stops_resumably(self):
         job = self.dir.job("""\

@@ -150,7 +150,8 @@ jobs:
                   (dir() / "run" / "prep" / "outputs" / "clean").string());
     EXPECT_EQ(p.steps[0].outputs.at(0).type, "mltable");
     EXPECT_HAS(error_text("type: pipeline\njobs:\n  prep:\n    component: ./comp/prep.yml\n"),
-               "pipeline.yml:4:5: error: jobs.prep.inputs.raw: the component " + (dir() / "comp" / "prep.yml").string() +
+               "pipeline.yml:4:5: error: jobs.prep.inputs.raw: the component " +
+                   (dir() / "comp" / "prep.yml").string() +
                    " declares input raw without a default, and the step gives it no value");
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A command step: bash runs its command once, in its code folder, with the job's Python
-// first on PATH; stdout and stderr go to the step's log.
+// first on PATH and prs_mpi's azureml_user helper on PYTHONPATH; stdout and stderr go to the
+// step's log.
 
 #include <filesystem>
 
