@@ -217,6 +217,8 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
                     r.status = "reused";
                 } else if (step_code == kExitSucceeded) {
                     reran.insert(step.name);
+                } else if (step_code == kExitBadInput) {
+                    r.detail = "its input or run directory was refused (see the error above); nothing ran";
                 } else if (step_code == kExitJobFailed) {
                     r.detail =
                         fmt::format("the parallel job failed; see {}", (dir / "logs" / "job_result.txt").string());
