@@ -3,9 +3,12 @@
 // local path or value. Each step is read from its own fresh parse of the files, so that
 // binding edits (made in place, keeping yaml-cpp's positions) never leak between steps.
 
+#include <stdlib.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
 #include <regex>
 #include <set>
 
@@ -328,17 +331,61 @@ private:
             step.kind = PipelineStep::Kind::Parallel;
             // The environment's venv/conda keys live under task: for a parallel step.
             step.source = std::make_shared<detail::StepSource>(detail::StepSource{shown, dir, doc, node_origins});
-            if (step.upstream.empty()) {
-                // Nothing earlier writes its inputs: check it now, before any step runs.
-                JobSpec check;  // its warnings are shown when the step runs
-                read_parallel(*step.source, name, check);
-            }
+            // Checked now, before any step runs; inputs an earlier step writes stand in as
+            // empty placeholders of their type. Its warnings are shown when the step runs.
+            check_parallel(*step.source, name, step.upstream);
         } else {
             file_.fail(Field{"jobs." + name + ".type", YAML::Node(), node["type"]},
                        fmt::format("prs_mpi runs command and parallel steps, not type: {}", type),
                        "run this step with its own tool, or rewrite it as a command step");
         }
         return step;
+    }
+
+    // Reads the parallel step once with every input that an earlier step writes pointing at
+    // an empty stand-in of its type (restored afterwards), so that its own mistakes are
+    // reported before the pipeline starts.
+    void check_parallel(const detail::StepSource& source, const std::string& name,
+                        const std::vector<std::string>& upstream) const {
+        std::map<std::string, std::string> written;  // path -> type, of the upstream outputs
+        for (const auto& up : upstream)
+            for (const auto& [out, known] : outputs_of_.at(up)) written[known.path.string()] = known.type;
+        std::vector<std::pair<YAML::Node, std::string>> replaced;
+        std::optional<fs::path> stand_ins;
+        const auto restore = [&] {
+            for (auto& [node, text] : replaced) node = text;
+            if (stand_ins) {
+                std::error_code ec;
+                fs::remove_all(*stand_ins, ec);
+            }
+        };
+        YAML::Node inputs = source.doc["inputs"];
+        if (!written.empty() && inputs.IsDefined() && inputs.IsMap()) {
+            for (auto it = inputs.begin(); it != inputs.end(); ++it) {
+                if (!it->second.IsMap()) continue;
+                YAML::Node path = it->second["path"];
+                if (!path.IsDefined() || !path.IsScalar() || !written.count(path.Scalar())) continue;
+                if (!stand_ins) {
+                    std::string pattern = (fs::temp_directory_path() / "prs_mpi_check_XXXXXX").string();
+                    if (!::mkdtemp(pattern.data())) return;  // cannot check early: checked when it runs
+                    stand_ins = pattern;
+                    fs::create_directories(*stand_ins / "folder");
+                    std::ofstream(*stand_ins / "folder" / "MLTable") << "paths:\n  - folder: .\n";
+                    std::ofstream(*stand_ins / "file") << "";
+                }
+                const std::string type = scalar_or(it->second, "type", written[path.Scalar()]);
+                replaced.emplace_back(path, path.Scalar());
+                path = (*stand_ins / (type == "uri_file" ? "file" : "folder")).string();
+            }
+        }
+        try {
+            JobSpec check;
+            read_parallel(source, name, check);
+        } catch (...) {
+            restore();
+            throw;
+        }
+        restore();
     }
 
     // The settings a node sets over its parallel component, checked here so that a bad value

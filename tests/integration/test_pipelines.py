@@ -280,6 +280,11 @@ jobs:
                                          r"pipeline.yml:\d+:\d+: error: jobs.prepare: steps prepare, score, report "
                                          r"read each other's outputs: a cycle"),
             "outputs.files}} --n": ("outputs.nothing}} --n", r"error: .*nothing"),
+            # A mistake in a step that reads an earlier step's output is found before anything runs.
+            'mini_batch_size: "5"': ('mini_batch_size: "lots"', r"pipeline.yml:\d+:\d+: error: mini_batch_size: "
+                                                               r"expected a positive number of files"),
+            "entry_script: score.py": ("entry_script: scor.py", r"error: task.entry_script: expected the entry "
+                                                                r"script file .*scor.py"),
         }
         for old, (new, pattern) in cases.items():
             with self.subTest(new):
