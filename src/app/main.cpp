@@ -21,6 +21,7 @@
 #include "prs/config/command_line.hpp"
 #include "prs/config/describe.hpp"
 #include "prs/config/load_job.hpp"
+#include "prs/config/pipeline_spec.hpp"
 #include "prs/hpc/gpu_pinning.hpp"
 #include "prs/hpc/launcher.hpp"
 #include "prs/hpc/worker_count.hpp"
@@ -35,6 +36,7 @@
 #include "prs/orchestrator/run_lock.hpp"
 #include "prs/orchestrator/stop_request.hpp"
 #include "prs/partition/file_list.hpp"
+#include "prs/pipeline/pipeline_run.hpp"
 #include "prs/transport/mpi_transport.hpp"
 #include "version_report.hpp"
 
@@ -201,8 +203,7 @@ void end_dropped_ranks(const orchestrator::Orchestrator& orch, int world_size, c
 }
 
 int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, bool fresh,
-            const hpc::LaunchEnvironment& launch, int* argc, char*** argv) {
-    transport::MpiSession mpi(argc, argv, launch.launched);
+            const hpc::LaunchEnvironment& launch, transport::MpiSession& mpi) {
     orchestrator::install_stop_handlers(mpi.rank() == 0);
     const auto node = mpi.node_identity();
     // Opened now, while every rank runs (see hpc::NodeRanks).
@@ -373,6 +374,58 @@ int exit_bad_input(bool speak) {
     return kExitBadInput;
 }
 
+// A whole pipeline: every rank walks its steps; parallel steps go through run_job.
+int run_pipeline_job(const config::PipelineSpec& pipeline, const config::CommandLine& cli,
+                     const hpc::LaunchEnvironment& launch, int* argc, char*** argv) {
+    const bool speak = launch.rank0;
+    if (speak)
+        for (const auto& w : pipeline.warnings) fmt::print(stderr, "{}\n", w);
+    if (cli.dry_run || cli.print_launch) {
+        if (!speak) return kExitSucceeded;
+        try {
+            if (cli.dry_run) fmt::print("{}", pipeline::describe_pipeline(pipeline, cli));
+            // One allocation runs every step: size it for the largest parallel step.
+            if (cli.print_launch) {
+                std::optional<config::JobSpec> largest;
+                for (const auto& step : pipeline.steps) {
+                    if (step.kind != config::PipelineStep::Kind::Parallel || !step.upstream.empty()) continue;
+                    auto job = config::load_pipeline_step(pipeline, step, cli);
+                    const auto ranks = [](const config::JobSpec& j) {
+                        return j.instance_count * j.max_concurrency_per_instance.value_or(1);
+                    };
+                    if (!largest || ranks(job) > ranks(*largest)) largest = std::move(job);
+                }
+                if (largest)
+                    fmt::print("{}", launch_lines(*largest, cli, hpc::detect_gpus()));
+                else
+                    fmt::print("# {}: no parallel step can be sized before the steps before it run; launch with the "
+                               "resources.instance_count x max_concurrency_per_instance of its parallel steps\n",
+                               pipeline.name);
+            }
+        } catch (const config::JobError& e) {
+            fmt::print(stderr, "{}\n", e.what());
+            return kExitBadInput;
+        }
+        return kExitSucceeded;
+    }
+    transport::MpiSession mpi(argc, argv, launch.launched);
+    orchestrator::install_stop_handlers(mpi.rank() == 0);
+    pipeline::Edge edge;
+    edge.rank = mpi.rank();
+    edge.broadcast = [&](int value) { return mpi.broadcast_idle(value); };
+    edge.run_parallel = [&](const config::JobSpec& job, const fs::path& run_dir, bool fresh) {
+        protocol::InputFormat input;
+        try {
+            input = partition::describe_input(job);
+        } catch (const partition::InputError& e) {
+            if (mpi.rank() == 0) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            return kExitBadInput;
+        }
+        return run_job(job, input, run_dir, fresh, launch, mpi);
+    };
+    return pipeline::run_pipeline(pipeline, cli, edge);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -384,6 +437,7 @@ int main(int argc, char** argv) {
     const bool speak = launch.rank0;
     config::CommandLine cli;
     config::JobSpec job;
+    std::optional<config::PipelineSpec> pipeline;
     try {
         cli = config::parse_command_line(argc, argv);
         if (cli.help) {
@@ -394,11 +448,22 @@ int main(int argc, char** argv) {
             if (speak) fmt::print("{}", app::version_report(agent::default_worker_binary()));
             return kExitSucceeded;
         }
-        job = config::load_job(cli);
-        config::bind_run_dir(job, resolve_run_dir(cli, job));
+        pipeline = config::load_pipeline(cli);
+        if (!pipeline) {
+            job = config::load_job(cli);
+            config::bind_run_dir(job, resolve_run_dir(cli, job));
+        }
     } catch (const config::JobError& e) {
         if (speak) fmt::print(stderr, "{}\n", e.what());
         return exit_bad_input(speak);
+    }
+    if (pipeline) {
+        try {
+            return run_pipeline_job(*pipeline, cli, launch, &argc, &argv);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
+            return kExitJobFailed;
+        }
     }
     if (speak)
         for (const auto& w : job.warnings) fmt::print(stderr, "{}\n", w);
@@ -429,7 +494,8 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, launch, &argc, &argv);
+        transport::MpiSession mpi(&argc, &argv, launch.launched);
+        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, launch, mpi);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

@@ -66,7 +66,16 @@ struct Options {
             ("run-dir", po::value<std::string>()->value_name("DIR"),
              "run directory with the journal, outputs/ and logs/ (default: ./prs_runs/<job name>)")  //
             ("job", po::value<std::string>()->value_name("NAME"),
-             "the parallel step to run, when a pipeline has several");
+             "run only this parallel step of a pipeline (its inputs must be on disk)")  //
+            ("until", po::value<std::string>()->value_name("STEP"), "run a pipeline's steps up to this one")  //
+            ("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(),
+             "override a value of the job file, e.g. --set jobs.train.resources.instance_count=3 (repeatable)")  //
+            ("datastore", po::value<std::vector<std::string>>()->value_name("NAME=DIR")->composing(),
+             "the folder of datastore NAME for azureml://datastores/NAME/paths/... (repeatable)")  //
+            ("datastore-root", po::value<std::string>()->value_name("DIR"),
+             "folder holding one folder per datastore (default: $PRS_DATASTORE_ROOT, else ./prs_datastores)")  //
+            ("data", po::value<std::vector<std::string>>()->value_name("NAME:VERSION=PATH")->composing(),
+             "the local copy of data asset azureml:NAME:VERSION (repeatable)");
         for (const auto& s : kJobFileSettings)
             job_file.add_options()(s.name, po::value<std::string>()->value_name(s.value_name), s.help);
         for (const auto& s : kProgramArgumentSettings)
@@ -119,6 +128,24 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     cli.print_launch = vm.count("print-launch") > 0;
     if (vm.count("run-dir")) cli.run_dir = vm["run-dir"].as<std::string>();
     if (vm.count("job")) cli.job = vm["job"].as<std::string>();
+    if (vm.count("until")) cli.until = vm["until"].as<std::string>();
+    if (vm.count("datastore-root")) cli.datastore_root = vm["datastore-root"].as<std::string>();
+    const auto pairs = [&](const char* flag, const char* form) {
+        std::vector<std::pair<std::string, std::string>> out;
+        if (!vm.count(flag)) return out;
+        for (const auto& item : vm[flag].as<std::vector<std::string>>()) {
+            const auto eq = item.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw JobError(fmt::format("prs_mpi: --{} {}: expected {}. See prs_mpi --help", flag, item, form));
+            out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+        }
+        return out;
+    };
+    cli.sets = pairs("set", "KEY=VALUE, e.g. --set jobs.train.resources.instance_count=3");
+    for (auto& [name, dir] : pairs("datastore", "NAME=DIR, e.g. --datastore workspaceblobstore=/shared/blob"))
+        cli.datastores[name] = dir;
+    for (auto& [asset, path] : pairs("data", "NAME:VERSION=PATH, e.g. --data iris:1=/shared/iris"))
+        cli.data[asset] = path;
     const auto take = [&](std::span<const SettingFlag> settings) {
         for (const auto& s : settings)
             if (vm.count(s.name)) cli.overrides[s.name] = vm[s.name].as<std::string>();
@@ -149,7 +176,8 @@ Usage:
   mpirun -np N prs_mpi [options] job.yml   N ranks with one worker each (e.g. one per GPU)
   sbatch slurm/prs_mpi_cpu.sbatch job.yml  Slurm (prs_mpi_gpu.sbatch: one rank per GPU)
 
-prs_mpi reads a v2 parallel job (type: parallel), a pipeline with a parallel step, or a v1
+prs_mpi reads a v2 parallel job (type: parallel), a pipeline (type: pipeline: its command and
+parallel steps run in the order their bindings imply, each in <run_dir>/<step>), or a v1
 ParallelRunConfig YAML, splits the major input (input_data) into mini-batches and has worker
 processes call your entry script's init(), run(mini_batch) and shutdown(), as Azure does.
 run() results are appended to the append_row_to output; an interrupted run resumes when the

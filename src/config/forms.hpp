@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "job_file.hpp"
+#include "prs/config/command_line.hpp"
+#include "prs/config/pipeline_spec.hpp"
 
 namespace prs::config::detail {
 
@@ -43,6 +45,14 @@ void read_parallel_job(const JobFile& file, const Mapping& job, const ParentScop
 // pipeline_job.cpp: picks the parallel step among `jobs` (`chosen`: --job NAME).
 void read_pipeline_jobs(const JobFile& file, const Mapping& jobs, const ParentScope* parent,
                         const std::optional<std::string>& chosen, JobSpec& spec);
+// load_job.cpp: the command line's setting flags over the job file's, and the settings that
+// depend on others, once every source is read.
+void apply_overrides(const CommandLine& cli, JobSpec& spec);
+void settle(JobSpec& spec);
+
+// command_step.cpp: a pipeline's command step (its outputs already in `step`).
+void read_command_step(const JobFile& file, const Mapping& command, PipelineStep& step);
+
 // v1_job.cpp: ParallelRunConfig + ParallelRunStep names at the top level.
 void read_v1_job(const JobFile& file, const Mapping& root, JobSpec& spec);
 

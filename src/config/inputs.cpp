@@ -12,8 +12,8 @@ namespace prs::config::detail {
 
 namespace {
 
-const std::vector<std::string> kDataKeys = {"type", "path", "mode", "datasets", "partition_format", "description",
-                                            "optional"};
+const std::vector<std::string> kDataKeys = {"type",        "path",     "mode",           "datasets", "partition_format",
+                                            "description", "optional", "path_on_compute"};
 const std::vector<std::string> kValueKeys = {"type", "default", "description", "optional", "min", "max", "enum"};
 const std::vector<std::string> kModes = {"ro_mount", "download", "direct", "eval_mount", "eval_download", "rw_mount"};
 

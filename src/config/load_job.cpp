@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "document.hpp"
 #include "forms.hpp"
 #include "prs/config/program_arguments.hpp"
 
@@ -39,26 +40,6 @@ const std::vector<std::string> kV1OnlyKeys = {"entry_script",
                                               "compute_target",
                                               "allow_reuse",
                                               "parallel_run_config"};
-
-YAML::Node parse_yaml(const CommandLine& cli) {
-    const std::string shown = cli.job_file.string();
-    if (fs::is_directory(cli.job_file))
-        throw JobError(fmt::format("prs_mpi: {} is a folder, not a job file.\n  Fix: name the job's YAML file", shown));
-    std::ifstream in(cli.job_file);
-    if (!in)
-        throw JobError(
-            fmt::format("prs_mpi: cannot read job file '{}': {}.\n  Fix: check the path", shown, std::strerror(errno)));
-    std::stringstream text;
-    text << in.rdbuf();
-    try {
-        return YAML::Load(text.str());
-    } catch (const YAML::ParserException& e) {
-        throw JobError(fmt::format(
-            "{}:{}:{}: error: invalid YAML: {}.\n  Fix: check indentation (spaces, not tabs) and quoting near this "
-            "spot; quote values that contain ': ' or start with {{, [, *, & or !",
-            shown, e.mark.line + 1, e.mark.column + 1, e.msg));
-    }
-}
 
 void refuse_job_flag(const CommandLine& cli, std::string_view form) {
     if (cli.job)
@@ -125,7 +106,9 @@ void read_form(const JobFile& file, const Mapping& top, const CommandLine& cli, 
               "add `type: parallel` (a v2 parallel job) or `type: pipeline`; a v1 file has `entry_script:` at the top");
 }
 
-void apply_overrides(const CommandLine& cli, JobSpec& spec) {
+}  // namespace
+
+void detail::apply_overrides(const CommandLine& cli, JobSpec& spec) {
     for (const auto& [flag, value] : cli.overrides) {
         const auto key = detail::setting_for_flag(flag);
         if (!key) throw JobError(fmt::format("prs_mpi: --{} is not a setting prs_mpi can override", flag));
@@ -140,8 +123,7 @@ void apply_overrides(const CommandLine& cli, JobSpec& spec) {
     }
 }
 
-// Settings that depend on other settings, once every source has been read.
-void settle(JobSpec& spec) {
+void detail::settle(JobSpec& spec) {
     if (!spec.partition_keys.empty() && spec.mini_batch_size) {
         // Azure's v2 lets partition keys win (v1 files were refused earlier).
         const Origin& size = spec.origins["mini_batch_size"];
@@ -161,10 +143,8 @@ void settle(JobSpec& spec) {
     }
 }
 
-}  // namespace
-
 JobSpec load_job(const CommandLine& cli) {
-    const YAML::Node root = parse_yaml(cli);
+    YAML::Node root = detail::parse_yaml_file(cli.job_file, cli.job_file.string());
     if (!root.IsDefined() || root.IsNull())
         throw JobError(fmt::format("{}: error: the job file is empty.\n  Fix: start from an example parallel job",
                                    cli.job_file.string()));
@@ -174,9 +154,14 @@ JobSpec load_job(const CommandLine& cli) {
     spec.job_name = cli.job_file.stem().string();
     detail::record_defaults(spec);
     const JobFile file(cli.job_file.string(), spec.job_file.parent_path(), spec.warnings);
+    detail::apply_sets(root, cli, file.name());
+    const YAML::Node name = root.IsMap() ? root["name"] : YAML::Node();
+    const std::string job_name = cli.job ? *cli.job : name.IsDefined() && name.IsScalar() ? name.Scalar() : spec.job_name;
+    detail::resolve_locations(root, detail::locations_of(cli), job_name, file.name());
     read_form(file, Mapping(file, root), cli, spec);
-    apply_overrides(cli, spec);
-    settle(spec);
+    detail::apply_overrides(cli, spec);
+    detail::record_set_origins(cli, cli.job ? "jobs." + *cli.job + "." : "", spec);
+    detail::settle(spec);
     return spec;
 }
 

@@ -32,7 +32,17 @@ const std::vector<std::string> kJobKeys = {"$schema",
                                            "retry_settings",
                                            "logging_level",
                                            "task",
-                                           "output_order"};
+                                           "output_order",
+                                           // Azure's parallel schema also takes these at job level.
+                                           "error_threshold",
+                                           "environment_variables",
+                                           // Azure's pipeline-node keys.
+                                           "component",
+                                           "properties",
+                                           "identity",
+                                           "services",
+                                           "queue_settings",
+                                           "comment"};
 
 // Keys that belong elsewhere in a v2 job: misplaced ones and v1 names.
 const std::map<std::string, std::string, std::less<>> kJobHints = {
@@ -44,7 +54,6 @@ const std::map<std::string, std::string, std::less<>> kJobHints = {
     {"program_arguments", "task.program_arguments"},
     {"append_row_to", "task.append_row_to"},
     {"environment", "task.environment"},
-    {"environment_variables", "task.environment_variables"},
     {"run_invocation_timeout", "retry_settings.timeout"},
     {"run_max_try", "retry_settings.max_retries (= run_max_try - 1)"},
     {"node_count", "resources.instance_count"},
@@ -52,12 +61,11 @@ const std::map<std::string, std::string, std::less<>> kJobHints = {
     {"allowed_failed_count", "mini_batch_error_threshold"},
     {"source_directory", "task.code"},
     {"arguments", "task.program_arguments"},
-    {"error_threshold", "task.program_arguments: --error_threshold N"},
     {"allowed_failed_percent", "task.program_arguments: --allowed_failed_percent N"},
 };
 
-const std::vector<std::string> kResourceKeys = {"instance_count", "instance_type", "shm_size", "docker_args",
-                                                "properties"};
+const std::vector<std::string> kResourceKeys = {"instance_count", "instance_type", "shm_size",         "docker_args",
+                                                "properties",     "locations",     "max_instance_count"};
 const std::vector<std::string> kRetryKeys = {"max_retries", "timeout"};
 const std::vector<std::string> kTaskKeys = {
     "type", "code", "entry_script", "program_arguments", "append_row_to", "environment_variables", "environment"};
@@ -163,8 +171,9 @@ void read_parallel_job(const JobFile& file, const Mapping& job, const ParentScop
         resources.warn_unknown(kResourceKeys);
         if (const auto count = resources.get("instance_count")) file.apply(spec, *count, "resources.instance_count");
     }
+    // Job-level error_threshold is Azure's --error_threshold; program_arguments, read later, win.
     for (const char* key : {"max_concurrency_per_instance", "mini_batch_error_threshold", "logging_level",
-                            "is_deterministic", "output_order"})
+                            "is_deterministic", "output_order", "error_threshold"})
         if (const auto f = job.get(key)) file.apply(spec, *f, key);
     if (const auto f = job.get("retry_settings")) {
         const Mapping retry(file, *f);
@@ -172,6 +181,12 @@ void read_parallel_job(const JobFile& file, const Mapping& job, const ParentScop
         if (const auto r = retry.get("max_retries")) file.apply(spec, *r, "retry_settings.max_retries");
         if (const auto t = retry.get("timeout")) file.apply(spec, *t, "retry_settings.timeout");
     }
+
+    // Job-level environment_variables (Azure's parallel schema) first: task's, read later, win.
+    if (const auto f = job.get("environment_variables")) read_environment_variables(file, *f, spec);
+    for (const char* key : {"identity", "services", "queue_settings"})
+        if (const auto f = job.get(key))
+            file.info(f->key, fmt::format("{} is not used: there is no workspace identity or service on-prem", key));
 
     const auto task = job.get("task");
     if (!task)

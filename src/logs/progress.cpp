@@ -13,6 +13,15 @@
 namespace prs::logs {
 
 namespace {
+
+std::string& progress_label() {
+    static std::string label;
+    return label;
+}
+
+std::string labelled(std::string_view what) {
+    return progress_label().empty() ? std::string(what) : fmt::format("{} [{}]", what, progress_label());
+}
 constexpr auto kTerminalEvery = std::chrono::milliseconds(250);
 constexpr auto kPlainEvery = std::chrono::seconds(10);
 constexpr int kMinBar = 10;
@@ -62,6 +71,8 @@ std::string progress_bar_line(const ProgressCounts& c, double elapsed_s, int wid
     return text;
 }
 
+void set_progress_label(std::string label) { progress_label() = std::move(label); }
+
 ProgressDisplay::ProgressDisplay(int fd) : fd_(fd), tty_(::isatty(fd) == 1) {}
 
 void ProgressDisplay::update(const ProgressCounts& c) {
@@ -92,10 +103,13 @@ void ProgressDisplay::show(const ProgressCounts& c) {
     const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
     if (tty_) {
         // "\x1b[K" clears what a longer previous line left to the right.
-        util::write_fully(fd_, "\r" + progress_bar_line(c, elapsed, terminal_width(fd_)) + "\x1b[K");
+        const std::string label = progress_label().empty() ? "" : progress_label() + " ";
+        const int width = terminal_width(fd_) - static_cast<int>(label.size());
+        util::write_fully(fd_, "\r" + label + progress_bar_line(c, elapsed, width) + "\x1b[K");
         line_open_ = true;
     } else {
-        util::write_fully(fd_, fmt::format("{} prs_mpi progress: {}\n", timestamp_now(), progress_text(c, elapsed)));
+        util::write_fully(fd_, fmt::format("{} {}: {}\n", timestamp_now(), labelled("prs_mpi progress"),
+                                           progress_text(c, elapsed)));
     }
 }
 

@@ -74,7 +74,21 @@ void Orchestrator::handle(int rank, protocol::Message&& m) {
 
 void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
     protocol::MiniBatchDescriptor descriptor;  // for the report
-    const Verdict verdict = scheduler_.on_result(rank, r, &descriptor);
+    // Azure's orange-juice example returns one row per partition: with error_threshold -1
+    // (the default) a short return succeeds; its shortfall still counts as failed items.
+    const bool short_succeeds = job_.error_threshold < 0;
+    const Verdict verdict = scheduler_.on_result(rank, r, &descriptor, short_succeeds);
+    if (short_succeeds && r.status == protocol::AttemptStatus::RunDone && r.succeeded < r.total &&
+        verdict == Verdict::Succeeded && !short_return_reported_) {
+        short_return_reported_ = true;
+        const std::string line = fmt::format(
+            "mini-batch {}: run() returned {} results for {} items; with error_threshold -1 that is a success (as on "
+            "Azure): its rows are written and the shortfall counts as failed items. Set --error_threshold 0 or more "
+            "to fail such attempts. (Reported once.)",
+            r.mini_batch_id, r.succeeded, r.total);
+        master_.line("WARNING", line);
+        fmt::print(stderr, "prs_mpi: {}\n", line);
+    }
     if (verdict == Verdict::Stale) return;
     any_result_ = true;
     last_progress_ = Clock::now();
@@ -86,7 +100,7 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
     ++counters_.attempts;
     report_.add(r, descriptor);
     stats_.add(r);
-    if (!r.ok()) {
+    if (!r.ok() && verdict != Verdict::Succeeded) {  // a short return under error_threshold -1 succeeded
         ++counters_.failed_attempts;
         errors_.add(r);
         master_.line("WARNING", fmt::format("mini-batch {} attempt {} on node {} {}: {} {}{}", r.mini_batch_id,

@@ -75,14 +75,15 @@ Verdict Scheduler::settle(InFlight&& f, bool ok, protocol::MiniBatchDescriptor* 
 }
 
 Verdict Scheduler::on_result(int agent, const protocol::AttemptResult& result,
-                             protocol::MiniBatchDescriptor* attempted) {
+                             protocol::MiniBatchDescriptor* attempted, bool short_succeeds) {
     auto it = in_flight_.find(result.mini_batch_id);
     if (it == in_flight_.end() || it->second.agent != agent || it->second.descriptor.attempt != result.attempt)
         return Verdict::Stale;
     InFlight f = std::move(it->second);
     in_flight_.erase(it);
     --agents_[static_cast<std::size_t>(agent)].held;
-    return settle(std::move(f), result.ok(), attempted);
+    const bool ok = result.ok() || (short_succeeds && result.status == protocol::AttemptStatus::RunDone);
+    return settle(std::move(f), ok, attempted);
 }
 
 std::vector<std::pair<protocol::MiniBatchDescriptor, Verdict>> Scheduler::on_agent_lost(int agent) {

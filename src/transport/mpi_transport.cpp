@@ -76,6 +76,17 @@ int MpiSession::broadcast(int value) const {
     return value;
 }
 
+int MpiSession::broadcast_idle(int value) const {
+    if (!initialized_) return value;
+    MPI_Request request;
+    check(MPI_Ibcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD, &request), "MPI_Ibcast");
+    for (int done = 0;;) {
+        check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+        if (done) return value;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
 MpiTransport::MpiTransport() {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);

@@ -136,12 +136,24 @@ class Failures(PrsTestCase):
         self.assertIn("exits with returncode -9", self.main_logs())
 
     def test_short_return_every_time_writes_last_attempts_rows_once(self):
-        proc = self.run_flaky("always-short", ["f008.txt"])
-        self.assertExit(proc, 0)  # default thresholds ignore failures
+        # error_threshold >= 0: a short return fails the attempt and is retried.
+        proc = self.run_flaky("always-short", ["f008.txt"], args=("--error_threshold", "5"))
+        self.assertExit(proc, 0)  # 1 failed item, under the threshold
         self.assert_rows_once(missing=["f009.txt ok"])
         attempts = [r for r in self.processed() if r["Mini-batch Id"] == "4"]
         self.assertEqual(sorted(r["Picked Count"] for r in attempts), ["1", "2", "3"])
         self.assertEqual({(r["Succeeded"], r["Failed"]) for r in attempts}, {("1", "1")})
+
+    def test_short_return_with_error_threshold_minus_1_succeeds_once(self):
+        # Azure's default (and its orange-juice example): the short attempt succeeds, is not
+        # retried, its rows are written and the shortfall is counted and reported once.
+        proc = self.run_flaky("always-short", ["f008.txt"])
+        self.assertExit(proc, 0)
+        self.assert_rows_once(missing=["f009.txt ok"])
+        attempts = [r for r in self.processed() if r["Mini-batch Id"] == "4"]
+        self.assertEqual([(r["Picked Count"], r["Succeeded"], r["Failed"]) for r in attempts], [("1", "1", "1")])
+        self.assertEqual(proc.stderr.count("returned 1 results for 2 items; with error_threshold -1"), 1)
+        self.assertIn("Items: 11 succeeded, 1 failed", proc.stderr)
 
     def test_wrong_return_type_is_named(self):
         proc = self.run_flaky("always-none", ["f000.txt"])

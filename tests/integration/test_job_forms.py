@@ -101,7 +101,9 @@ jobs:
 {SEED_STEP}""")
         proc = self.prs(job)
         self.assertExit(proc, 0)
-        self.assertEqual(sorted(self.output_lines(self.dir.run_dir / "outputs" / "job_output_file")),
+        # A pipeline runs whole: each step in its own folder of the run directory.
+        self.assertEqual(sorted(self.output_lines(self.dir.run_dir / "batch_prediction" / "outputs" /
+                                                  "job_output_file")),
                          self.expected())
         dry = self.prs(job, "--dry-run")
         self.assertIn("batch_prediction", dry.stdout)

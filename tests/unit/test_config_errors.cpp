@@ -146,7 +146,11 @@ TEST_F(ConfigErrors, KnownButIgnoredKeysAreQuiet) {
 }
 
 TEST_F(ConfigErrors, RemotePathsAreRefused) {
-    for (const char* uri : {"azureml:iris:1", "https://host/data", "wasbs://c@a.blob.core.windows.net/d",
+    // A registered data asset has its own error: it can be given a local copy with --data.
+    const std::string asset = error_with("path: ./mnist", "path: azureml:iris:1");
+    EXPECT_HAS(asset, "job.yml:5:11: error: path: data asset azureml:iris:1 lives in an Azure workspace");
+    EXPECT_HAS(asset, "pass --data iris:1=/path/to/it");
+    for (const char* uri : {"https://host/data", "wasbs://c@a.blob.core.windows.net/d",
                             "abfss://c@a.dfs.core.windows.net/d", "adl://a/d", "http://host/d"}) {
         const std::string e = error_with("path: ./mnist", std::string("path: ") + uri);
         EXPECT_HAS(e, "job.yml:5:11: error: inputs.data.path: expected a local or shared-filesystem path");

@@ -16,6 +16,13 @@ struct CommandLine {
     bool dry_run = false;                           // --dry-run
     bool fresh = false;                             // --fresh
     bool print_launch = false;                      // --print-launch
+    std::optional<std::string> until;               // --until STEP: a pipeline stops after this step
+    // --set key.path=value (as `az ml job create --set`), in order: applied to the job file.
+    std::vector<std::pair<std::string, std::string>> sets;
+    // --datastore NAME=DIR: azureml://datastores/NAME/paths/... is DIR/...
+    std::map<std::string, std::filesystem::path> datastores;
+    std::optional<std::filesystem::path> datastore_root;  // --datastore-root (else $PRS_DATASTORE_ROOT)
+    std::map<std::string, std::filesystem::path> data;    // --data NAME:VERSION=PATH
     bool help = false;
     bool version = false;
     // PRS settings given as flags, canonical name without dashes -> value as typed,

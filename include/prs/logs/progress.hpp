@@ -24,6 +24,10 @@ std::string progress_text(const ProgressCounts& c, double elapsed_s);
 // The terminal form: a bar in front of progress_text, the whole fitting in `width` columns.
 std::string progress_bar_line(const ProgressCounts& c, double elapsed_s, int width);
 
+// What runs, named in every progress line from now on ("step score" in a pipeline); empty:
+// nothing (a single job).
+void set_progress_label(std::string label);
+
 class ProgressDisplay {
 public:
     explicit ProgressDisplay(int fd);   // decides TTY or plain once, from `fd`

@@ -136,6 +136,7 @@ private:
     Clock::time_point last_overview_ = Clock::now();
     Clock::time_point last_commit_ = Clock::now();
     bool any_result_ = false;
+    bool short_return_reported_ = false;
     bool any_worker_ready_ = false;
     bool scheduling_logged_ = false;
     std::uint64_t init_failures_ = 0;

@@ -44,8 +44,10 @@ public:
     std::vector<Assignment> assign();
 
     // `attempted`, when given, receives the descriptor the attempt ran (not for Stale).
+    // `short_succeeds`: a run() that returned fewer items than it got is a success (Azure's
+    // rule when error_threshold is -1).
     Verdict on_result(int agent, const protocol::AttemptResult& result,
-                      protocol::MiniBatchDescriptor* attempted = nullptr);
+                      protocol::MiniBatchDescriptor* attempted = nullptr, bool short_succeeds = false);
 
     // The agent is gone: its in-flight mini-batches count as failed attempts.
     // Returns the verdict for each of them (by mini-batch id).

@@ -37,6 +37,9 @@ public:
     NodeIdentity node_identity() const;
     // Broadcasts an int from rank 0 (start-up decisions every rank must share).
     int broadcast(int value) const;
+    // The same, for waits that may last minutes (a pipeline's command step on rank 0): the
+    // other ranks sleep between looks instead of spinning a core each.
+    int broadcast_idle(int value) const;
     // Ends this process with `code` without MPI_Finalize, which would wait forever for
     // a rank that died. Open MPI then ends the job with this code.
     [[noreturn]] void abandon(int code);
