@@ -20,20 +20,6 @@ constexpr int kChartHeight = 160;
 constexpr int kMaxBuckets = 60;
 constexpr const char* kLoadColour = "#9ecae1";
 
-std::string escape(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 const char* colour(const AttemptRecord& a) {
     using S = protocol::AttemptStatus;
     if (a.ok) return "#3a9d23";
@@ -56,7 +42,7 @@ std::string stderr_path(const WorkerStats& w) {
 
 std::string stderr_link(const WorkerStats& w) {
     if (w.process.empty()) return "-";
-    return fmt::format("<a href=\"{0}\">{0}</a>", escape(stderr_path(w)));
+    return fmt::format("<a href=\"{0}\">{0}</a>", util::html_escape(stderr_path(w)));
 }
 
 // What hovering an attempt says: which mini-batch, where, how many items, and where its
@@ -93,7 +79,7 @@ std::string timeline_svg(const JobStats& stats, const Span& span) {
         // Busy: the share of the job's span this worker spent in attempts; the rest it waited.
         const double busy = std::min(100.0, 100.0 * w.busy_s / span.seconds());
         svg += fmt::format("<g class=\"worker\" data-worker=\"{}\"><text x=\"0\" y=\"{}\">{} ({:.0f}% busy)</text></g>\n",
-                           escape(worker_label(w)), r * kRowHeight + 12, escape(worker_label(w)), busy);
+                           util::html_escape(worker_label(w)), r * kRowHeight + 12, util::html_escape(worker_label(w)), busy);
     }
     for (const AttemptRecord* a : stats.timeline()) {
         if (!a->start_us) continue;
@@ -105,7 +91,7 @@ std::string timeline_svg(const JobStats& stats, const Span& span) {
         svg += fmt::format("<g class=\"attempt\"><title>{}</title><a href=\"{}\"><rect class=\"load\" x=\"{:.1f}\" "
                            "y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/><rect class=\"run\" x=\"{:.1f}\" "
                            "y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/></a></g>\n",
-                           escape(attempt_title(*a, w)), escape(stderr_path(w)), x, y, load, kRowHeight - 4,
+                           util::html_escape(attempt_title(*a, w)), util::html_escape(stderr_path(w)), x, y, load, kRowHeight - 4,
                            kLoadColour, x + load, y, width - load, kRowHeight - 4, colour(*a));
     }
     svg += fmt::format("<text x=\"{}\" y=\"{}\">0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.1f} s</text>\n",
@@ -161,7 +147,7 @@ std::string line_svg(const char* css_class, const std::vector<Line>& lines, std:
                                   10 + (kChartHeight - 30) * (1 - (y_max > 0 ? y / y_max : 0)));
         svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"><title>{}</title>"
                            "</polyline>\n",
-                           kColours[i % std::size(kColours)], points, escape(lines[i].label));
+                           kColours[i % std::size(kColours)], points, util::html_escape(lines[i].label));
     }
     svg += fmt::format("<text x=\"{}\" y=\"{}\">0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.1f} s</text>\n",
                        kLabelWidth, kChartHeight - 4, kLabelWidth + kPlotWidth, kChartHeight - 4, x_max);
@@ -242,7 +228,7 @@ std::string attempt_row(const AttemptRecord& a, const JobStats& stats) {
     const WorkerStats& w = stats.workers()[a.worker];
     return fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}</td><td>{:.3f}</td><td>{:.3f}</td><td>{}</td><td>{}</td></tr>\n",
-        a.mini_batch_id, a.attempt + 1, escape(worker_label(w)), a.elapsed_s, a.elapsed_s - a.run_s, a.run_s,
+        a.mini_batch_id, a.attempt + 1, util::html_escape(worker_label(w)), a.elapsed_s, a.elapsed_s - a.run_s, a.run_s,
         protocol::status_name(a.status), stderr_link(w));
 }
 
@@ -274,8 +260,8 @@ std::string report_html(const JobOutcome& outcome, const JobCounters& c, const J
     const Span span = stats.span();
     std::string html = kHead;
     html += fmt::format("<h1>prs_mpi job report: <span class=\"{}\">{}</span></h1>\n",
-                        outcome.result == "succeeded" ? "succeeded" : "failed", escape(outcome.result));
-    if (!outcome.reason.empty()) html += fmt::format("<p>{}</p>\n", escape(outcome.reason));
+                        outcome.result == "succeeded" ? "succeeded" : "failed", util::html_escape(outcome.result));
+    if (!outcome.reason.empty()) html += fmt::format("<p>{}</p>\n", util::html_escape(outcome.reason));
     html += fmt::format(
         "<table><tr><th>Mini-batches</th><td>{} succeeded, {} failed, {} total ({} attempts, {} failed)</td></tr>\n"
         "<tr><th>Items</th><td>{} succeeded, {} failed, {} total</td></tr>\n"
@@ -313,7 +299,7 @@ std::string report_html(const JobOutcome& outcome, const JobCounters& c, const J
     if (!usage.gpu_percent.empty())
         charts.push_back({"gpu", "GPU utilisation (nvidia-smi, logs/perf)", "%", usage_lines(usage.gpu_percent, origin_us)});
     for (const auto& chart : charts) {
-        html += fmt::format("<h2>{}</h2>\n", escape(chart.title));
+        html += fmt::format("<h2>{}</h2>\n", util::html_escape(chart.title));
         const std::string svg = line_svg(chart.id, chart.lines, chart.unit);
         if (chart_js.empty())
             html += svg;

@@ -8,24 +8,6 @@
 
 namespace prs::pipeline {
 
-namespace {
-
-std::string html_escape(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
-}  // namespace
-
 std::string pipeline_result(int exit_code) {
     if (exit_code == kExitSucceeded) return "succeeded";
     if (exit_code == kExitResumable) return "stopped";
@@ -65,9 +47,9 @@ std::string summary_html(const std::string& pipeline, int exit_code, const std::
         const std::string link = rel.empty() ? "" : parallel ? rel + "/report.html" : rel;
         rows += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.1f} s</td><td>{}</td><td>{}"
                             "</td></tr>\n",
-                            html_escape(s.status), html_escape(s.name), s.type, html_escape(s.status), s.seconds,
-                            link.empty() ? "" : fmt::format("<a href=\"{0}\">{0}</a>", html_escape(link)),
-                            html_escape(s.detail));
+                            util::html_escape(s.status), util::html_escape(s.name), s.type, util::html_escape(s.status), s.seconds,
+                            link.empty() ? "" : fmt::format("<a href=\"{0}\">{0}</a>", util::html_escape(link)),
+                            util::html_escape(s.detail));
     }
     return fmt::format(R"(<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{0}: pipeline report</title>
@@ -80,7 +62,7 @@ padding:4px 8px;text-align:left}} .failed td{{background:#fbe3e3}}
 {2}</table>
 </body></html>
 )",
-                       html_escape(pipeline), pipeline_result(exit_code), rows);
+                       util::html_escape(pipeline), pipeline_result(exit_code), rows);
 }
 
 void write_summary(const std::filesystem::path& run_dir, const std::string& pipeline, int exit_code,
