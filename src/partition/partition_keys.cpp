@@ -85,6 +85,11 @@ void for_each_row(const InputFile& file, std::uint64_t begin, char delimiter, F&
     if (!carry.empty()) on_row(std::string_view(carry));
 }
 
+Values to_utf8_lossy_all(Values values) {
+    for (auto& v : values) v = to_utf8_lossy(v, Encoding::Utf8);
+    return values;
+}
+
 class KeyedPartition final : public Partition {
 public:
     KeyedPartition(PathList files, Groups groups, protocol::InputKind kind, bool from_columns)
@@ -255,6 +260,14 @@ std::optional<std::vector<std::string>> row_key_values(std::string_view row, con
         values.push_back(to_utf8_lossy(fields[c], encoding));
     }
     return values;
+}
+
+std::unique_ptr<Partition> make_path_values_partition(PathList files, std::vector<std::vector<std::string>> values,
+                                                      protocol::InputKind kind) {
+    Groups groups;
+    for (std::uint32_t i = 0; i < values.size(); ++i)
+        groups[to_utf8_lossy_all(std::move(values[i]))].push_back(i);
+    return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), kind, false);
 }
 
 std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& job,

@@ -3,6 +3,8 @@
 
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "loaders.hpp"
 #include "prs/partition/mini_batch_rows.hpp"
 #include "prs/partition/partition.hpp"
@@ -29,6 +31,7 @@ py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol:
     kw["index_col"] = false;  // never turn a first column into the index
     kw["encoding"] = "utf-8";
     kw["engine"] = "c";
+    if (!format.infer_column_types) kw["dtype"] = py::module_::import("builtins").attr("str");
     if (format.empty_as_string) {
         // pandas' own NA strings still mean NA; only an empty field stays "".
         const py::object defaults = py::module_::import("pandas._libs.parsers").attr("STR_NA_VALUES");
@@ -63,15 +66,58 @@ py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol:
     throw original;
 }
 
-py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partition::MiniBatchRows& rows) {
+// invalid_lines: drop: the lines json.loads accepts, in order.
+std::string valid_json_lines(const partition::MiniBatchRows& rows) {
+    const py::object loads = py::module_::import("json").attr("loads");
+    std::string kept;
+    std::string_view text = rows.text;
+    while (!text.empty()) {
+        const auto eol = text.find('\n');
+        const std::string_view line = text.substr(0, eol + 1);
+        text.remove_prefix(line.size());
+        try {
+            loads(py::bytes(line.data(), line.size()));
+            kept += line;
+        } catch (const py::error_already_set& e) {
+            if (!e.matches(PyExc_ValueError)) throw;
+        }
+    }
+    return kept;
+}
+
+py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partition::MiniBatchRows& rows,
+                            const protocol::InputFormat& format) {
     const py::module_ pandas = py::module_::import("pandas");
     if (rows.rows == 0) return pandas.attr("DataFrame")();
-    const py::object buffer = py::module_::import("io").attr("BytesIO")(py::bytes(rows.text));
+    const std::string kept = format.drop_invalid_lines ? valid_json_lines(rows) : std::string();
+    if (format.drop_invalid_lines && kept.empty()) return pandas.attr("DataFrame")();
+    const py::object buffer =
+        py::module_::import("io").attr("BytesIO")(py::bytes(format.drop_invalid_lines ? kept : rows.text));
     try {
         return pandas.attr("read_json")(buffer, py::arg("lines") = true, py::arg("orient") = "records");
     } catch (const py::error_already_set& e) {
         if (!e.matches(PyExc_ValueError)) throw;
         throw_bad_json_line(d, rows, e);
+    }
+}
+
+// The MLTable's path column and transformations, by the mltable module's code (SPEC:
+// run() gets what mltable.load(...).to_pandas_dataframe() gives for these rows). A step
+// that fails (a column missing in this file, a path the format does not match) fails
+// the mini-batch, naming the file.
+py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescriptor& d,
+                         const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
+    py::list file_rows;
+    for (std::size_t i = 0; i < d.files.size(); ++i) file_rows.append(i < rows.file_rows.size() ? rows.file_rows[i] : 0);
+    try {
+        return py::module_::import("prs_runtime")
+            .attr("mltable_frame")(frame, fs_str(format.mltable_file), fs_list(d.files), file_rows);
+    } catch (const py::error_already_set& e) {
+        if (!e.matches(PyExc_ValueError)) throw;
+        const std::string where = d.files.size() == 1 ? d.files.front() + fmt::format(" bytes {}-{}", d.begin, d.end)
+                                                      : fmt::format("{} files from {}", d.files.size(), d.files.front());
+        throw LoadError(fmt::format("{}: {} (rows of {})", format.mltable_file,
+                                    py::str(e.value()).cast<std::string>(), where));
     }
 }
 
@@ -86,8 +132,9 @@ LoadedMiniBatch load_tabular(const protocol::MiniBatchDescriptor& d, const proto
     } catch (const partition::InputError& e) {
         throw LoadError(e.what());
     }
-    py::object frame = format.kind == protocol::InputKind::JsonLines ? json_lines_frame(d, rows)
+    py::object frame = format.kind == protocol::InputKind::JsonLines ? json_lines_frame(d, rows, format)
                                                                      : delimited_frame(rows, format);
+    if (!format.mltable_file.empty()) frame = mltable_steps(frame, d, rows, format);
     const auto items = static_cast<std::uint32_t>(py::len(frame));
     return {std::move(frame), items};
 }

@@ -1,11 +1,17 @@
 #pragma once
 // MLTable inputs (type: mltable): the folder's `MLTable` file says which files hold the
 // data (`paths:` of file / folder / pattern, relative to the folder) and how to read
-// them (`transformations:` with read_delimited or read_json_lines). Without a read
-// transformation the MLTable is a list of files.
+// them (`transformations:`: read_delimited or read_json_lines first, then column and row
+// steps). Without a read transformation the MLTable is a list of files. Rank 0 checks the
+// steps (names, settings, columns against the first file's header, partition formats
+// against every path); the workers apply them to each mini-batch's DataFrame with the
+// mltable module's code (python/mltable), so run() gets what mltable.load() gives.
+// Steps that count rows over the whole table (take, skip, take_random_sample,
+// random_split) and Parquet/Delta readers are refused with the reason.
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +24,8 @@ struct MLTable {
     std::vector<std::string> files;      // absolute, sorted, each once
     protocol::InputFormat format;        // first_file set for read_delimited; no partition_keys
     std::vector<std::string> warnings;   // "<folder>/MLTable:4:7: warning: ..."
+    // extract_columns_from_partition_format's format; every file matches it.
+    std::optional<std::string> partition_format;
 };
 
 // Reads <folder>/MLTable and lists the files it names. Throws InputError naming the

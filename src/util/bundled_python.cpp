@@ -1,0 +1,23 @@
+#include "prs/util/bundled_python.hpp"
+
+#include <system_error>
+
+namespace prs::util {
+
+namespace fs = std::filesystem;
+
+fs::path bundled_python_dir(const fs::path& executable) {
+    const fs::path bin = executable.parent_path();
+    std::error_code ec;
+    for (const fs::path& dir : {bin / "python", bin / ".." / "share" / "prs_mpi" / "python"})
+        if (fs::exists(dir / "mltable" / "__init__.py", ec)) return dir.lexically_normal();
+    return {};
+}
+
+fs::path bundled_python_dir() {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : bundled_python_dir(self);
+}
+
+}  // namespace prs::util
