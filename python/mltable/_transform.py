@@ -134,12 +134,16 @@ def convert(series, type_name, options):
     import numpy as np
     import pandas as pd
     if type_name in ("int", "integer"):
-        numbers = pd.to_numeric(series, errors="coerce")
+        if pd.api.types.is_integer_dtype(series.dtype) and not pd.api.types.is_extension_array_dtype(series.dtype):
+            return series.astype("int64", copy=False)
+        numbers = series if pd.api.types.is_float_dtype(series.dtype) else pd.to_numeric(series, errors="coerce")
         whole = numbers.dropna()
         if numbers.isna().any() or (len(whole) and (whole != np.floor(whole)).any()):
             return numbers.where(numbers == np.floor(numbers)).astype("float64")
         return numbers.astype("int64")
     if type_name in ("float", "double", "decimal"):
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+            return series.astype("float64", copy=False)
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if type_name == "string":
         return series.map(lambda v: v if v is None or (isinstance(v, float) and v != v) else str(v)).astype(object)
@@ -149,13 +153,18 @@ def convert(series, type_name, options):
         mismatch = str(options.get("mismatch_as", "error")).lower()
         if series.dtype == bool:
             return series
-        text = series.astype(str)
-        out = pd.Series(pd.NA, index=series.index, dtype=object)
-        out[text.isin(true_values)] = True
-        out[text.isin(false_values)] = False
+        text = series if series.dtype == object else series.astype(str)
+        is_true, is_false = text.isin(true_values).values, text.isin(false_values).values
         if mismatch in ("true", "false"):
-            out[out.isna() & series.notna()] = mismatch == "true"
-        return out.astype(bool) if out.notna().all() else out
+            rest = ~(is_true | is_false) & series.notna().values
+            is_true = is_true | (rest & (mismatch == "true"))
+            is_false = is_false | (rest & (mismatch == "false"))
+        if (is_true | is_false).all():
+            return pd.Series(is_true, index=series.index)
+        out = pd.Series(pd.NA, index=series.index, dtype=object)
+        out[is_true] = True
+        out[is_false] = False
+        return out
     if type_name == "datetime":
         formats = options.get("formats") or [None]
         if isinstance(formats, str):
@@ -300,9 +309,10 @@ def apply_step(frame, name, options, row_files):
     if name == "keep_columns":
         columns = _column_list(options, name)
         _missing(frame, columns, name)
-        return frame[columns], row_files
+        return frame.loc[:, columns], row_files
     if name == "convert_column_types":
-        return convert_column_types(frame.copy(), options), row_files
+        # A shallow copy: converted columns are replaced, the others shared.
+        return convert_column_types(frame.copy(deep=False), options), row_files
     if name == "extract_columns_from_partition_format":
         return extract_columns(frame.copy(), options, row_files), row_files
     if name == "filter":
