@@ -202,7 +202,8 @@ _COMPARE = {ast.Eq: "__eq__", ast.NotEq: "__ne__", ast.Lt: "__lt__", ast.LtE: "_
 
 class FilterExpression:
     """Azure's filter expressions: col("name") compared (==, !=, <, <=, >, >=) with a
-    number, string or True/False, joined with and / or / not (or & | ~), parenthesised."""
+    number, string, True/False or datetime(y, m, d[, H, M, S]), joined with and / or / not
+    (or & | ~), parenthesised."""
 
     def __init__(self, text):
         self.text = text
@@ -229,7 +230,7 @@ class FilterExpression:
                 if type(op) not in _COMPARE:
                     self._unsupported(node)
             for operand in [node.left, *node.comparators]:
-                if not (self._is_col(operand) or isinstance(operand, ast.Constant)):
+                if not (self._is_col(operand) or isinstance(operand, ast.Constant) or self._is_datetime(operand)):
                     self._unsupported(operand)
         elif not self._is_col(node):
             self._unsupported(node)
@@ -239,6 +240,13 @@ class FilterExpression:
         return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "col"
                 and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str))
+
+    @staticmethod
+    def _is_datetime(node):
+        """datetime(2024, 1, 31[, hour, minute, second]), as Azure's examples write dates."""
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "datetime"
+                and 3 <= len(node.args) <= 6 and not node.keywords
+                and all(isinstance(a, ast.Constant) and type(a.value) is int for a in node.args))
 
     def columns(self):
         return [n.args[0].value for n in ast.walk(self.tree) if self._is_col(n)]
@@ -253,6 +261,8 @@ class FilterExpression:
             return frame[node.args[0].value]
         if isinstance(node, ast.Constant):
             return node.value
+        if self._is_datetime(node):
+            return pd.Timestamp(*[a.value for a in node.args])
         if isinstance(node, ast.BoolOp):
             values = [self._as_bool(self._eval(v, frame), frame) for v in node.values]
             out = values[0]

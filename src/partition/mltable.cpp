@@ -368,14 +368,16 @@ private:
                      "move the file");
     }
 
-    // Azure's filter expressions: col("name") compared with a number, a string or
-    // True/False, joined with and / or / not (& | ~), in parentheses. The workers'
-    // Python evaluates them; here each token is checked, so a typo fails before the run.
+    // Azure's filter expressions: col("name") compared with a number, a string,
+    // True/False or datetime(y, m, d[, H, M, S]), joined with and / or / not (& | ~), in
+    // parentheses. The workers' Python evaluates them; here each token is checked, so a
+    // typo fails before the run.
     void check_filter(const YAML::Node& v, const std::string& key,
                       const std::optional<std::vector<std::string>>& columns) const {
         const std::string text = scalar(v, key, "write e.g. filter: 'col(\"age\") > 30'");
         static const std::regex token(
-            R"(\s+|col\(\s*("[^"]*"|'[^']*')\s*\)|"[^"]*"|'[^']*'|-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|True|False|)"
+            R"(\s+|col\(\s*("[^"]*"|'[^']*')\s*\)|datetime\(\s*[0-9]+(\s*,\s*[0-9]+){2,5}\s*\)|"[^"]*"|'[^']*'|)"
+            R"(-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|True|False|)"
             R"(==|!=|<=|>=|<|>|and\b|or\b|not\b|&|\||~|\(|\))");
         bool has_col = false;
         for (std::size_t at = 0; at < text.size();) {

@@ -111,6 +111,25 @@ class SharedTable(MLTableCase):
                     self.assertEqual(len(expected["values"]), 2)
 
 
+class JsonLines(MLTableCase):
+    def test_path_column_and_dropped_invalid_lines_match_mltable_load(self):
+        for store in ("1001", "1002"):
+            path = self.dir.data / store / "rows.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text('{"week": 1, "units": 3}\n{"week": 2, oops\n{"week": 3, "units": 5}\n')
+        self.mltable("paths:\n  - pattern: ./**/*.jsonl\ntransformations:\n  - read_json_lines:\n"
+                     "      include_path_column: true\n      invalid_lines: drop\n"
+                     "  - extract_columns_from_partition_format:\n      partition_format: '{Store}/rows.jsonl'\n"
+                     "  - drop_columns: Path\n")
+        batches = self.run_report()
+        expected = json.loads(bundled_python3(LOAD_SCRIPT, str(self.dir.data)))
+        self.assertEqual(expected["columns"], ["week", "units", "Store"])
+        self.assertEqual(expected["values"], [[1, 3, "1001"], [3, 5, "1001"], [1, 3, "1002"], [3, 5, "1002"]])
+        for b in batches:
+            self.assertEqual((b["columns"], b["dtypes"]), (expected["columns"], expected["dtypes"]))
+        self.assertEqual([v for b in batches for v in b["values"]], expected["values"])
+
+
 class PartitionKeysFromFormat(MLTableCase):
     def test_keys_come_from_the_paths_as_strings(self):
         self.sales_files()

@@ -192,6 +192,8 @@ TEST_F(MLTableTest, StepsAreCheckedAgainstTheHeaderAndPaths) {
     e = error_of(head + "  - keep_columns: [units]\n  - filter: 'col(\"week\") > 1'\n");
     EXPECT_NE(e.find("MLTable:7:13: error: transformations.filter: column 'week' does not exist"), std::string::npos)
         << e;
+    write("MLTable", head + "  - filter: \"col('week') >= datetime(2024, 1, 31) or ~(col('units') != 2)\"\n");
+    EXPECT_NO_THROW(read_mltable(dir()));
     e = error_of(head + "  - filter: 'col(\"week\") in [1, 2]'\n");
     EXPECT_NE(e.find("cannot evaluate 'in [1, 2]'"), std::string::npos) << e;
     e = error_of(head + "  - extract_columns_from_partition_format:\n      partition_format: '{Store}/{f}.json'\n");
