@@ -118,9 +118,11 @@ class MLTable:
 
     # ------------------------------------------------------------ evaluating
     def to_pandas_dataframe(self):
+        return self._evaluate(self._files())
+
+    def _evaluate(self, files):
         import pandas as pd
         steps = list(self._transformations)
-        files = self._files()
         reader, options = (split_step(steps[0]) if steps else (None, None))
         if reader in ("read_parquet", "read_delta_lake"):
             raise UserErrorException(f"{reader}: prs_mpi's mltable reads delimited text and JSON lines only. Fix: "
@@ -235,6 +237,12 @@ def _worker_steps(mltable_file):
     if reader in ("read_delimited", "read_json_lines"):
         return options or {}, steps[1:]
     return {}, steps
+
+
+def _read_worker_files(mltable_file, files):
+    """A mini-batch of whole files (UTF-16/32): read and transformed as load() does."""
+    table = load(mltable_file)
+    return table._evaluate(files)
 
 
 def _apply_worker_steps(frame, options, steps, row_files):

@@ -194,8 +194,10 @@ private:
 
     void read_transformations_with_reader(const YAML::Node& list) {
         read_transformations(list);
-        // A path column alone is a step for the workers too.
-        if (include_path_column_ && out_.format.kind != protocol::InputKind::FileList)
+        // A path column alone is a step for the workers too; wide encodings are read by
+        // the mltable module's reader.
+        if ((include_path_column_ || is_wide_encoding(out_.format.encoding)) &&
+            out_.format.kind != protocol::InputKind::FileList)
             out_.format.mltable_file = out_.file.string();
     }
 
@@ -266,7 +268,8 @@ private:
     // The columns the first file's header names, where rank 0 can know them cheaply.
     std::optional<std::vector<std::string>> header_columns() const {
         const auto& f = out_.format;
-        if (f.kind != protocol::InputKind::Delimited || f.header == protocol::InputFormat::Header::NoHeader)
+        if (f.kind != protocol::InputKind::Delimited || f.header == protocol::InputFormat::Header::NoHeader ||
+            is_wide_encoding(f.encoding))
             return std::nullopt;
         try {
             const InputFile first(out_.files.front());
@@ -423,11 +426,12 @@ private:
             out_.format.encoding = encoding_name(*e);
             return;
         }
-        const bool wide = name.find("16") != std::string::npos || name.find("32") != std::string::npos;
+        if (const auto wide = parse_wide_encoding(name)) {
+            out_.format.encoding = *wide;
+            return;
+        }
         fail(value, path, fmt::format("encoding '{}' is not supported (supported: {})", name, supported_encodings()),
-             wide ? "convert the files to UTF-8, e.g. `iconv -f UTF-16 -t UTF-8 in.csv > out.csv`, and write "
-                    "encoding: utf8"
-                  : "write one of the supported encodings");
+             "write one of the supported encodings");
     }
 
     void read_delimited(const YAML::Node& options) {

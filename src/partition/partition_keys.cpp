@@ -307,6 +307,11 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
             "partition by columns.",
             job.major().name, util::join(keys, ", "), files[*lacking], layout, layout));
     }
+    if (is_wide_encoding(format.encoding))
+        throw InputError(fmt::format("input '{}': partition_keys [{}] from the columns of {} files are not supported "
+                                     "(rank 0 reads key columns as bytes). Fix: convert the files to UTF-8, or take "
+                                     "the keys from the paths with extract_columns_from_partition_format.",
+                                     job.major().name, util::join(keys, ", "), format.encoding));
     groups.clear();
     for (std::uint32_t i = 0; i < files.size(); ++i)
         for (auto& values : file_key_values(files[i], format, keys)) groups[values].push_back(i);

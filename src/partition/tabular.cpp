@@ -124,7 +124,7 @@ public:
     FileCutter(const std::string& path, bool regular, const protocol::InputFormat& format, std::uint64_t target,
                CutStats& stats)
         : target_(target), stats_(stats) {
-        if (!regular) return;
+        if (!regular || is_wide_encoding(format.encoding)) return;  // one mini-batch, read whole by the worker
         file_.emplace(path);
         size_ = file_->size();
         data_begin_ = has_header_row(path, format) ? first_row_end(*file_, format) : 0;
@@ -188,7 +188,8 @@ ByteRangePartition::ByteRangePartition(std::vector<std::string> files, protocol:
         struct stat st {};
         if (::stat(f.c_str(), &st) != 0)
             throw InputError(fmt::format("cannot stat input file '{}': {}", f, std::strerror(errno)));
-        bounds_.push_back(S_ISREG(st.st_mode) ? ceil_div(static_cast<std::uint64_t>(st.st_size), target_) : 1);
+        const bool cut = S_ISREG(st.st_mode) && !is_wide_encoding(format_.encoding);
+        bounds_.push_back(cut ? ceil_div(static_cast<std::uint64_t>(st.st_size), target_) : 1);
         later_bound_ += bounds_.back();
     }
 }

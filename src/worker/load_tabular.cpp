@@ -8,6 +8,7 @@
 #include "loaders.hpp"
 #include "prs/partition/mini_batch_rows.hpp"
 #include "prs/partition/partition.hpp"
+#include "prs/partition/text_encoding.hpp"
 
 namespace py = pybind11;
 
@@ -123,7 +124,25 @@ py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescr
 
 }  // namespace
 
+// UTF-16/32 files are whole mini-batches, read, decoded and transformed by the mltable
+// module (their '\n' is not one byte, so the C++ row scan does not apply).
+LoadedMiniBatch load_wide_files(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format) {
+    try {
+        py::object frame =
+            py::module_::import("prs_runtime").attr("mltable_read")(fs_str(format.mltable_file), fs_list(d.files));
+        const auto items = static_cast<std::uint32_t>(py::len(frame));
+        return {std::move(frame), items};
+    } catch (const py::error_already_set& e) {
+        if (!e.matches(PyExc_ValueError)) throw;  // UnicodeDecodeError and the module's errors are ValueErrors
+        throw LoadError(fmt::format("{}: {} (reading {})", format.mltable_file, py::str(e.value()).cast<std::string>(),
+                                    d.files.size() == 1 ? d.files.front()
+                                                        : fmt::format("{} files from {}", d.files.size(),
+                                                                      d.files.front())));
+    }
+}
+
 LoadedMiniBatch load_tabular(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format) {
+    if (partition::is_wide_encoding(format.encoding)) return load_wide_files(d, format);
     partition::MiniBatchRows rows;
     try {
         rows = partition::read_mini_batch_rows(d, format);

@@ -143,12 +143,22 @@ def _bundled_mltable():
     return module
 
 
+def mltable_read(mltable_file, files):
+    """UTF-16/32 files: the mini-batch's files read whole by the mltable module, then its steps."""
+    mltable = _mltable_or_fail()
+    return mltable._read_worker_files(mltable_file, files)
+
+
+def _mltable_or_fail():
+    if not _setup.bundled_python:
+        raise RuntimeError("prs_mpi's python folder (mltable) was not found next to prs_mpi_worker; reinstall prs_mpi")
+    return _bundled_mltable()
+
+
 def mltable_frame(frame, mltable_file, files, file_rows):
     """A mini-batch's frame with the MLTable's path column and steps applied. `files` are
     the descriptor's files, `file_rows` the rows each gave."""
-    if not _setup.bundled_python:
-        raise RuntimeError("prs_mpi's python folder (mltable) was not found next to prs_mpi_worker; reinstall prs_mpi")
-    mltable = _bundled_mltable()
+    mltable = _mltable_or_fail()
     if mltable_file not in _mltable_steps:
         _mltable_steps[mltable_file] = mltable._worker_steps(mltable_file)
     options, steps = _mltable_steps[mltable_file]

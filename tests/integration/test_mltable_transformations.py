@@ -111,6 +111,42 @@ class SharedTable(MLTableCase):
                     self.assertEqual(len(expected["values"]), 2)
 
 
+ENCODINGS = {"utf8": "utf-8", "iso88591": "latin-1", "latin1": "latin-1", "ascii": "ascii", "utf16": "utf-16",
+             "utf32": "utf-32", "utf8bom": "utf-8-sig", "windows1252": "cp1252"}
+PANDAS_SCRIPT = """
+import json, sys
+import pandas as pd
+df = pd.read_csv(sys.argv[1], encoding=sys.argv[2])
+print(json.dumps(json.loads(df.to_json(orient="values"))))
+"""
+
+
+class Encodings(MLTableCase):
+    def test_each_encoding_azure_lists_decodes_as_pandas_does(self):
+        for name, codec in ENCODINGS.items():
+            with self.subTest(name):
+                text = "name,city,n\nJos\u00e9,K\u00f6ln,1\nZo\u00eb,Z\u00fcrich,2\n"
+                if name == "ascii":
+                    text = text.replace("\u00e9", "e").replace("\u00f6", "o").replace("\u00eb", "e").replace(
+                        "\u00fc", "u")
+                if name == "windows1252":
+                    text = text.replace("Jos\u00e9", "\u20ac5")  # a byte latin-1 does not give
+                for store in ("1001", "1002"):
+                    path = self.dir.data / store / "people.csv"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(text.encode(codec))
+                self.mltable("paths:\n  - pattern: ./**/*.csv\n" + READ + f"      encoding: {name}\n"
+                             "      include_path_column: true\n  - drop_columns: Path\n")
+                batches = self.run_report()
+                expected = json.loads(bundled_python3(LOAD_SCRIPT, str(self.dir.data)))
+                by_pandas = json.loads(bundled_python3(PANDAS_SCRIPT, str(self.dir.data / "1001" / "people.csv"),
+                                                       codec))
+                self.assertEqual(expected["values"], by_pandas * 2)
+                self.assertEqual([v for b in batches for v in b["values"]], expected["values"])
+                for b in batches:
+                    self.assertEqual((b["columns"], b["dtypes"]), (expected["columns"], expected["dtypes"]))
+
+
 class JsonLines(MLTableCase):
     def test_path_column_and_dropped_invalid_lines_match_mltable_load(self):
         for store in ("1001", "1002"):

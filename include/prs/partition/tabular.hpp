@@ -9,7 +9,8 @@
 // offset: the row in progress ends at the next '\n'. With support_multi_line a '\n' may
 // sit inside quotes, which only a quote-aware scan from a known row start can tell, so
 // in that mode each file is scanned once, sequentially.
-// Files that are not regular (FIFOs) are one mini-batch [0, 0) and are never opened here.
+// Files that are not regular (FIFOs), and UTF-16/32 files (where '\n' is not one byte),
+// are one mini-batch [0, 0) each and are never opened here.
 
 #include <cstdint>
 #include <memory>
