@@ -13,7 +13,7 @@ import yaml
 
 from ._errors import MLTableError, UserErrorException
 from ._read import ENCODINGS, list_files, read_delimited_files, read_json_lines_files
-from ._transform import READERS, apply_step, split_step
+from ._transform import READERS, apply_step, plan_read, split_step
 
 __all__ = ["MLTable", "DataType", "MLTableHeaders", "MLTableFileEncoding", "UserErrorException", "load",
            "from_delimited_files", "from_json_lines_files", "from_paths"]
@@ -128,19 +128,19 @@ class MLTable:
             raise UserErrorException(f"{reader}: prs_mpi's mltable reads delimited text and JSON lines only. Fix: "
                                      "convert the data to CSV or JSON lines and use read_delimited")
         options = options or {}
+        for step in steps[1:]:
+            if split_step(step)[0] in READERS:
+                raise UserErrorException(f"{split_step(step)[0]}: a second read transformation; keep one")
+        add_path = bool(options.get("include_path_column"))
         if reader == "read_delimited":
-            frame, row_files = read_delimited_files(files, options)
-            steps = steps[1:]
+            frame, row_files, add_path, steps = read_delimited_files(files, options, steps[1:])
         elif reader == "read_json_lines":
             frame, row_files = read_json_lines_files(files, options)
             steps = steps[1:]
         else:  # a table of paths
             frame, row_files = pd.DataFrame({"Path": files}), files
-            options = {}
-        for step in steps:
-            if split_step(step)[0] in READERS:
-                raise UserErrorException(f"{split_step(step)[0]}: a second read transformation; keep one")
-        return _apply_worker_steps(frame, options, steps, row_files)
+            options, add_path = {}, False
+        return _apply_worker_steps(frame, options.get("path_column", "Path") if add_path else None, steps, row_files)
 
     def show(self, count=20):
         return self.take(count).to_pandas_dataframe()
@@ -245,12 +245,19 @@ def _read_worker_files(mltable_file, files):
     return table._evaluate(files)
 
 
-def _apply_worker_steps(frame, options, steps, row_files):
+def _worker_plan(mltable_file, names):
+    """For a delimited mini-batch with columns `names`: (the columns to parse or None, the
+    path column to add or None, the steps left)."""
+    options, steps = _worker_steps(mltable_file)
+    usecols, keep_path, rest = plan_read(options, steps, names)
+    return usecols, (options.get("path_column", "Path") if keep_path else None), rest
+
+
+def _apply_worker_steps(frame, path_column, steps, row_files):
     """What prs_mpi's workers do to each mini-batch's frame: the same as
     to_pandas_dataframe() does after reading."""
-    if options.get("include_path_column"):
-        frame.insert(0, options.get("path_column", "Path"),
-                     row_files if isinstance(row_files, str) else list(row_files))
+    if path_column:
+        frame.insert(0, path_column, row_files if isinstance(row_files, str) else list(row_files))
     for step in steps:
         name, step_options = split_step(step)
         frame, row_files = apply_step(frame, name, step_options, row_files)

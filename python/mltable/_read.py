@@ -74,14 +74,16 @@ def numbered_names(count):
     return [f"Column{i}" for i in range(1, count + 1)]
 
 
-def read_delimited_text(text, names, options):
-    """One block of UTF-8 rows (no header) -> a DataFrame with columns `names`: the parse
-    both the worker and mltable.load use."""
+def read_delimited_text(text, names, options, usecols=None):
+    """One block of UTF-8 rows (no header) -> a DataFrame with columns `names` (those of
+    `usecols` only, when given): the parse both the worker and mltable.load use."""
     pd = _pandas()
     if not text:
-        return pd.DataFrame(columns=list(names))
+        return pd.DataFrame(columns=[n for n in names if usecols is None or n in usecols])
     kw = dict(sep=options.get("delimiter", ","), header=None, names=list(names), index_col=False,
               encoding="utf-8", engine="c", **_na_values(options.get("empty_as_string", False)))
+    if usecols is not None:
+        kw["usecols"] = list(usecols)
     if options.get("infer_column_types", True) is False:
         kw["dtype"] = str
     return pd.read_csv(io.BytesIO(text), **kw)
@@ -118,9 +120,13 @@ def _blank_lines_dropped(data):
     return b"".join(line for line in data.splitlines(keepends=True) if line.strip(b"\r\n"))
 
 
-def read_delimited_files(files, options):
-    """Every file's rows in one frame, plus each row's file (for path columns)."""
+def read_delimited_files(files, options, steps=()):
+    """Every file's rows in one frame, plus each row's file (for path columns), whether the
+    path column is to be added, and the steps left after folding leading drop/keep steps
+    into the parse (see _transform.plan_read)."""
+    from ._transform import plan_read
     pd = _pandas()
+    plan = None
     mode = options.get("header", "all_files_same_headers")
     if mode not in HEADER_MODES:
         raise UserErrorException(f"read_delimited.header: expected one of {', '.join(HEADER_MODES)}, got '{mode}'")
@@ -142,13 +148,15 @@ def read_delimited_files(files, options):
             data += b"\n"
         if names is None and data:
             names = numbered_names(len(_header_names(_split_header(data, options)[0], delimiter)))
-        frame = read_delimited_text(data, names or [], options)
+        if plan is None:
+            plan = plan_read(options, steps, names or [])
+        frame = read_delimited_text(data, names or [], options, plan[0])
         blocks.append(frame)
         row_files += [path] * len(frame)
     if not blocks:
-        return pd.DataFrame(), []
+        return pd.DataFrame(), [], bool(options.get("include_path_column")), list(steps)
     frame = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
-    return frame, row_files
+    return frame, row_files, plan[1], plan[2]
 
 
 def read_json_lines_files(files, options):

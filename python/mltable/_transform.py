@@ -344,6 +344,39 @@ def apply_step(frame, name, options, row_files):
     raise UserErrorException(f"unknown transformation '{name}' (known: {', '.join(READERS + STEPS)})")
 
 
+def plan_read(options, steps, names):
+    """Leading drop_columns/keep_columns steps folded into the read: (the file columns to
+    parse, or None for all; whether the path column survives them; the steps left).
+    pandas then never parses the dropped columns, so these steps cost less than nothing.
+    Only names the steps can be checked against are folded; anything else stays a step
+    and reports its own error."""
+    path_column = options.get("path_column", "Path") if options.get("include_path_column") else None
+    columns = ([path_column] if path_column else []) + list(names)
+    if len(set(columns)) != len(columns):
+        return None, path_column is not None, list(steps)
+    folded = 0
+    for step in steps:
+        name, value = split_step(step)
+        if name not in ("drop_columns", "keep_columns"):
+            break
+        try:
+            named = _column_list(value, name)
+        except UserErrorException:
+            break
+        if any(c not in columns for c in named) or len(set(named)) != len(named):
+            break
+        columns = [c for c in columns if c not in named] if name == "drop_columns" else named
+        folded += 1
+    if not folded:
+        return None, path_column is not None, list(steps)
+    keep_path = path_column in columns if path_column else False
+    usecols = [c for c in columns if c != path_column]
+    # pandas gives usecols in the file's order; keep_columns' own order is one cheap reorder.
+    file_order = [c for c in ([path_column] if path_column else []) + list(names) if c in columns]
+    reorder = [] if columns == file_order else [{"keep_columns": columns}]
+    return usecols, keep_path, reorder + list(steps[folded:])
+
+
 def apply_steps(frame, steps, row_files):
     """The transformations after the read one, in order."""
     for step in steps:

@@ -22,9 +22,23 @@ py::list str_list(const std::vector<std::string>& items) {
     return list;
 }
 
+// The columns to parse: all, unless the MLTable's leading drop/keep steps leave fewer
+// (pandas then skips the others: those steps cost nothing).
+py::object parsed_columns(const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
+    if (format.mltable_file.empty()) return py::none();
+    return py::module_::import("prs_runtime").attr("mltable_usecols")(fs_str(format.mltable_file),
+                                                                       str_list(rows.names));
+}
+
 py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
     const py::module_ pandas = py::module_::import("pandas");
-    if (rows.rows == 0) return pandas.attr("DataFrame")(py::arg("columns") = str_list(rows.names));
+    const py::object usecols = parsed_columns(rows, format);
+    if (rows.rows == 0) {
+        py::list columns;
+        for (const auto& name : rows.names)
+            if (usecols.is_none() || usecols.contains(py::str(name))) columns.append(py::str(name));
+        return pandas.attr("DataFrame")(py::arg("columns") = columns);
+    }
     py::dict kw;
     kw["sep"] = format.delimiter;
     kw["header"] = py::none();
@@ -32,6 +46,7 @@ py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol:
     kw["index_col"] = false;  // never turn a first column into the index
     kw["encoding"] = "utf-8";
     kw["engine"] = "c";
+    if (!usecols.is_none()) kw["usecols"] = usecols;
     if (!format.infer_column_types) kw["dtype"] = py::module_::import("builtins").attr("str");
     if (format.empty_as_string) {
         // pandas' own NA strings still mean NA; only an empty field stays "".
@@ -112,7 +127,10 @@ py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescr
     for (std::size_t i = 0; i < d.files.size(); ++i) file_rows.append(i < rows.file_rows.size() ? rows.file_rows[i] : 0);
     try {
         return py::module_::import("prs_runtime")
-            .attr("mltable_frame")(frame, fs_str(format.mltable_file), fs_list(d.files), file_rows);
+            .attr("mltable_frame")(frame, fs_str(format.mltable_file),
+                                   format.kind == protocol::InputKind::Delimited ? py::object(str_list(rows.names))
+                                                                                 : py::object(py::none()),
+                                   fs_list(d.files), file_rows);
     } catch (const py::error_already_set& e) {
         if (!e.matches(PyExc_ValueError)) throw;
         const std::string where = d.files.size() == 1 ? d.files.front() + fmt::format(" bytes {}-{}", d.begin, d.end)

@@ -125,7 +125,7 @@ def _configure_sys_path(code_dir, entry_script, python_path, bundled_python):
 
 # ---------------------------------------------------------------- MLTable steps
 
-_mltable_steps = {}  # MLTable file -> (read options, steps after the read)
+_mltable_steps = {}  # (MLTable file, column names) -> (columns to parse, path column, steps)
 
 
 def _bundled_mltable():
@@ -155,18 +155,34 @@ def _mltable_or_fail():
     return _bundled_mltable()
 
 
-def mltable_frame(frame, mltable_file, files, file_rows):
-    """A mini-batch's frame with the MLTable's path column and steps applied. `files` are
-    the descriptor's files, `file_rows` the rows each gave."""
-    mltable = _mltable_or_fail()
-    if mltable_file not in _mltable_steps:
-        _mltable_steps[mltable_file] = mltable._worker_steps(mltable_file)
-    options, steps = _mltable_steps[mltable_file]
+def _plan(mltable_file, names):
+    key = (mltable_file, tuple(names) if names is not None else None)
+    if key not in _mltable_steps:
+        mltable = _mltable_or_fail()
+        if names is None:  # JSON lines: the columns are the lines' keys, nothing to fold
+            options, steps = mltable._worker_steps(mltable_file)
+            path = options.get("path_column", "Path") if options.get("include_path_column") else None
+            _mltable_steps[key] = (None, path, steps)
+        else:
+            _mltable_steps[key] = mltable._worker_plan(mltable_file, list(names))
+    return _mltable_steps[key]
+
+
+def mltable_usecols(mltable_file, names):
+    """The columns of `names` a delimited mini-batch's parse needs (None: all)."""
+    return _plan(mltable_file, names)[0]
+
+
+def mltable_frame(frame, mltable_file, names, files, file_rows):
+    """A mini-batch's frame with the MLTable's path column and steps applied. `names` are
+    the file's columns (None for JSON lines), `files` the descriptor's files, `file_rows`
+    the rows each gave."""
+    _, path_column, steps = _plan(mltable_file, names)
     if len(files) == 1:
         row_files = files[0]
     else:
         row_files = [f for f, n in zip(files, file_rows) for _ in range(n)]
-    return mltable._apply_worker_steps(frame, options, steps, row_files)
+    return _bundled_mltable()._apply_worker_steps(frame, path_column, steps, row_files)
 
 
 def _configure_logging(level):
