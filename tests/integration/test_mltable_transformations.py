@@ -232,6 +232,20 @@ class BadMLTables(MLTableCase):
         self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - filter: 'col(\"week\").isin([1, 2])'\n",
                        "transformations.filter: cannot evaluate '.isin([1, 2])'")
 
+    def test_a_column_rank_0_cannot_know_fails_the_mini_batch_naming_file_and_column(self):
+        path = self.dir.data / "rows.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"week": 1, "units": 3}\n')
+        self.mltable("paths:\n  - file: ./rows.jsonl\ntransformations:\n  - read_json_lines:\n"
+                     "  - keep_columns: [week, unit]\n")
+        self.dir.script(REPORT_SCRIPT)
+        proc = self.prs(self.dir.job(mltable_job('"1mb"', extra="mini_batch_error_threshold: -1")))
+        self.assertExit(proc, 42)  # the one mini-batch failed: no row to append
+        self.assertIn("LOAD_FAILED", (self.dir.logs / "job_error.txt").read_text())
+        error = (self.dir.logs / "job_error.txt").read_text()
+        self.assertIn("MLTable: keep_columns: column 'unit' not found (columns: week, units)", error)
+        self.assertIn("rows of " + str(path), error)
+
     def test_global_take_and_parquet_are_refused_with_the_reason(self):
         self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - take: 2\n",
                        "take counts rows over the whole table")
