@@ -235,8 +235,11 @@ def _worker_steps(mltable_file):
         steps = list((yaml.safe_load(f) or {}).get("transformations") or [])
     reader, options = split_step(steps[0]) if steps else (None, None)
     if reader in ("read_delimited", "read_json_lines"):
-        return options or {}, steps[1:]
-    return {}, steps
+        steps = steps[1:]
+    else:
+        options = {}
+    # skip/take are rank 0's: it cut only the window's rows (they come before any filter).
+    return options or {}, [s for s in steps if split_step(s)[0] not in ("skip", "take")]
 
 
 def _read_worker_files(mltable_file, files):

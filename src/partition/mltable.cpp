@@ -34,10 +34,11 @@ const std::vector<std::string> kDelimitedKeys = {"delimiter",          "header",
 const std::vector<std::string> kJsonLinesKeys = {"encoding", "include_path_column", "path_column", "invalid_lines"};
 const std::vector<std::string> kHeaderModes = {"all_files_same_headers", "from_first_file", "no_header"};
 // Applied by the workers to each mini-batch's frame (python/mltable/_transform.py).
+// take and skip are rank 0's (a row window, see row_window.hpp).
 const std::vector<std::string> kSteps = {"drop_columns", "keep_columns", "convert_column_types",
-                                         "extract_columns_from_partition_format", "filter"};
-// They count rows over the whole table, which no mini-batch sees: refused.
-const std::vector<std::string> kGlobalSteps = {"take", "skip", "take_random_sample", "random_split"};
+                                         "extract_columns_from_partition_format", "filter", "take", "skip"};
+// They depend on the whole table, which no mini-batch sees: refused.
+const std::vector<std::string> kGlobalSteps = {"take_random_sample", "random_split"};
 
 std::string describe(const YAML::Node& n) {
     switch (n.Type()) {
@@ -232,12 +233,11 @@ private:
             } else if (std::find(kGlobalSteps.begin(), kGlobalSteps.end(), n) != kGlobalSteps.end()) {
                 fail(name, key,
                      n == "random_split" ? "random_split makes two tables; a job reads one"
-                                         : fmt::format("{} counts rows over the whole table, but each worker sees only "
-                                                       "its mini-batch's rows",
-                                                       n),
+                                         : "take_random_sample draws from the whole table, but each worker sees only "
+                                           "its mini-batch's rows",
                      n == "take_random_sample"
                          ? "sample in run() (e.g. mini_batch.sample(frac=p)), or with mltable in a step before"
-                         : "remove it and do the same in run(), or in a pipeline step before with mltable");
+                         : "use take_random_sample in a step before with mltable, or split in run()");
             } else if (std::find(kSteps.begin(), kSteps.end(), n) != kSteps.end()) {
                 steps.push_back({n, name, options});
             } else {
@@ -308,6 +308,7 @@ private:
     // Checks each step's settings and, where the header is known, the columns they name.
     void check_steps(const std::vector<Step>& steps) {
         std::optional<std::vector<std::string>> columns = header_columns();
+        bool filtered = false;  // a filter came before: rows can no longer be counted from the files
         for (const auto& step : steps) {
             const std::string key = "transformations." + step.kind;
             const YAML::Node& v = step.options;
@@ -331,8 +332,29 @@ private:
                     for (const auto& c : partition_format_->columns()) columns->push_back(c);
             } else if (step.kind == "filter") {
                 check_filter(v, key, columns);
+                filtered = true;
+            } else {
+                read_window_step(step, key, filtered);
             }
         }
+    }
+
+    // take / skip: the table's row window, which rank 0 finds by counting rows from the start.
+    void read_window_step(const Step& step, const std::string& key, bool filtered) {
+        const YAML::Node& v = step.options;
+        std::uint64_t n = 0;
+        if (!v.IsScalar() || !YAML::convert<std::uint64_t>::decode(v, n))
+            fail(v ? v : step.name, key, fmt::format("expected a row count (a whole number >= 0), got {}", describe(v)),
+                 fmt::format("write e.g. `- {}: 100`", step.kind));
+        const auto& f = out_.format;
+        std::string why;
+        if (filtered) why = "it comes after a filter, so rank 0 cannot count its rows from the files";
+        if (f.drop_invalid_lines) why = "with invalid_lines: drop, rank 0 cannot count the valid lines";
+        if (is_wide_encoding(f.encoding)) why = fmt::format("rank 0 cannot count rows of {} files", f.encoding);
+        if (!why.empty())
+            fail(step.name, key, fmt::format("{} counts rows over the whole table, but {}", step.kind, why),
+                 "move skip/take before any filter, or do it in run()");
+        out_.window = step.kind == "take" ? out_.window.taken(n) : out_.window.skipped(n);
     }
 
     void check_conversions(const YAML::Node& v, const std::string& key,
@@ -530,6 +552,14 @@ protocol::InputFormat mltable_input_format(const config::JobSpec& job) { return 
 std::unique_ptr<Partition> make_mltable_partition(const config::JobSpec& job, const protocol::InputFormat& format) {
     MLTable table = read_mltable(job.major().path);
     for (const auto& w : table.warnings) fmt::print(stderr, "{}\n", w);
+    if (!table.window.whole()) {
+        if (!job.partition_keys.empty())
+            throw InputError(fmt::format("{}: skip/take and partition_keys together are not supported: the window "
+                                         "would cut groups. Fix: remove skip/take, or filter in run().",
+                                         table.file.string()));
+        return std::make_unique<ByteRangePartition>(row_window_ranges(table.files, format, table.window), format,
+                                                    job.mini_batch_size.value_or(kDefaultTabularBytes));
+    }
     if (!job.partition_keys.empty() && table.partition_format && job.major().partition_format.empty()) {
         // Keys among the columns extract_columns_from_partition_format makes come from the paths.
         const PartitionFormat path_format(*table.partition_format);

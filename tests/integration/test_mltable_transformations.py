@@ -54,6 +54,7 @@ CASES = {
     "string_type": ("  - convert_column_types:\n      - columns: [week, price]\n        column_type: string\n", ""),
     "filter": ("  - filter: 'col(\"price\") >= 2.5 and not col(\"promo\") == \"no\"'\n", ""),
     "no_inference": ("", "      infer_column_types: false\n"),
+    "skip_take": ("  - skip: 2\n  - keep_columns: [week, price]\n  - take: 3\n", ""),
     "datetime_partition": ("  - extract_columns_from_partition_format:\n"
                            "      partition_format: \"{Brand}/{file_name}.csv\"\n", ""),
 }
@@ -107,6 +108,8 @@ class SharedTable(MLTableCase):
                     self.assertTrue(expected["values"][0][0].endswith("/1001/dominicks/sales.csv"))
                 if name == "keep_convert":
                     self.assertEqual(expected["dtypes"], ["float64", "float64", "bool", "datetime64[ns]"])
+                if name == "skip_take":
+                    self.assertEqual(expected["values"], [[3, 1.25], [1, 4.5], [2, 3.0]])
                 if name == "filter":
                     self.assertEqual(len(expected["values"]), 2)
 
@@ -164,6 +167,25 @@ class JsonLines(MLTableCase):
         for b in batches:
             self.assertEqual((b["columns"], b["dtypes"]), (expected["columns"], expected["dtypes"]))
         self.assertEqual([v for b in batches for v in b["values"]], expected["values"])
+
+
+class RowWindowAcrossMiniBatches(MLTableCase):
+    def test_skip_and_take_over_a_size_cut_input_give_the_tables_rows(self):
+        for name in ("a", "b"):
+            rows = "".join(f'{name}{i},"line {i}\nmore",{i}\n' for i in range(150))
+            (self.dir.data / f"{name}.csv").parent.mkdir(parents=True, exist_ok=True)
+            (self.dir.data / f"{name}.csv").write_text("id,text,n\n" + rows)
+        self.mltable("paths:\n  - pattern: ./*.csv\n" + READ + "      support_multi_line: true\n"
+                     "  - skip: 140\n  - take: 100\n")
+        self.dir.script(REPORT_SCRIPT)
+        proc = self.prs(self.dir.job(mltable_job('"1kb"')))
+        self.assertExit(proc, 0)
+        batches = sorted((json.loads(line) for line in self.output_lines()), key=lambda r: r["i"])
+        self.assertGreaterEqual(len(batches), 3)  # the tail of a, b's first 90 rows cut in two
+        expected = json.loads(bundled_python3(LOAD_SCRIPT, str(self.dir.data)))
+        got = [v for b in batches for v in b["values"]]
+        self.assertEqual(got, expected["values"])
+        self.assertEqual([v[0] for v in got], [f"a{i}" for i in range(140, 150)] + [f"b{i}" for i in range(90)])
 
 
 class PartitionKeysFromFormat(MLTableCase):
@@ -247,8 +269,10 @@ class BadMLTables(MLTableCase):
         self.assertIn("rows of " + str(path), error)
 
     def test_global_take_and_parquet_are_refused_with_the_reason(self):
-        self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - take: 2\n",
-                       "take counts rows over the whole table")
+        self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - take_random_sample:\n      probability: 0.5\n",
+                       "take_random_sample draws from the whole table", "mini_batch.sample(frac=p)")
+        self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - filter: 'col(\"week\") > 1'\n  - take: 2\n",
+                       "take counts rows over the whole table, but it comes after a filter")
         self.assertBad("paths:\n  - pattern: ./**/*.csv\ntransformations:\n  - read_parquet:\n",
                        "reads delimited text and JSON lines only", "convert the data to CSV")
 

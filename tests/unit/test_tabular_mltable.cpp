@@ -2,6 +2,7 @@
 
 #include "prs/partition/mltable.hpp"
 #include "prs/partition/partition_format.hpp"
+#include "prs/partition/row_window.hpp"
 #include "prs/partition/path_pattern.hpp"
 #include "test_tabular_fixture.hpp"
 
@@ -206,12 +207,36 @@ TEST_F(MLTableTest, StepsAreCheckedAgainstTheHeaderAndPaths) {
         << e;
     e = error_of(head + "  - convert_column_types:\n      - columns: week\n        column_type: integer\n");
     EXPECT_NE(e.find("MLTable:8:22: error: transformations.convert_column_types.column_type"), std::string::npos) << e;
-    e = error_of(head + "  - skip: 3\n");
-    EXPECT_NE(e.find("skip counts rows over the whole table"), std::string::npos) << e;
+    write("MLTable", head + "  - skip: 3\n  - take: 5\n  - skip: 1\n");
+    EXPECT_EQ(read_mltable(dir()).window.skip, 4u);
+    EXPECT_EQ(read_mltable(dir()).window.take, 4u);
+    e = error_of(head + "  - filter: 'col(\"week\") > 1'\n  - take: 3\n");
+    EXPECT_NE(e.find("MLTable:7:5: error: transformations.take: take counts rows over the whole table, but it comes "
+                     "after a filter"),
+              std::string::npos)
+        << e;
+    e = error_of(head + "  - take: -3\n");
+    EXPECT_NE(e.find("expected a row count"), std::string::npos) << e;
     e = error_of(head + "  - take_random_sample:\n      probability: 0.5\n");
     EXPECT_NE(e.find("mini_batch.sample"), std::string::npos) << e;
     e = error_of("paths:\n  - pattern: ./**/*.csv\ntransformations:\n  - read_delta_lake:\n");
     EXPECT_NE(e.find("convert the data to CSV"), std::string::npos) << e;
+}
+
+TEST_F(MLTableTest, RowWindowFindsTheRowsOfSkipAndTake) {
+    write("a.csv", "x\n1\n2\n\n3\n");
+    write("b.csv", "x\n4\n5\n6");
+    protocol::InputFormat f;
+    f.kind = protocol::InputKind::Delimited;
+    const std::vector<std::string> files = {(dir() / "a.csv").string(), (dir() / "b.csv").string()};
+    const auto ranges = row_window_ranges(files, f, RowWindow{}.skipped(2).taken(3));
+    ASSERT_EQ(ranges.size(), 2u);
+    EXPECT_EQ(std::make_pair(ranges[0].begin, ranges[0].end), std::make_pair(uint64_t{7}, uint64_t{9}));  // "3\n", past the blank row
+    EXPECT_EQ(std::make_pair(ranges[1].begin, ranges[1].end), std::make_pair(uint64_t{2}, uint64_t{6}));  // "4\n5\n"
+    const auto rest = row_window_ranges(files, f, RowWindow{}.skipped(4));
+    ASSERT_EQ(rest.size(), 1u);
+    EXPECT_EQ(std::make_pair(rest[0].begin, rest[0].end), std::make_pair(uint64_t{4}, uint64_t{7}));
+    EXPECT_TRUE(row_window_ranges(files, f, RowWindow{}.taken(0)).empty());
 }
 
 TEST(PartitionFormat, MatchesThePathsTail) {

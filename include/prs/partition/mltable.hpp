@@ -6,8 +6,9 @@
 // steps (names, settings, columns against the first file's header, partition formats
 // against every path); the workers apply them to each mini-batch's DataFrame with the
 // mltable module's code (python/mltable), so run() gets what mltable.load() gives.
-// Steps that count rows over the whole table (take, skip, take_random_sample,
-// random_split) and Parquet/Delta readers are refused with the reason.
+// skip and take (before any filter) are a window of the table's rows that rank 0 finds
+// by counting rows from the start (row_window.hpp); take_random_sample, random_split and
+// Parquet/Delta readers are refused with the reason.
 
 #include <filesystem>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "prs/partition/partition.hpp"
+#include "prs/partition/row_window.hpp"
 
 namespace prs::partition {
 
@@ -26,6 +28,8 @@ struct MLTable {
     std::vector<std::string> warnings;   // "<folder>/MLTable:4:7: warning: ..."
     // extract_columns_from_partition_format's format; every file matches it.
     std::optional<std::string> partition_format;
+    // skip / take: the rows of the table run() sees; rank 0 cuts only those.
+    RowWindow window;
 };
 
 // Reads <folder>/MLTable and lists the files it names. Throws InputError naming the

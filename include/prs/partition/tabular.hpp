@@ -21,6 +21,7 @@
 
 #include "prs/partition/input_file.hpp"
 #include "prs/partition/partition.hpp"
+#include "prs/partition/row_window.hpp"
 
 namespace prs::partition {
 
@@ -50,6 +51,8 @@ public:
     // `files` absolute and in order; `target_bytes` > 0. Reads nothing but file sizes
     // here; each next() reads about one window.
     ByteRangePartition(std::vector<std::string> files, protocol::InputFormat format, std::uint64_t target_bytes);
+    // Only rows in [begin, end) of each file (row starts; skip/take windows), in order.
+    ByteRangePartition(const std::vector<FileRange>& ranges, protocol::InputFormat format, std::uint64_t target_bytes);
     ~ByteRangePartition() override;
 
     std::optional<protocol::MiniBatchDescriptor> next() override;
@@ -67,6 +70,7 @@ private:
     bool open_next_file();
 
     std::vector<std::string> files_;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_;  // per file when given: [begin, end)
     std::vector<std::uint64_t> bounds_;   // per file: ceil(size / target), 1 for a non-regular file
     protocol::InputFormat format_;
     std::uint64_t target_;
