@@ -224,6 +224,19 @@ class ImportMltable(MLTableCase):
         self.assertEqual(sorted(self.output_lines()), ['["mltable", ["week", "units"], 3, true]'] * 2)
 
 
+    def test_a_real_mltable_on_the_path_wins_and_the_steps_still_apply(self):
+        self.sales_files()
+        self.mltable("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - keep_columns: [units, week]\n")
+        real = self.dir.root / "site" / "mltable"
+        real.mkdir(parents=True)
+        (real / "__init__.py").write_text("WHICH = 'the installed one'\n")
+        self.dir.script("import mltable\n\ndef run(mini_batch):\n"
+                        "    return [f'{mltable.WHICH} {list(mini_batch.columns)}'] * len(mini_batch)\n")
+        proc = self.prs(self.dir.job(mltable_job('"1mb"')), env={"PYTHONPATH": str(self.dir.root / "site")})
+        self.assertExit(proc, 0)
+        self.assertEqual(self.output_lines(), ["the installed one ['units', 'week']"] * 6)
+
+
 class BadMLTables(MLTableCase):
     def assertBad(self, text, *expected):
         self.sales_files()
