@@ -78,7 +78,7 @@ public:
         if (!paths) fail(root, "paths", "missing", "list the data under `paths:`, e.g. `- file: ./data.csv`");
         read_paths(paths);
         out_.format.kind = protocol::InputKind::FileList;
-        if (const YAML::Node transformations = root["transformations"]) read_transformations_with_reader(transformations);
+        if (const YAML::Node transformations = root["transformations"]) read_transformations(transformations);
         if (out_.format.kind == protocol::InputKind::Delimited) out_.format.first_file = out_.files.front();
         return std::move(out_);
     }
@@ -193,15 +193,6 @@ private:
         }
     }
 
-    void read_transformations_with_reader(const YAML::Node& list) {
-        read_transformations(list);
-        // A path column alone is a step for the workers too; wide encodings are read by
-        // the mltable module's reader.
-        if ((include_path_column_ || is_wide_encoding(out_.format.encoding)) &&
-            out_.format.kind != protocol::InputKind::FileList)
-            out_.format.mltable_file = out_.file.string();
-    }
-
     void read_transformations(const YAML::Node& list) {
         if (!list.IsSequence())
             fail(list, "transformations", fmt::format("expected a list, got {}", describe(list)),
@@ -227,7 +218,8 @@ private:
                     read_json_lines(options);
                 if (include_path_column_) path_column_ = path_column_name_;
             } else if (n == "read_parquet" || n == "read_delta_lake") {
-                fail(name, key, "prs_mpi reads delimited text and JSON lines only (Debian 12 packages no Parquet reader)",
+                fail(name, key,
+                     "prs_mpi reads delimited text and JSON lines only (Debian 12 packages no Parquet reader)",
                      "convert the data to CSV or JSON lines (e.g. pandas.read_parquet(...).to_csv(...)) and use "
                      "read_delimited or read_json_lines");
             } else if (std::find(kGlobalSteps.begin(), kGlobalSteps.end(), n) != kGlobalSteps.end()) {
@@ -250,13 +242,15 @@ private:
                                 : fmt::format("use one of {}", fmt::join(known, ", ")));
             }
         }
-        if (steps.empty()) return;
-        if (out_.format.kind == protocol::InputKind::FileList)
+        const bool reads = out_.format.kind != protocol::InputKind::FileList;
+        if (!steps.empty() && !reads)
             fail(steps.front().name, "transformations." + steps.front().kind,
                  "a table of paths has no columns to transform (there is no read transformation)",
                  "put `- read_delimited:` or `- read_json_lines:` first");
-        check_steps(steps);
-        out_.format.mltable_file = out_.file.string();
+        if (!steps.empty()) check_steps(steps);
+        // The workers' Python applies the steps, adds the path column and reads UTF-16/32.
+        if (reads && (!steps.empty() || include_path_column_ || is_wide_encoding(out_.format.encoding)))
+            out_.format.mltable_file = out_.file.string();
     }
 
     struct Step {
@@ -362,7 +356,8 @@ private:
         static const std::vector<std::string> types = {"int", "float", "boolean", "string", "datetime"};
         const std::string example = "write e.g.\n    - convert_column_types:\n        - columns: [a, b]\n"
                                     "          column_type: int";
-        if (!v.IsSequence() || v.size() == 0) fail(v, key, fmt::format("expected a list, got {}", describe(v)), example);
+        if (!v.IsSequence() || v.size() == 0)
+            fail(v, key, fmt::format("expected a list, got {}", describe(v)), example);
         for (const auto& entry : v) {
             if (!entry.IsMap() || !entry["columns"] || !entry["column_type"])
                 fail(entry, key, "each entry needs columns: and column_type:", example);

@@ -88,7 +88,9 @@ std::optional<std::string> parse_wide_encoding(std::string_view name) {
     return std::nullopt;
 }
 
-bool is_wide_encoding(std::string_view canonical_name) { return canonical_name == "utf16" || canonical_name == "utf32"; }
+bool is_wide_encoding(std::string_view canonical_name) {
+    return canonical_name == "utf16" || canonical_name == "utf32";
+}
 
 const char* supported_encodings() { return "utf8, utf8bom, ascii, latin1 (iso88591), windows1252, utf16, utf32"; }
 

@@ -124,7 +124,8 @@ py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partit
 py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescriptor& d,
                          const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
     py::list file_rows;
-    for (std::size_t i = 0; i < d.files.size(); ++i) file_rows.append(i < rows.file_rows.size() ? rows.file_rows[i] : 0);
+    for (std::size_t i = 0; i < d.files.size(); ++i)
+        file_rows.append(i < rows.file_rows.size() ? rows.file_rows[i] : 0);
     try {
         return py::module_::import("prs_runtime")
             .attr("mltable_frame")(frame, fs_str(format.mltable_file),
@@ -133,8 +134,9 @@ py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescr
                                    fs_list(d.files), file_rows);
     } catch (const py::error_already_set& e) {
         if (!e.matches(PyExc_ValueError)) throw;
-        const std::string where = d.files.size() == 1 ? d.files.front() + fmt::format(" bytes {}-{}", d.begin, d.end)
-                                                      : fmt::format("{} files from {}", d.files.size(), d.files.front());
+        const std::string where = d.files.size() == 1
+                                      ? d.files.front() + fmt::format(" bytes {}-{}", d.begin, d.end)
+                                      : fmt::format("{} files from {}", d.files.size(), d.files.front());
         throw LoadError(fmt::format("{}: {} (rows of {})", format.mltable_file,
                                     py::str(e.value()).cast<std::string>(), where));
     }

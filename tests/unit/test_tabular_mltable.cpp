@@ -231,7 +231,8 @@ TEST_F(MLTableTest, RowWindowFindsTheRowsOfSkipAndTake) {
     const std::vector<std::string> files = {(dir() / "a.csv").string(), (dir() / "b.csv").string()};
     const auto ranges = row_window_ranges(files, f, RowWindow{}.skipped(2).taken(3));
     ASSERT_EQ(ranges.size(), 2u);
-    EXPECT_EQ(std::make_pair(ranges[0].begin, ranges[0].end), std::make_pair(uint64_t{7}, uint64_t{9}));  // "3\n", past the blank row
+    // "3\n", past the blank row
+    EXPECT_EQ(std::make_pair(ranges[0].begin, ranges[0].end), std::make_pair(uint64_t{7}, uint64_t{9}));
     EXPECT_EQ(std::make_pair(ranges[1].begin, ranges[1].end), std::make_pair(uint64_t{2}, uint64_t{6}));  // "4\n5\n"
     const auto rest = row_window_ranges(files, f, RowWindow{}.skipped(4));
     ASSERT_EQ(rest.size(), 1u);
