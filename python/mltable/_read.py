@@ -27,6 +27,20 @@ def codec(name):
             f"encoding '{name}' is not supported (supported: {', '.join(sorted(set(ENCODINGS)))})") from None
 
 
+def _files_under(folder):
+    """Every regular file under `folder`, hidden ones too, links followed (each real folder
+    once, so a link loop ends): as prs_mpi's rank 0 lists folders."""
+    files, seen = [], set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        files += [p for p in (os.path.join(root, n) for n in names) if os.path.isfile(p)]
+    return files
+
+
 def list_files(paths, base):
     """The files of MLTable `paths` entries, relative to `base`: sorted, each once."""
     files = []
@@ -45,9 +59,7 @@ def list_files(paths, base):
         elif kind == "folder":
             if not os.path.isdir(path):
                 raise UserErrorException(f"paths.folder: '{path}' is not a folder")
-            for root, dirs, names in os.walk(path, followlinks=True):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                files += [os.path.join(root, n) for n in names if not n.startswith(".")]
+            files += _files_under(path)
         elif kind == "pattern":
             matched = [p for p in glob.glob(path, recursive=True) if not os.path.isdir(p)]
             if not matched:
