@@ -237,6 +237,19 @@ class ImportMltable(MLTableCase):
         self.assertEqual(self.output_lines(), ["the installed one ['units', 'week']"] * 6)
 
 
+    def test_on_pythonpath_before_an_installed_mltable_the_installed_one_still_wins(self):
+        real = self.dir.root / "site" / "mltable"
+        real.mkdir(parents=True)
+        (real / "__init__.py").write_text("WHICH = 'the installed one'\n")
+        env = dict(os.environ, PYTHONPATH=f"{BUILD_PYTHON}:{self.dir.root / 'site'}")
+        script = "import mltable; print(getattr(mltable, 'WHICH', 'ours'), hasattr(mltable, 'load'))"
+        out = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(out.stdout, "the installed one False\n", out.stderr)
+        env["PYTHONPATH"] = str(BUILD_PYTHON)
+        out = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(out.stdout, "ours True\n", out.stderr)
+
+
 class BadMLTables(MLTableCase):
     def assertBad(self, text, *expected):
         self.sales_files()
