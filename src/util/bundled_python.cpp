@@ -9,8 +9,9 @@ namespace fs = std::filesystem;
 fs::path bundled_python_dir(const fs::path& executable) {
     const fs::path bin = executable.parent_path();
     std::error_code ec;
-    for (const fs::path& dir : {bin / "python", bin / ".." / "share" / "prs_mpi" / "python"})
-        if (fs::exists(dir / "mltable" / "__init__.py", ec)) return dir.lexically_normal();
+    // `bin` is /proc/self/exe's folder, free of links: "<bin>/.." may be taken lexically.
+    for (const fs::path& dir : {bin / "python", (bin / ".." / "share" / "prs_mpi" / "python").lexically_normal()})
+        if (fs::exists(dir / "mltable" / "__init__.py", ec)) return dir;
     return {};
 }
 
