@@ -146,7 +146,7 @@ def convert(series, type_name, options):
             return series.astype("float64", copy=False)
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if type_name == "string":
-        return series.map(lambda v: v if v is None or (isinstance(v, float) and v != v) else str(v)).astype(object)
+        return series.astype(str).astype(object).where(series.notna(), series.astype(object))
     if type_name in ("boolean", "bool"):
         true_values = [str(v) for v in options.get("true_values", DEFAULT_TRUE)]
         false_values = [str(v) for v in options.get("false_values", DEFAULT_FALSE)]
