@@ -9,6 +9,8 @@ install(PROGRAMS slurm/prs_mpi_launch.sh slurm/prs_mpi_cpu.sbatch slurm/prs_mpi_
         DESTINATION ${CMAKE_INSTALL_DATADIR}/prs_mpi/slurm)
 install(DIRECTORY scripts/example/ DESTINATION ${CMAKE_INSTALL_DATADIR}/prs_mpi/examples/word_count
         PATTERN __pycache__ EXCLUDE)
+install(DIRECTORY python/ DESTINATION ${CMAKE_INSTALL_DATADIR}/prs_mpi/python
+        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES packaging/bash-completion/prs_mpi DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 

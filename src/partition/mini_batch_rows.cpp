@@ -135,6 +135,8 @@ private:
                                             path, offset + bad, format_.encoding, row_number, base,
                                             supported_encodings()));
             ++out_.rows;
+            if (out_.file_rows.size() <= index) out_.file_rows.resize(index + 1);
+            ++out_.file_rows[index];
             if (!delimited_) out_.origins.push_back({index, offset});
         }
     }

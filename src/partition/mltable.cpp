@@ -11,6 +11,8 @@
 
 #include "prs/config/closest_key.hpp"
 #include "prs/partition/file_list.hpp"
+#include "prs/partition/input_file.hpp"
+#include "prs/partition/partition_format.hpp"
 #include "prs/partition/partition_keys.hpp"
 #include "prs/partition/path_pattern.hpp"
 #include "prs/partition/tabular.hpp"
@@ -31,10 +33,12 @@ const std::vector<std::string> kDelimitedKeys = {"delimiter",          "header",
                                                  "include_path_column", "path_column", "infer_column_types"};
 const std::vector<std::string> kJsonLinesKeys = {"encoding", "include_path_column", "path_column", "invalid_lines"};
 const std::vector<std::string> kHeaderModes = {"all_files_same_headers", "from_first_file", "no_header"};
-// Transformations that would change the rows run() sees: refused rather than ignored.
-const std::vector<std::string> kOtherTransformations = {
-    "read_parquet", "read_delta_lake", "take", "take_random_sample", "skip", "drop_columns", "keep_columns",
-    "filter", "convert_column_types", "extract_columns_from_partition_format", "random_split"};
+// Applied by the workers to each mini-batch's frame (python/mltable/_transform.py).
+// take and skip are rank 0's (a row window, see row_window.hpp).
+const std::vector<std::string> kSteps = {"drop_columns", "keep_columns", "convert_column_types",
+                                         "extract_columns_from_partition_format", "filter", "take", "skip"};
+// They depend on the whole table, which no mini-batch sees: refused.
+const std::vector<std::string> kGlobalSteps = {"take_random_sample", "random_split"};
 
 std::string describe(const YAML::Node& n) {
     switch (n.Type()) {
@@ -193,8 +197,9 @@ private:
         if (!list.IsSequence())
             fail(list, "transformations", fmt::format("expected a list, got {}", describe(list)),
                  "write e.g.\n    transformations:\n      - read_delimited:\n          delimiter: ','");
-        std::optional<YAML::Node> reader;  // the read transformation, once seen
-        for (const auto& item : list) {
+        std::vector<Step> steps;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const YAML::Node item = list[i];
             // `- read_delimited:` (a mapping) or a bare `- read_delimited`.
             const YAML::Node name = item.IsMap() && item.size() == 1 ? item.begin()->first : item;
             const YAML::Node options = item.IsMap() && item.size() == 1 ? item.begin()->second : YAML::Node();
@@ -202,33 +207,216 @@ private:
                 fail(item, "transformations", fmt::format("expected one transformation name, got {}", describe(item)),
                      "write each transformation as `- name:` followed by its settings");
             const std::string n = name.Scalar();
+            const std::string key = "transformations." + n;
             if (n == "read_delimited" || n == "read_json_lines") {
-                if (reader)
-                    fail(name, "transformations." + n,
-                         fmt::format("a second read transformation (the first is at {})", where(*reader)),
-                         "keep one read_delimited or read_json_lines");
-                reader = name;
+                if (i != 0)
+                    fail(name, key, "a read transformation after other transformations (or a second one)",
+                         "keep one read_delimited or read_json_lines, first in the list");
                 if (n == "read_delimited")
                     read_delimited(options);
                 else
                     read_json_lines(options);
-            } else if (std::find(kOtherTransformations.begin(), kOtherTransformations.end(), n) !=
-                       kOtherTransformations.end()) {
-                const bool reads = n.rfind("read_", 0) == 0;
-                fail(name, "transformations." + n,
-                     reads ? "prs_mpi reads delimited text and JSON lines only"
-                           : "not supported: run() gets the files' rows as they are",
-                     reads ? "convert the data to CSV or JSON lines and use read_delimited or read_json_lines"
-                           : "remove it and do the same to the DataFrame in run()");
+                if (include_path_column_) path_column_ = path_column_name_;
+            } else if (n == "read_parquet" || n == "read_delta_lake") {
+                fail(name, key,
+                     "prs_mpi reads delimited text and JSON lines only (Debian 12 packages no Parquet reader)",
+                     "convert the data to CSV or JSON lines (e.g. pandas.read_parquet(...).to_csv(...)) and use "
+                     "read_delimited or read_json_lines");
+            } else if (std::find(kGlobalSteps.begin(), kGlobalSteps.end(), n) != kGlobalSteps.end()) {
+                fail(name, key,
+                     n == "random_split" ? "random_split makes two tables; a job reads one"
+                                         : "take_random_sample draws from the whole table, but each worker sees only "
+                                           "its mini-batch's rows",
+                     n == "take_random_sample"
+                         ? "sample in run() (e.g. mini_batch.sample(frac=p)), or with mltable in a step before"
+                         : "use take_random_sample in a step before with mltable, or split in run()");
+            } else if (std::find(kSteps.begin(), kSteps.end(), n) != kSteps.end()) {
+                steps.push_back({n, name, options});
             } else {
-                auto known = kOtherTransformations;
-                known.insert(known.end(), {"read_delimited", "read_json_lines"});
+                auto known = kSteps;
+                known.insert(known.end(), kGlobalSteps.begin(), kGlobalSteps.end());
+                known.insert(known.end(), {"read_delimited", "read_json_lines", "read_parquet", "read_delta_lake"});
                 const auto suggestion = config::closest_key(n, known);
-                fail(name, "transformations." + n, "unknown transformation",
+                fail(name, key, "unknown transformation",
                      suggestion ? fmt::format("did you mean '{}'?", *suggestion)
-                                : std::string("use read_delimited or read_json_lines"));
+                                : fmt::format("use one of {}", fmt::join(known, ", ")));
             }
         }
+        const bool reads = out_.format.kind != protocol::InputKind::FileList;
+        if (!steps.empty() && !reads)
+            fail(steps.front().name, "transformations." + steps.front().kind,
+                 "a table of paths has no columns to transform (there is no read transformation)",
+                 "put `- read_delimited:` or `- read_json_lines:` first");
+        if (!steps.empty()) check_steps(steps);
+        // The workers' Python applies the steps, adds the path column and reads UTF-16/32.
+        if (reads && (!steps.empty() || include_path_column_ || is_wide_encoding(out_.format.encoding)))
+            out_.format.mltable_file = out_.file.string();
+    }
+
+    struct Step {
+        std::string kind;
+        YAML::Node name;
+        YAML::Node options;
+    };
+
+    // The columns the first file's header names, where rank 0 can know them cheaply.
+    std::optional<std::vector<std::string>> header_columns() const {
+        const auto& f = out_.format;
+        if (f.kind != protocol::InputKind::Delimited || f.header == protocol::InputFormat::Header::NoHeader ||
+            is_wide_encoding(f.encoding))
+            return std::nullopt;
+        try {
+            const InputFile first(out_.files.front());
+            if (!first.regular()) return std::nullopt;
+            auto names = header_names(read_header_row(first, f), f);
+            if (!path_column_.empty()) names.insert(names.begin(), path_column_);
+            return names;
+        } catch (const InputError&) {
+            return std::nullopt;  // the workers name the unreadable file
+        }
+    }
+
+    std::vector<std::string> column_list(const YAML::Node& v, const std::string& key) const {
+        std::vector<std::string> columns;
+        if (v.IsScalar()) columns.push_back(v.Scalar());
+        if (v.IsSequence())
+            for (const auto& c : v) columns.push_back(scalar(c, key, "write a column name"));
+        if (columns.empty())
+            fail(v, key, fmt::format("expected a column name or a list of them, got {}", describe(v)),
+                 "write e.g. [col_a, col_b]");
+        return columns;
+    }
+
+    void check_columns(const std::optional<std::vector<std::string>>& known, const YAML::Node& at,
+                       const std::string& key, const std::vector<std::string>& columns) const {
+        if (!known) return;
+        for (const auto& c : columns)
+            if (std::find(known->begin(), known->end(), c) == known->end()) {
+                const auto suggestion = config::closest_key(c, *known);
+                fail(at, key, fmt::format("column '{}' does not exist here (columns: {})", c, fmt::join(*known, ", ")),
+                     suggestion ? fmt::format("did you mean '{}'?", *suggestion)
+                                : std::string("name a column of the data or of an earlier transformation"));
+            }
+    }
+
+    // Checks each step's settings and, where the header is known, the columns they name.
+    void check_steps(const std::vector<Step>& steps) {
+        std::optional<std::vector<std::string>> columns = header_columns();
+        bool filtered = false;  // a filter came before: rows can no longer be counted from the files
+        for (const auto& step : steps) {
+            const std::string key = "transformations." + step.kind;
+            const YAML::Node& v = step.options;
+            if (step.kind == "drop_columns" || step.kind == "keep_columns") {
+                const auto named = column_list(v, key);
+                check_columns(columns, v, key, named);
+                if (columns && step.kind == "keep_columns") columns = named;
+                if (columns && step.kind == "drop_columns")
+                    std::erase_if(*columns, [&](const std::string& c) {
+                        return std::find(named.begin(), named.end(), c) != named.end();
+                    });
+            } else if (step.kind == "convert_column_types") {
+                check_conversions(v, key, columns);
+            } else if (step.kind == "extract_columns_from_partition_format") {
+                const YAML::Node text = v.IsMap() ? v["partition_format"] : v;
+                if (!text || !text.IsScalar())
+                    fail(v.IsMap() ? v : step.name, key + ".partition_format", "missing",
+                         "write partition_format: \"{Store}/{Brand}/{file_name}.{extension}\"");
+                check_partition_format(text, key + ".partition_format");
+                if (columns)
+                    for (const auto& c : partition_format_->columns()) columns->push_back(c);
+            } else if (step.kind == "filter") {
+                check_filter(v, key, columns);
+                filtered = true;
+            } else {
+                read_window_step(step, key, filtered);
+            }
+        }
+    }
+
+    // take / skip: the table's row window, which rank 0 finds by counting rows from the start.
+    void read_window_step(const Step& step, const std::string& key, bool filtered) {
+        const YAML::Node& v = step.options;
+        std::uint64_t n = 0;
+        if (!v.IsScalar() || !YAML::convert<std::uint64_t>::decode(v, n))
+            fail(v ? v : step.name, key, fmt::format("expected a row count (a whole number >= 0), got {}", describe(v)),
+                 fmt::format("write e.g. `- {}: 100`", step.kind));
+        const auto& f = out_.format;
+        std::string why;
+        if (filtered) why = "it comes after a filter, so rank 0 cannot count its rows from the files";
+        if (f.drop_invalid_lines) why = "with invalid_lines: drop, rank 0 cannot count the valid lines";
+        if (is_wide_encoding(f.encoding)) why = fmt::format("rank 0 cannot count rows of {} files", f.encoding);
+        if (!why.empty())
+            fail(step.name, key, fmt::format("{} counts rows over the whole table, but {}", step.kind, why),
+                 "move skip/take before any filter, or do it in run()");
+        out_.window = step.kind == "take" ? out_.window.taken(n) : out_.window.skipped(n);
+    }
+
+    void check_conversions(const YAML::Node& v, const std::string& key,
+                           const std::optional<std::vector<std::string>>& columns) const {
+        static const std::vector<std::string> types = {"int", "float", "boolean", "string", "datetime"};
+        const std::string example = "write e.g.\n    - convert_column_types:\n        - columns: [a, b]\n"
+                                    "          column_type: int";
+        if (!v.IsSequence() || v.size() == 0)
+            fail(v, key, fmt::format("expected a list, got {}", describe(v)), example);
+        for (const auto& entry : v) {
+            if (!entry.IsMap() || !entry["columns"] || !entry["column_type"])
+                fail(entry, key, "each entry needs columns: and column_type:", example);
+            check_columns(columns, entry["columns"], key + ".columns", column_list(entry["columns"], key + ".columns"));
+            const YAML::Node type = entry["column_type"];
+            const YAML::Node name = type.IsMap() && type.size() == 1 ? type.begin()->first : type;
+            const std::string t = name.IsScalar() ? name.Scalar() : "";
+            if (std::find(types.begin(), types.end(), t) == types.end()) {
+                const auto suggestion = config::closest_key(t, types);
+                fail(name, key + ".column_type",
+                     fmt::format("expected int, float, boolean, string or datetime, got {}", describe(name)),
+                     suggestion ? fmt::format("did you mean '{}'?", *suggestion) : std::string("write one of them"));
+            }
+        }
+    }
+
+    void check_partition_format(const YAML::Node& text, const std::string& key) {
+        try {
+            partition_format_.emplace(text.Scalar());
+            out_.partition_format = text.Scalar();
+        } catch (const InputError& e) {
+            fail(text, key, e.what(), "write each column as {name} or {name:yyyy/MM/dd}");
+        }
+        for (const auto& file : out_.files)
+            if (!partition_format_->values(file))
+                fail(text, key, fmt::format("'{}' does not match the path '{}'", text.Scalar(), file),
+                     "write the format of the paths' tail, e.g. \"{Store}/{Brand}/{file_name}.{extension}\", or "
+                     "move the file");
+    }
+
+    // Azure's filter expressions: col("name") compared with a number, a string,
+    // True/False or datetime(y, m, d[, H, M, S]), joined with and / or / not (& | ~), in
+    // parentheses. The workers' Python evaluates them; here each token is checked, so a
+    // typo fails before the run.
+    void check_filter(const YAML::Node& v, const std::string& key,
+                      const std::optional<std::vector<std::string>>& columns) const {
+        const std::string text = scalar(v, key, "write e.g. filter: 'col(\"age\") > 30'");
+        static const std::regex token(
+            R"(\s+|col\(\s*("[^"]*"|'[^']*')\s*\)|datetime\(\s*[0-9]+(\s*,\s*[0-9]+){2,5}\s*\)|"[^"]*"|'[^']*'|)"
+            R"(-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|True|False|)"
+            R"(==|!=|<=|>=|<|>|and\b|or\b|not\b|&|\||~|\(|\))");
+        bool has_col = false;
+        for (std::size_t at = 0; at < text.size();) {
+            std::smatch m;
+            const std::string rest = text.substr(at);
+            if (!std::regex_search(rest, m, token, std::regex_constants::match_continuous) || m.length() == 0)
+                fail(v, key, fmt::format("cannot evaluate '{}' in the expression '{}'", rest, text),
+                     "compare col(\"name\") with a number, a string or True/False (==, !=, <, <=, >, >=), joined "
+                     "with and / or / not");
+            if (m[1].matched) {
+                has_col = true;
+                const std::string quoted = m[1].str();
+                check_columns(columns, v, key, {quoted.substr(1, quoted.size() - 2)});
+            }
+            at += static_cast<std::size_t>(m.length());
+        }
+        if (!has_col)
+            fail(v, key, fmt::format("the expression '{}' names no column", text),
+                 "write e.g. filter: 'col(\"age\") > 30'");
     }
 
     // Options of a read transformation: a mapping, or nothing for all defaults.
@@ -255,18 +443,19 @@ private:
             out_.format.encoding = encoding_name(*e);
             return;
         }
-        const bool wide = name.find("16") != std::string::npos || name.find("32") != std::string::npos;
+        if (const auto wide = parse_wide_encoding(name)) {
+            out_.format.encoding = *wide;
+            return;
+        }
         fail(value, path, fmt::format("encoding '{}' is not supported (supported: {})", name, supported_encodings()),
-             wide ? "convert the files to UTF-8, e.g. `iconv -f UTF-16 -t UTF-8 in.csv > out.csv`, and write "
-                    "encoding: utf8"
-                  : "write one of the supported encodings");
+             "write one of the supported encodings");
     }
 
     void read_delimited(const YAML::Node& options) {
         auto& f = out_.format;
         f.kind = protocol::InputKind::Delimited;
         each_option(options, "read_delimited", kDelimitedKeys,
-                    [&](const std::string& key, const std::string& path, const YAML::Node& k, const YAML::Node& v) {
+                    [&](const std::string& key, const std::string& path, const YAML::Node&, const YAML::Node& v) {
                         if (key == "delimiter") {
                             std::string d = scalar(v, path, "write delimiter: ','");
                             if (d == "\\t") d = "\t";  // '\t' in single quotes is a backslash and a t
@@ -285,12 +474,11 @@ private:
                         } else if (key == "support_multi_line") {
                             f.support_multi_line = boolean(v, key);
                         } else if (key == "include_path_column") {
-                            if (boolean(v, key))
-                                warn(k, "include_path_column: true is ignored: run() gets no Path column (the "
-                                        "mini-batch's file is in processed_mini-batches.csv)");
+                            include_path_column_ = boolean(v, key);
+                        } else if (key == "path_column") {
+                            path_column_name_ = scalar(v, path, "write path_column: Path");
                         } else if (key == "infer_column_types") {
-                            if (!boolean(v, key))
-                                warn(k, "infer_column_types: false is ignored: pandas infers the column types");
+                            f.infer_column_types = boolean(v, key);
                         }
                     });
     }
@@ -318,21 +506,29 @@ private:
     void read_json_lines(const YAML::Node& options) {
         out_.format.kind = protocol::InputKind::JsonLines;
         each_option(options, "read_json_lines", kJsonLinesKeys,
-                    [&](const std::string& key, const std::string& path, const YAML::Node& k, const YAML::Node& v) {
+                    [&](const std::string& key, const std::string& path, const YAML::Node&, const YAML::Node& v) {
                         if (key == "encoding") {
                             read_encoding(v, path);
                         } else if (key == "include_path_column") {
-                            if (boolean(v, key))
-                                warn(k, "include_path_column: true is ignored: run() gets no Path column");
-                        } else if (key == "invalid_lines" && scalar(v, path, "write invalid_lines: error") != "error") {
-                            warn(k, "invalid_lines other than 'error' is ignored: an invalid line fails its "
-                                    "mini-batch, with the file and byte in logs/job_error.txt");
+                            include_path_column_ = boolean(v, key);
+                        } else if (key == "path_column") {
+                            path_column_name_ = scalar(v, path, "write path_column: Path");
+                        } else if (key == "invalid_lines") {
+                            const std::string mode = scalar(v, path, "write invalid_lines: error");
+                            if (mode != "error" && mode != "drop")
+                                fail(v, path, fmt::format("expected error or drop, got '{}'", mode),
+                                     "write invalid_lines: error (fail the mini-batch) or drop (skip the line)");
+                            out_.format.drop_invalid_lines = mode == "drop";
                         }
                     });
     }
 
     fs::path folder_;
     MLTable out_;
+    bool include_path_column_ = false;
+    std::string path_column_name_ = "Path";
+    std::string path_column_;                        // the path column's name once the read options are in
+    std::optional<PartitionFormat> partition_format_;
 };
 
 // The MLTable's files may lie anywhere: no shared prefix.
@@ -351,6 +547,33 @@ protocol::InputFormat mltable_input_format(const config::JobSpec& job) { return 
 std::unique_ptr<Partition> make_mltable_partition(const config::JobSpec& job, const protocol::InputFormat& format) {
     MLTable table = read_mltable(job.major().path);
     for (const auto& w : table.warnings) fmt::print(stderr, "{}\n", w);
+    if (!table.window.whole()) {
+        if (!job.partition_keys.empty())
+            throw InputError(fmt::format("{}: skip/take and partition_keys together are not supported: the window "
+                                         "would cut groups. Fix: remove skip/take, or filter in run().",
+                                         table.file.string()));
+        return std::make_unique<ByteRangePartition>(row_window_ranges(table.files, format, table.window), format,
+                                                    job.mini_batch_size.value_or(kDefaultTabularBytes));
+    }
+    if (!job.partition_keys.empty() && table.partition_format && job.major().partition_format.empty()) {
+        // Keys among the columns extract_columns_from_partition_format makes come from the paths.
+        const PartitionFormat path_format(*table.partition_format);
+        const auto& columns = path_format.columns();
+        std::vector<std::size_t> at;
+        for (const auto& key : job.partition_keys)
+            if (const auto it = std::find(columns.begin(), columns.end(), key); it != columns.end())
+                at.push_back(static_cast<std::size_t>(it - columns.begin()));
+        if (at.size() == job.partition_keys.size()) {
+            std::vector<std::vector<std::string>> values;
+            for (const auto& file : table.files) {
+                const auto all = path_format.values(file);  // every file matched when the MLTable was read
+                std::vector<std::string> keys;
+                for (const auto i : at) keys.push_back(all->at(i));
+                values.push_back(std::move(keys));
+            }
+            return make_path_values_partition(path_list(table.files), std::move(values), format.kind);
+        }
+    }
     if (!job.partition_keys.empty()) return make_partition_keys_partition(job, format, path_list(table.files));
     if (format.kind == protocol::InputKind::FileList) return make_file_list_partition(job, path_list(table.files));
     return std::make_unique<ByteRangePartition>(std::move(table.files), format,

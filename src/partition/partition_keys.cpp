@@ -85,6 +85,11 @@ void for_each_row(const InputFile& file, std::uint64_t begin, char delimiter, F&
     if (!carry.empty()) on_row(std::string_view(carry));
 }
 
+Values to_utf8_lossy_all(Values values) {
+    for (auto& v : values) v = to_utf8_lossy(v, Encoding::Utf8);
+    return values;
+}
+
 class KeyedPartition final : public Partition {
 public:
     KeyedPartition(PathList files, Groups groups, protocol::InputKind kind, bool from_columns)
@@ -257,6 +262,14 @@ std::optional<std::vector<std::string>> row_key_values(std::string_view row, con
     return values;
 }
 
+std::unique_ptr<Partition> make_path_values_partition(PathList files, std::vector<std::vector<std::string>> values,
+                                                      protocol::InputKind kind) {
+    Groups groups;
+    for (std::uint32_t i = 0; i < values.size(); ++i)
+        groups[to_utf8_lossy_all(std::move(values[i]))].push_back(i);
+    return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), kind, false);
+}
+
 std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& job,
                                                          const protocol::InputFormat& format,
                                                          PathList files) {
@@ -294,6 +307,11 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
             "partition by columns.",
             job.major().name, util::join(keys, ", "), files[*lacking], layout, layout));
     }
+    if (is_wide_encoding(format.encoding))
+        throw InputError(fmt::format("input '{}': partition_keys [{}] from the columns of {} files are not supported "
+                                     "(rank 0 reads key columns as bytes). Fix: convert the files to UTF-8, or take "
+                                     "the keys from the paths with extract_columns_from_partition_format.",
+                                     job.major().name, util::join(keys, ", "), format.encoding));
     groups.clear();
     for (std::uint32_t i = 0; i < files.size(); ++i)
         for (auto& values : file_key_values(files[i], format, keys)) groups[values].push_back(i);

@@ -121,15 +121,21 @@ std::vector<std::string> header_names(std::string_view header_row, const protoco
 // One file's cuts. A file that is not regular is never opened: it is one mini-batch.
 class ByteRangePartition::FileCutter {
 public:
+    // `range`: only the rows in [begin, end), both row starts (a skip/take window).
     FileCutter(const std::string& path, bool regular, const protocol::InputFormat& format, std::uint64_t target,
-               CutStats& stats)
+               CutStats& stats, std::optional<std::pair<std::uint64_t, std::uint64_t>> range)
         : target_(target), stats_(stats) {
-        if (!regular) return;
+        if (!regular || is_wide_encoding(format.encoding)) return;  // one mini-batch, read whole by the worker
         file_.emplace(path);
         size_ = file_->size();
         data_begin_ = has_header_row(path, format) ? first_row_end(*file_, format) : 0;
         cursor_ = data_begin_;
-        if (quote_aware(format)) quoted_.emplace(*file_, format.delimiter.at(0), data_begin_);
+        if (range) {
+            cursor_ = std::max(cursor_, range->first);
+            size_ = std::min(size_, range->second);
+            cell_ = (cursor_ - data_begin_) / target_ + 1;
+        }
+        if (quote_aware(format)) quoted_.emplace(*file_, format.delimiter.at(0), cursor_);
     }
 
     std::optional<std::pair<std::uint64_t, std::uint64_t>> next() {
@@ -188,7 +194,19 @@ ByteRangePartition::ByteRangePartition(std::vector<std::string> files, protocol:
         struct stat st {};
         if (::stat(f.c_str(), &st) != 0)
             throw InputError(fmt::format("cannot stat input file '{}': {}", f, std::strerror(errno)));
-        bounds_.push_back(S_ISREG(st.st_mode) ? ceil_div(static_cast<std::uint64_t>(st.st_size), target_) : 1);
+        const bool cut = S_ISREG(st.st_mode) && !is_wide_encoding(format_.encoding);
+        bounds_.push_back(cut ? ceil_div(static_cast<std::uint64_t>(st.st_size), target_) : 1);
+        later_bound_ += bounds_.back();
+    }
+}
+
+ByteRangePartition::ByteRangePartition(const std::vector<FileRange>& ranges, protocol::InputFormat format,
+                                       std::uint64_t target_bytes)
+    : format_(std::move(format)), target_(std::max<std::uint64_t>(1, target_bytes)) {
+    for (const auto& r : ranges) {
+        files_.push_back(r.file);
+        ranges_.emplace_back(r.begin, r.end);
+        bounds_.push_back(ceil_div(r.end - r.begin, target_));
         later_bound_ += bounds_.back();
     }
 }
@@ -200,7 +218,9 @@ bool ByteRangePartition::open_next_file() {
     const std::string& path = files_[next_file_];
     struct stat st {};
     const bool regular = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-    cutter_ = std::make_unique<FileCutter>(path, regular, format_, target_, stats_);
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> range;
+    if (!ranges_.empty()) range = ranges_[next_file_];
+    cutter_ = std::make_unique<FileCutter>(path, regular, format_, target_, stats_, range);
     later_bound_ -= bounds_[next_file_];
     ++next_file_;
     return true;

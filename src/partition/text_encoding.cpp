@@ -82,7 +82,17 @@ const char* encoding_name(Encoding e) {
     return "utf8";
 }
 
-const char* supported_encodings() { return "utf8, utf8bom, ascii, latin1 (iso88591), windows1252"; }
+std::optional<std::string> parse_wide_encoding(std::string_view name) {
+    const std::string s = squeeze(name);
+    if (s == "utf16" || s == "utf32") return s;
+    return std::nullopt;
+}
+
+bool is_wide_encoding(std::string_view canonical_name) {
+    return canonical_name == "utf16" || canonical_name == "utf32";
+}
+
+const char* supported_encodings() { return "utf8, utf8bom, ascii, latin1 (iso88591), windows1252, utf16, utf32"; }
 
 std::size_t append_utf8(std::string& out, std::string_view bytes, Encoding e) {
     out.reserve(out.size() + bytes.size());

@@ -15,6 +15,7 @@
 
 #include "prs/logs/log_file.hpp"
 #include "prs/orchestrator/stop_request.hpp"
+#include "prs/util/bundled_python.hpp"
 
 extern char** environ;
 
@@ -55,6 +56,9 @@ std::vector<std::string> child_environment(const config::PipelineStep& step, con
     }
     env.push_back("PATH=" + path);
     env.push_back("PRS_STEP_LOG_DIR=" + log_dir.string());
+    // The `mltable` stand-in, last: a real mltable package still wins (python/mltable/_installed.py).
+    if (const auto bundled = util::bundled_python_dir(); !bundled.empty())
+        python_path += (python_path.empty() ? "" : ":") + bundled.string();
     env.push_back("PYTHONPATH=" + python_path);
     for (const auto& [k, v] : step.command.environment_variables) env.push_back(k + "=" + v);
     return env;

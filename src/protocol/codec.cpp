@@ -90,6 +90,7 @@ template <class Ar, class T> void message_fields(Ar& ar, T& m) {
         ar(m.append_rows); ar(m.dataframe_header); ar(m.to_csv_kwargs_json); ar(m.profiling_module);
         ar(m.input.kind); ar(m.input.delimiter); ar(m.input.header); ar(m.input.encoding);
         ar(m.input.empty_as_string); ar(m.input.support_multi_line); ar(m.input.first_file);
+        ar(m.input.infer_column_types); ar(m.input.drop_invalid_lines); ar(m.input.mltable_file);
         ar(m.input.datasets); ar(m.input.partition_keys); ar(m.input.partition_format); ar(m.input.partition_root);
     } else if constexpr (std::is_same_v<M, RunTask> || std::is_same_v<M, Assign>) {
         fields(ar, m.descriptor);

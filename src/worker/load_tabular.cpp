@@ -3,9 +3,12 @@
 
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "loaders.hpp"
 #include "prs/partition/mini_batch_rows.hpp"
 #include "prs/partition/partition.hpp"
+#include "prs/partition/text_encoding.hpp"
 
 namespace py = pybind11;
 
@@ -19,9 +22,23 @@ py::list str_list(const std::vector<std::string>& items) {
     return list;
 }
 
+// The columns to parse: all, unless the MLTable's leading drop/keep steps leave fewer
+// (pandas then skips the others: those steps cost nothing).
+py::object parsed_columns(const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
+    if (format.mltable_file.empty()) return py::none();
+    return py::module_::import("prs_runtime").attr("mltable_usecols")(fs_str(format.mltable_file),
+                                                                       str_list(rows.names));
+}
+
 py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
     const py::module_ pandas = py::module_::import("pandas");
-    if (rows.rows == 0) return pandas.attr("DataFrame")(py::arg("columns") = str_list(rows.names));
+    const py::object usecols = parsed_columns(rows, format);
+    if (rows.rows == 0) {
+        py::list columns;
+        for (const auto& name : rows.names)
+            if (usecols.is_none() || usecols.contains(py::str(name))) columns.append(py::str(name));
+        return pandas.attr("DataFrame")(py::arg("columns") = columns);
+    }
     py::dict kw;
     kw["sep"] = format.delimiter;
     kw["header"] = py::none();
@@ -29,6 +46,8 @@ py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol:
     kw["index_col"] = false;  // never turn a first column into the index
     kw["encoding"] = "utf-8";
     kw["engine"] = "c";
+    if (!usecols.is_none()) kw["usecols"] = usecols;
+    if (!format.infer_column_types) kw["dtype"] = py::module_::import("builtins").attr("str");
     if (format.empty_as_string) {
         // pandas' own NA strings still mean NA; only an empty field stays "".
         const py::object defaults = py::module_::import("pandas._libs.parsers").attr("STR_NA_VALUES");
@@ -63,10 +82,33 @@ py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol:
     throw original;
 }
 
-py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partition::MiniBatchRows& rows) {
+// invalid_lines: drop: the lines json.loads accepts, in order.
+std::string valid_json_lines(const partition::MiniBatchRows& rows) {
+    const py::object loads = py::module_::import("json").attr("loads");
+    std::string kept;
+    std::string_view text = rows.text;
+    while (!text.empty()) {
+        const auto eol = text.find('\n');
+        const std::string_view line = text.substr(0, eol + 1);
+        text.remove_prefix(line.size());
+        try {
+            loads(py::bytes(line.data(), line.size()));
+            kept += line;
+        } catch (const py::error_already_set& e) {
+            if (!e.matches(PyExc_ValueError)) throw;
+        }
+    }
+    return kept;
+}
+
+py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partition::MiniBatchRows& rows,
+                            const protocol::InputFormat& format) {
     const py::module_ pandas = py::module_::import("pandas");
     if (rows.rows == 0) return pandas.attr("DataFrame")();
-    const py::object buffer = py::module_::import("io").attr("BytesIO")(py::bytes(rows.text));
+    const std::string kept = format.drop_invalid_lines ? valid_json_lines(rows) : std::string();
+    if (format.drop_invalid_lines && kept.empty()) return pandas.attr("DataFrame")();
+    const py::object buffer =
+        py::module_::import("io").attr("BytesIO")(py::bytes(format.drop_invalid_lines ? kept : rows.text));
     try {
         return pandas.attr("read_json")(buffer, py::arg("lines") = true, py::arg("orient") = "records");
     } catch (const py::error_already_set& e) {
@@ -75,9 +117,52 @@ py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partit
     }
 }
 
+// The MLTable's path column and transformations, by the mltable module's code (SPEC:
+// run() gets what mltable.load(...).to_pandas_dataframe() gives for these rows). A step
+// that fails (a column missing in this file, a path the format does not match) fails
+// the mini-batch, naming the file.
+py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescriptor& d,
+                         const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
+    py::list file_rows;
+    for (std::size_t i = 0; i < d.files.size(); ++i)
+        file_rows.append(i < rows.file_rows.size() ? rows.file_rows[i] : 0);
+    try {
+        return py::module_::import("prs_runtime")
+            .attr("mltable_frame")(frame, fs_str(format.mltable_file),
+                                   format.kind == protocol::InputKind::Delimited ? py::object(str_list(rows.names))
+                                                                                 : py::object(py::none()),
+                                   fs_list(d.files), file_rows);
+    } catch (const py::error_already_set& e) {
+        if (!e.matches(PyExc_ValueError)) throw;
+        const std::string where = d.files.size() == 1
+                                      ? d.files.front() + fmt::format(" bytes {}-{}", d.begin, d.end)
+                                      : fmt::format("{} files from {}", d.files.size(), d.files.front());
+        throw LoadError(fmt::format("{}: {} (rows of {})", format.mltable_file,
+                                    py::str(e.value()).cast<std::string>(), where));
+    }
+}
+
 }  // namespace
 
+// UTF-16/32 files are whole mini-batches, read, decoded and transformed by the mltable
+// module (their '\n' is not one byte, so the C++ row scan does not apply).
+LoadedMiniBatch load_wide_files(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format) {
+    try {
+        py::object frame =
+            py::module_::import("prs_runtime").attr("mltable_read")(fs_str(format.mltable_file), fs_list(d.files));
+        const auto items = static_cast<std::uint32_t>(py::len(frame));
+        return {std::move(frame), items};
+    } catch (const py::error_already_set& e) {
+        if (!e.matches(PyExc_ValueError)) throw;  // UnicodeDecodeError and the module's errors are ValueErrors
+        throw LoadError(fmt::format("{}: {} (reading {})", format.mltable_file, py::str(e.value()).cast<std::string>(),
+                                    d.files.size() == 1 ? d.files.front()
+                                                        : fmt::format("{} files from {}", d.files.size(),
+                                                                      d.files.front())));
+    }
+}
+
 LoadedMiniBatch load_tabular(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format) {
+    if (partition::is_wide_encoding(format.encoding)) return load_wide_files(d, format);
     partition::MiniBatchRows rows;
     try {
         rows = partition::read_mini_batch_rows(d, format);
@@ -86,8 +171,9 @@ LoadedMiniBatch load_tabular(const protocol::MiniBatchDescriptor& d, const proto
     } catch (const partition::InputError& e) {
         throw LoadError(e.what());
     }
-    py::object frame = format.kind == protocol::InputKind::JsonLines ? json_lines_frame(d, rows)
+    py::object frame = format.kind == protocol::InputKind::JsonLines ? json_lines_frame(d, rows, format)
                                                                      : delimited_frame(rows, format);
+    if (!format.mltable_file.empty()) frame = mltable_steps(frame, d, rows, format);
     const auto items = static_cast<std::uint32_t>(py::len(frame));
     return {std::move(frame), items};
 }

@@ -113,11 +113,76 @@ def _configure_streams():
         faulthandler.enable(file=sys.stderr, all_threads=True)
 
 
-def _configure_sys_path(code_dir, entry_script, python_path):
+def _configure_sys_path(code_dir, entry_script, python_path, bundled_python):
     front = [code_dir, os.path.dirname(entry_script), *python_path]
     sys.path[:0] = [p for p in dict.fromkeys(front) if p]
     for directory in python_path:
         site.addsitedir(directory)  # .pth files of a venv (editable installs) count too
+    # prs_mpi's `mltable` last: a real one installed anywhere on the path wins.
+    if bundled_python and bundled_python not in sys.path:
+        sys.path.append(bundled_python)
+
+
+# ---------------------------------------------------------------- MLTable steps
+
+_mltable_steps = {}  # (MLTable file, column names) -> (columns to parse, path column, steps)
+
+
+def _bundled_mltable():
+    """prs_mpi's own mltable package under a private name: the steps applied to each
+    mini-batch are its code even when the entry script imports Azure's."""
+    module = sys.modules.get("_prs_mltable")
+    if module is None:
+        import importlib.util
+        folder = os.path.join(_setup.bundled_python, "mltable")
+        spec = importlib.util.spec_from_file_location(
+            "_prs_mltable", os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["_prs_mltable"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def mltable_read(mltable_file, files):
+    """UTF-16/32 files: the mini-batch's files read whole by the mltable module, then its steps."""
+    mltable = _mltable_or_fail()
+    return mltable._read_worker_files(mltable_file, files)
+
+
+def _mltable_or_fail():
+    if not _setup.bundled_python:
+        raise RuntimeError("prs_mpi's python folder (mltable) was not found next to prs_mpi_worker; reinstall prs_mpi")
+    return _bundled_mltable()
+
+
+def _plan(mltable_file, names):
+    key = (mltable_file, tuple(names) if names is not None else None)
+    if key not in _mltable_steps:
+        mltable = _mltable_or_fail()
+        if names is None:  # JSON lines: the columns are the lines' keys, nothing to fold
+            options, steps = mltable._worker_steps(mltable_file)
+            path = options.get("path_column", "Path") if options.get("include_path_column") else None
+            _mltable_steps[key] = (None, path, steps)
+        else:
+            _mltable_steps[key] = mltable._worker_plan(mltable_file, list(names))
+    return _mltable_steps[key]
+
+
+def mltable_usecols(mltable_file, names):
+    """The columns of `names` a delimited mini-batch's parse needs (None: all)."""
+    return _plan(mltable_file, names)[0]
+
+
+def mltable_frame(frame, mltable_file, names, files, file_rows):
+    """A mini-batch's frame with the MLTable's path column and steps applied. `names` are
+    the file's columns (None for JSON lines), `files` the descriptor's files, `file_rows`
+    the rows each gave."""
+    _, path_column, steps = _plan(mltable_file, names)
+    if len(files) == 1:
+        row_files = files[0]
+    else:
+        row_files = [f for f, n in zip(files, file_rows) for _ in range(n)]
+    return _bundled_mltable()._apply_worker_steps(frame, path_column, steps, row_files)
 
 
 def _configure_logging(level):
@@ -202,17 +267,19 @@ def _takes_context(f):
 
 
 def start(*, entry_script, code_dir, python_path, logging_level, process_name, node_id, log_dir,
-          output_dir, input_path, append_rows, dataframe_header, to_csv_kwargs_json, profiling_module):
+          output_dir, input_path, append_rows, dataframe_header, to_csv_kwargs_json, profiling_module,
+          bundled_python=""):
     """Prepares the interpreter, imports the entry script and calls its init().
 
     Returns (ok, error_message, traceback)."""
     global _setup, _run, _run_takes_context, _shutdown, _profiler
     _setup = types.SimpleNamespace(
         process_name=process_name, node_id=node_id, log_dir=log_dir, output_dir=output_dir,
-        input_path=input_path, append_rows=append_rows, dataframe_header=dataframe_header)
+        input_path=input_path, append_rows=append_rows, dataframe_header=dataframe_header,
+        bundled_python=bundled_python)
     try:
         _configure_streams()
-        _configure_sys_path(code_dir, entry_script, python_path)
+        _configure_sys_path(code_dir, entry_script, python_path, bundled_python)
         _register_helper_modules()
         _configure_logging(_level(logging_level))
         _configure_to_csv(to_csv_kwargs_json)

@@ -12,6 +12,7 @@
 
 #include "attempt_clock.hpp"
 #include "loaders.hpp"
+#include "prs/util/bundled_python.hpp"
 #include "prs_runtime_py.hpp"
 
 namespace py = pybind11;
@@ -143,7 +144,8 @@ protocol::WorkerReady PythonRuntime::start() {
             py::arg("log_dir") = fs_str(s.log_dir), py::arg("output_dir") = fs_str(s.output_dir),
             py::arg("input_path") = fs_str(s.input_path), py::arg("append_rows") = s.append_rows,
             py::arg("dataframe_header") = s.dataframe_header,
-            py::arg("to_csv_kwargs_json") = s.to_csv_kwargs_json, py::arg("profiling_module") = s.profiling_module);
+            py::arg("to_csv_kwargs_json") = s.to_csv_kwargs_json, py::arg("profiling_module") = s.profiling_module,
+            py::arg("bundled_python") = fs_str(util::bundled_python_dir().string()));
         return {out[0].cast<bool>(), out[1].cast<std::string>(), out[2].cast<std::string>()};
     } catch (const py::error_already_set& e) {
         auto [message, traceback] = split_error(e);

@@ -430,6 +430,7 @@ class ComponentFiles(PrsTestCase):
 # partition, far fewer rows than it got, with error_threshold -1.
 SALES_PARTITION = r"""
 import argparse, os
+import mltable  # prs_mpi's stand-in: command steps have it on their path, as Azure's images do
 parser = argparse.ArgumentParser()
 parser.add_argument("--tabular_output_data")
 args, _ = parser.parse_known_args()
@@ -440,9 +441,8 @@ with open(os.path.join(args.tabular_output_data, "sales.csv"), "w") as f:
         for brand in ("tropicana", "dominicks"):
             for week in range(5):
                 f.write(f"{store},{brand},{week},{store * 10 + week}\n")
-with open(os.path.join(args.tabular_output_data, "MLTable"), "w") as f:
-    f.write("paths:\n  - file: ./sales.csv\ntransformations:\n  - read_delimited:\n      delimiter: ','\n"
-            "      header: all_files_same_headers\n")
+table = mltable.from_delimited_files(paths=[{"file": os.path.join(args.tabular_output_data, "sales.csv")}])
+table.save(args.tabular_output_data)
 """
 
 SALES_TRAIN = """

@@ -25,6 +25,9 @@ struct MiniBatchRows {
         std::uint64_t offset = 0;
     };
     std::vector<Origin> origins;
+    // Rows from each of the descriptor's files, in order: each row's file, for path
+    // columns and partition formats.
+    std::vector<std::uint32_t> file_rows;
 };
 
 class DataError : public std::runtime_error {

@@ -52,6 +52,11 @@ std::optional<std::vector<std::string>> row_key_values(std::string_view row, con
 // Sort order of key values: numbers (by value) before other text (by bytes).
 bool key_value_less(const std::string& a, const std::string& b);
 
+// One mini-batch per distinct `values[i]` (the key values of `files[i]`, read from its
+// path by the caller), holding its files.
+std::unique_ptr<Partition> make_path_values_partition(PathList files, std::vector<std::vector<std::string>> values,
+                                                      protocol::InputKind kind);
+
 // `files` absolute and sorted. Throws InputError (a key column missing in a file, keys
 // neither in the paths nor readable as columns).
 std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& job,

@@ -9,7 +9,8 @@
 // offset: the row in progress ends at the next '\n'. With support_multi_line a '\n' may
 // sit inside quotes, which only a quote-aware scan from a known row start can tell, so
 // in that mode each file is scanned once, sequentially.
-// Files that are not regular (FIFOs) are one mini-batch [0, 0) and are never opened here.
+// Files that are not regular (FIFOs), and UTF-16/32 files (where '\n' is not one byte),
+// are one mini-batch [0, 0) each and are never opened here.
 
 #include <cstdint>
 #include <memory>
@@ -20,6 +21,7 @@
 
 #include "prs/partition/input_file.hpp"
 #include "prs/partition/partition.hpp"
+#include "prs/partition/row_window.hpp"
 
 namespace prs::partition {
 
@@ -49,6 +51,8 @@ public:
     // `files` absolute and in order; `target_bytes` > 0. Reads nothing but file sizes
     // here; each next() reads about one window.
     ByteRangePartition(std::vector<std::string> files, protocol::InputFormat format, std::uint64_t target_bytes);
+    // Only rows in [begin, end) of each file (row starts; skip/take windows), in order.
+    ByteRangePartition(const std::vector<FileRange>& ranges, protocol::InputFormat format, std::uint64_t target_bytes);
     ~ByteRangePartition() override;
 
     std::optional<protocol::MiniBatchDescriptor> next() override;
@@ -66,6 +70,7 @@ private:
     bool open_next_file();
 
     std::vector<std::string> files_;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_;  // per file when given: [begin, end)
     std::vector<std::uint64_t> bounds_;   // per file: ceil(size / target), 1 for a non-regular file
     protocol::InputFormat format_;
     std::uint64_t target_;

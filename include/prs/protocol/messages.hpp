@@ -52,6 +52,11 @@ struct InputFormat {
     bool empty_as_string = false;
     bool support_multi_line = false;
     std::string first_file;              // Header::FromFirstFile: the file whose first line names the columns
+    bool infer_column_types = true;      // false: every column is text
+    bool drop_invalid_lines = false;     // read_json_lines invalid_lines: drop
+    // The MLTable file when it has steps for the workers' Python to apply to each
+    // mini-batch's frame (a path column, transformations after the read); else empty.
+    std::string mltable_file;
     // HDF5
     std::vector<std::string> datasets;
     // partition_keys
