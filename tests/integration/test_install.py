@@ -67,6 +67,7 @@ class InstallTest(unittest.TestCase):
                      "share/prs_mpi/slurm/prs_mpi_gpu.sbatch", "share/prs_mpi/slurm/prs_mpi_launch.sh",
                      "share/prs_mpi/examples/word_count/job.yml", "share/man/man1/prs_mpi.1",
                      "share/bash-completion/completions/prs_mpi", "share/doc/prs_mpi/README.md",
+                     "share/prs_mpi/python/mltable/__init__.py",
                      f"share/modulefiles/prs_mpi/{VERSION}", f"share/modulefiles/prs_mpi/{VERSION}.lua"]:
             self.assertTrue((prefix / path).is_file(), path)
         self.assertFalse((prefix / "bin" / "prs_mpi_worker").exists(), "the worker belongs under libexec/")
@@ -76,6 +77,22 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("mpirun -np 2 --map-by ppr:2:node --bind-to none prs_mpi job.yml", r.stdout)
         self.assertIn("sbatch --nodes=1 --ntasks-per-node=2 slurm/prs_mpi_cpu.sbatch job.yml", r.stdout)
+
+    def test_installed_workers_import_the_mltable_stand_in_from_the_tree(self):
+        prefix = self.installed_prefix()
+        job = self.tmp / "uses_mltable"
+        (job / "data").mkdir(parents=True)
+        (job / "data" / "a.txt").write_text("a\n")
+        (job / "entry.py").write_text("import mltable\ndef init():\n    pass\n"
+                                      "def run(mini_batch):\n    return [mltable.__file__ for _ in mini_batch]\n")
+        (job / "job.yml").write_text("type: parallel\ninputs:\n  data: {type: uri_folder, path: ./data}\n"
+                                     "outputs:\n  out: {type: uri_file, path: ./out.txt}\n"
+                                     "input_data: ${{inputs.data}}\ntask:\n  type: run_function\n  code: .\n"
+                                     "  entry_script: entry.py\n  append_row_to: ${{outputs.out}}\n")
+        r = run([str(prefix / "bin" / "prs_mpi"), "--run-dir", str(job / "run"), "job.yml"], cwd=job, env=clean_env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        [where] = (job / "out.txt").read_text().splitlines()
+        self.assertTrue(where.startswith(str(prefix / "share" / "prs_mpi" / "python")), where)
 
     def test_installed_sbatch_script_finds_its_launcher_and_prs_mpi(self):
         # Slurm runs a copy of the batch script from its spool folder, with the job's environment:
