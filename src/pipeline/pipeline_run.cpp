@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <limits>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -16,7 +15,6 @@
 #include "prs/logs/log_file.hpp"
 #include "prs/logs/progress.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
-#include "prs/orchestrator/journal.hpp"
 #include "prs/orchestrator/run_lock.hpp"
 #include "prs/pipeline/command_step.hpp"
 #include "prs/pipeline/pipeline_summary.hpp"
@@ -103,14 +101,6 @@ int command_step(const config::PipelineSpec& pipeline, const PipelineStep& step,
     }
     if (outcome.exit_code == 0) logs::write_file_atomically(marker, fingerprint);
     return outcome.exit_code;
-}
-
-// Rank 0: whether the step's run directory holds a finished, succeeded run (to tell a
-// reuse from a run in the summary).
-bool finished_before(const fs::path& dir) {
-    // Any mini-batch count: only whether the run ended, and how, is read here.
-    const auto state = orchestrator::Journal::read(dir / "journal.bin", std::numeric_limits<std::uint64_t>::max());
-    return state && state->damage.empty() && state->finished && state->succeeded;
 }
 
 }  // namespace
@@ -207,14 +197,16 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
                 if (rank0)
                     for (const auto& w : job.warnings) fmt::print(stderr, "{}\n", w);
                 const fs::path dir = pipeline.run_dir / step.name;
-                const bool was_finished = rank0 && !fresh && finished_before(dir);
+                // A reused run writes nothing: a journal there before and untouched after is
+                // a reuse (any run that ran something, resumed or fresh, writes to it).
                 std::error_code ec;
                 const auto journal_time = fs::last_write_time(dir / "journal.bin", ec);
+                const bool had_journal = rank0 && !fresh && !ec;
                 for (const auto& out : step.outputs)
                     if (rank0) fs::create_directories(out.type == "uri_file" ? out.path.parent_path() : out.path);
                 step_code = edge.broadcast(edge.run_parallel(job, dir, fresh));
                 std::error_code ec2;
-                const bool untouched = was_finished && fs::last_write_time(dir / "journal.bin", ec2) == journal_time;
+                const bool untouched = had_journal && fs::last_write_time(dir / "journal.bin", ec2) == journal_time;
                 if (step_code == kExitSucceeded && untouched) {
                     r.status = "reused";
                 } else if (step_code == kExitSucceeded) {
