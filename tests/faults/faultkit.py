@@ -3,7 +3,6 @@ session of its own with a wall-time bound, so a job that hangs fails its test in
 hanging the suite, and read the rows a user would read."""
 import collections
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -11,18 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
-from harness import PRS, PrsTestCase, mpirun_prefix, parallel_job  # noqa: E402,F401
-
-
-def kill_session(sid):
-    """SIGKILL to every process of the session (mpirun, ranks, workers)."""
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.getsid(int(entry)) == sid:
-                    os.kill(int(entry), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+from harness import PRS, PrsTestCase, kill_session, mpirun_prefix, parallel_job  # noqa: E402,F401
 
 
 class Run:

@@ -3,6 +3,7 @@ or under real mpirun, and read what a user would read (rows, exit code, logs).""
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import textwrap
@@ -17,6 +18,19 @@ SOURCE_DIR = Path(os.environ.get("PRS_SOURCE_DIR", Path(__file__).resolve().pare
 def mpirun_prefix(np):
     return [MPIEXEC, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
             "--mca", "btl_vader_single_copy_mechanism", "none", "-np", str(np)]
+
+
+def kill_session(sid):
+    """SIGKILL to every process of the session: mpirun, every rank and every worker, as in
+    a node loss. (Open MPI puts each rank in a process group of its own, so killpg() of
+    mpirun's group would leave the ranks running.)"""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getsid(int(entry)) == sid:
+                    os.kill(int(entry), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 class JobDir:

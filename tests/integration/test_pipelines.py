@@ -9,8 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness import PrsTestCase, mpirun_prefix, PRS, SOURCE_DIR
-from test_resume import kill_session
+from harness import PrsTestCase, kill_session, mpirun_prefix, PRS, SOURCE_DIR
 from test_slurm import SlurmTestCase
 
 PREP = """

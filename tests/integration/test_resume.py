@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from harness import PrsTestCase, parallel_job, mpirun_prefix, PRS
+from harness import PrsTestCase, parallel_job, mpirun_prefix, kill_session, PRS
 
 SLOW_SCRIPT = """
 import os, time
@@ -19,19 +19,6 @@ def run(mini_batch):
     return [f"{os.path.basename(p)} {open(p).read().strip()}" for p in mini_batch]
 """
 FILES = 80
-
-
-def kill_session(sid):
-    """SIGKILL to every process of the session: mpirun, every rank and every worker, as in
-    a node loss. (Open MPI puts each rank in a process group of its own, so killpg() of
-    mpirun's group would leave the ranks running.)"""
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.getsid(int(entry)) == sid:
-                    os.kill(int(entry), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
 
 class Resume(PrsTestCase):
