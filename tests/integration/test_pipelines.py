@@ -512,6 +512,44 @@ class PartitionedTraining(PrsTestCase):
         self.assertIn("Mini-batches: 4 succeeded, 0 failed", proc.stderr)
         self.assertEqual(proc.stderr.count("with error_threshold -1 that is a success"), 1)
 
+    def test_models_saved_per_partition_and_empty_returns_succeed(self):
+        self.dir.script(SALES_PARTITION, name="partition.py").script(SALES_TRAIN_MODELS, name="train.py")
+        pipeline = SALES_PIPELINE.replace("""    outputs:
+      summary:
+        type: uri_file
+        path: azureml://datastores/${{default_datastore}}/paths/${{name}}/aggregated_returns.csv
+""", """    outputs:
+      model_folder:
+        type: uri_folder
+""").replace("      append_row_to: ${{outputs.summary}}\n",
+             "      program_arguments: --model_folder ${{outputs.model_folder}}\n")
+        job = self.dir.job(pipeline, name="pipeline.yml")
+        proc = self.prs(job, np=3)
+        self.assertExit(proc, 0)
+        models = sorted(p.relative_to(self.dir.run_dir / "parallel_train" / "outputs" / "model_folder").as_posix()
+                        for p in (self.dir.run_dir / "parallel_train").rglob("model.pkl"))
+        self.assertEqual(models, ["1/dominicks/model.pkl", "1/tropicana/model.pkl", "2/dominicks/model.pkl",
+                                  "2/tropicana/model.pkl"])
+        self.assertIn("Job succeeded.", (self.dir.run_dir / "parallel_train" / "logs" / "job_result.txt").read_text())
+
+
+# As Azure's many-models example does it: no append_row_to, run() saves one model per
+# partition and returns [] (with error_threshold -1 that is a succeeded mini-batch).
+SALES_TRAIN_MODELS = """
+import argparse, os, pickle
+def init():
+    global model_folder
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model_folder")
+    model_folder = parser.parse_known_args()[0].model_folder
+def run(input_data, mini_batch_context):
+    folder = os.path.join(model_folder, *mini_batch_context.partition_key_value.values())
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "model.pkl"), "wb") as f:
+        pickle.dump(len(input_data), f)
+    return []
+"""
+
 
 class ExamplePipeline(PrsTestCase):
     def test_the_example_pipeline_runs(self):
