@@ -141,31 +141,43 @@ void check_writable(const fs::path& dir, std::string_view what_for) {
 // What rank 0 decided at start-up, shared with every rank.
 enum StartDecision { kStartRun = 0, kStartReused = 1, kStartBadInput = kExitBadInput };
 
-// Rank 0: resume an interrupted run of the same job, reuse a finished one, or start fresh.
+// Rank 0: resume an interrupted or failed run of the same job, reuse a finished one, or start fresh.
 struct JournalDecision {
-    std::optional<orchestrator::JournalState> resume;
+    std::optional<orchestrator::JournalState> resume;  // what the run keeps (kept_part of one that ended)
+    bool restart = false;        // the journal is written anew from `resume` (Journal::restart)
     bool reuse = false;
     std::string fresh_because;
+    std::string resume_because;  // why a run that ended goes on: its failed mini-batches run again
 };
 
 JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& journal_file,
-                                    const std::string& fingerprint, bool fresh, std::uint64_t mini_batch_count) {
+                                    const std::string& fingerprint, bool fresh, bool retry_failed,
+                                    std::uint64_t mini_batch_count) {
     JournalDecision d;
     if (fresh) return d;
     auto previous = orchestrator::Journal::read(journal_file, mini_batch_count);
     if (!previous) return d;
     // Another job's journal (its header says so) may not fit this job's partition either.
+    // --retry-failed asks for the same input and partitioning only: the fix is in the script.
+    std::string changed;
     if (!previous->fingerprint.empty() && previous->fingerprint != fingerprint) {
-        d.fresh_because = "the run directory holds a run of another job, input or entry script";
-        return d;
+        const auto changes = orchestrator::fingerprint_changes(previous->fingerprint, fingerprint);
+        const auto input = orchestrator::input_fingerprint(fingerprint);
+        if (!retry_failed || input.empty() || orchestrator::input_fingerprint(previous->fingerprint) != input) {
+            d.fresh_because = retry_failed ? fmt::format("--retry-failed needs the same input and partitioning, and "
+                                                         "{} changed", fmt::join(changes, " and "))
+                                           : "the run directory holds a run of another job, input or entry script";
+            return d;
+        }
+        changed = fmt::format(" with the changed {}", fmt::join(changes, " and "));
     }
     if (!previous->damage.empty()) {
         d.fresh_because = fmt::format("the journal {} is damaged or not this job's ({})", journal_file.string(),
                                       previous->damage);
         return d;
     }
-    if (previous->finished && !(previous->succeeded && job.is_deterministic)) {
-        d.fresh_because = previous->succeeded ? "is_deterministic is false" : "the last run failed";
+    if (previous->finished && previous->succeeded && !retry_failed && !job.is_deterministic) {
+        d.fresh_because = "is_deterministic is false";
         return d;
     }
     // The output must still hold what the journal says was committed: another job may have
@@ -177,10 +189,18 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
             return d;
         }
     }
-    if (previous->finished)
+    const auto failed = previous->failed_count();
+    if (previous->finished && previous->succeeded && (!retry_failed || failed == 0)) {
         d.reuse = true;
-    else
-        d.resume = std::move(previous);
+        return d;
+    }
+    if (previous->finished || failed > 0 || !changed.empty()) {
+        d.restart = true;
+        d.resume_because = fmt::format("{} mini-batches failed{}{}", failed,
+                                       previous->finished && !previous->succeeded ? " and the run failed" : "",
+                                       changed);
+    }
+    d.resume = orchestrator::kept_part(*previous);
     return d;
 }
 
@@ -200,8 +220,9 @@ void end_dropped_ranks(const orchestrator::Orchestrator& orch, int world_size, c
     }
 }
 
-int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, bool fresh,
-            const hpc::LaunchEnvironment& launch, int* argc, char*** argv) {
+int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir,
+            const config::CommandLine& cli, const hpc::LaunchEnvironment& launch, int* argc, char*** argv) {
+    const bool fresh = cli.fresh;
     transport::MpiSession mpi(argc, argv, launch.launched);
     orchestrator::install_stop_handlers(mpi.rank() == 0);
     const auto node = mpi.node_identity();
@@ -229,7 +250,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             // run computes it beside the job (a stat per input file).
             std::optional<std::string> fingerprint;
             if (!fresh && fs::exists(journal_file))
-                fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, listing);
+                fingerprint = orchestrator::job_fingerprint(settings, job.entry_script,
+                                                            orchestrator::partitioning_settings(job), listing);
             auto listing_to_fingerprint = fingerprint ? partition::PathList() : listing;
             partition = partition::make_partition(job, input, std::move(listing));
             // Once the input is known good: bad input writes nothing, not even the folder.
@@ -238,7 +260,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             // this job still ending has let go of it with the run directory's lock.
             if (job.append_row_file) output_lock.emplace(*job.append_row_file, run_dir, std::chrono::seconds(1));
             if (fingerprint)
-                decision = decide_from_journal(job, journal_file, *fingerprint, fresh, partition->mini_batch_count());
+                decision = decide_from_journal(job, journal_file, *fingerprint, fresh, cli.retry_failed,
+                                               partition->mini_batch_count());
             if (decision.reuse) {
                 status = kStartReused;
                 logs::LogFile(layout.master_role()).line("INFO", "Reused the finished run: same job, input and entry "
@@ -246,6 +269,11 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                 fmt::print(stderr, "prs_mpi: reused the finished run in {} (same job, input and entry script; "
                            "is_deterministic is true): nothing to run. Output: {}. Use --fresh to run again.\n",
                            run_dir.string(), job.append_row_file ? job.append_row_file->string() : "none");
+            } else if (decision.resume && decision.restart) {
+                journal = orchestrator::Journal::restart(journal_file, *fingerprint, *decision.resume);
+                fmt::print(stderr, "prs_mpi: resuming the run in {} ({}): {} succeeded mini-batches are kept, the "
+                           "failed and unfinished ones run with fresh attempts.\n",
+                           run_dir.string(), decision.resume_because, decision.resume->done_count());
             } else if (decision.resume) {
                 journal = orchestrator::Journal::resume(journal_file, *decision.resume);
                 const auto& resumed = *decision.resume;
@@ -265,8 +293,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                 else
                     journal = orchestrator::Journal::create_when_known(
                         journal_file, std::async(std::launch::async, [settings, script = job.entry_script,
+                                                                      partitioning = orchestrator::partitioning_settings(job),
                                                                       paths = std::move(listing_to_fingerprint)] {
-                            return orchestrator::job_fingerprint(settings, script, paths);
+                            return orchestrator::job_fingerprint(settings, script, partitioning, paths);
                         }));
             }
         } catch (const partition::InputError& e) {
@@ -429,7 +458,7 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, launch, &argc, &argv);
+        return run_job(job, input, resolve_run_dir(cli, job), cli, launch, &argc, &argv);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

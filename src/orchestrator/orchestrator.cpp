@@ -8,6 +8,7 @@
 #include "prs/orchestrator/exit_codes.hpp"
 #include "prs/orchestrator/io_failure.hpp"
 #include "prs/orchestrator/stop_request.hpp"
+#include "prs/partition/partition.hpp"
 
 namespace prs::orchestrator {
 
@@ -36,6 +37,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     if (resumed) {
         counters_ = resumed->counters;
         resumed_done_ = counters_.mini_batches_done();
+        resumed_rows_ = counters_.rows_written;
         scheduler_.skip(resumed->done);
         master_.line("INFO", fmt::format("Resuming: {} mini-batches were already done; the output keeps their {} "
                                          "rows ({} bytes).",
@@ -99,19 +101,22 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
     if (r.succeeded > r.total)
         master_.line("WARNING", fmt::format("mini-batch {}: run() returned {} results for {} items; all rows are kept.",
                                             r.mini_batch_id, r.succeeded, r.total));
-    if (verdict == Verdict::Succeeded || verdict == Verdict::Failed) on_final(r, verdict == Verdict::Succeeded);
+    if (verdict == Verdict::Succeeded || verdict == Verdict::Failed)
+        on_final(r, descriptor, verdict == Verdict::Succeeded);
 }
 
-void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
+void Orchestrator::on_final(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
+                            bool succeeded) {
     if (write_failed_) return;  // not written, not committed: a rerun does it again
     try {
-        write_final(r, succeeded);
+        write_final(r, d, succeeded);
     } catch (const std::exception& e) {
         stop_on_error(e);
     }
 }
 
-void Orchestrator::write_final(const protocol::AttemptResult& r, bool succeeded) {
+void Orchestrator::write_final(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
+                               bool succeeded) {
     JobCounters final_counts;
     (succeeded ? final_counts.mini_batches_succeeded : final_counts.mini_batches_failed) = 1;
     if (items_from_results_) final_counts.items_total = r.total;
@@ -119,23 +124,58 @@ void Orchestrator::write_final(const protocol::AttemptResult& r, bool succeeded)
     final_counts.items_failed = r.total - final_counts.items_succeeded;
     if (writer_) final_counts.rows_written = r.row_count;
     counters_ += final_counts;
+    if (!succeeded) {
+        failed_total_ += final_counts;
+        failed_[r.mini_batch_id] = FailedMiniBatch{d, r};
+    }
     if (writer_) {
         if (r.row_count > 0 || !r.header.empty()) writer_->offer_header(r.header);
         if (sequencer_) {
             // Held rows are not in the output yet: their counts stay out of the journal
-            // until they are, or a resumed run would count them again.
-            held_[r.mini_batch_id] = final_counts;
-            held_total_ += final_counts;
-            for (auto id : sequencer_->put(r.mini_batch_id, r.rows)) {
+            // until they are, or a resumed run would count them again. A failed mini-batch
+            // holds up no other: its rows come at the end.
+            if (succeeded) {
+                held_[r.mini_batch_id] = final_counts;
+                held_total_ += final_counts;
+            }
+            for (auto id : sequencer_->put(r.mini_batch_id, succeeded ? r.rows : std::string())) {
+                if (failed_.count(id)) continue;
                 held_total_ -= held_[id];
                 held_.erase(id);
                 uncommitted_.push_back(id);
             }
             return;
         }
-        writer_->append(r.rows);
+        if (succeeded) writer_->append(r.rows);
     }
-    uncommitted_.push_back(r.mini_batch_id);
+    if (succeeded) uncommitted_.push_back(r.mini_batch_id);
+}
+
+void Orchestrator::write_failed_rows() {
+    std::vector<std::uint64_t> ids;
+    for (auto& [id, f] : failed_) {
+        ids.push_back(id);
+        if (writer_) writer_->append(f.last.rows);
+        std::string().swap(f.last.rows);
+    }
+    if (writer_) writer_->flush();
+    JobCounters counts = counters_;
+    counts -= held_total_;
+    committer_->commit_failed(ids, writer_ ? writer_->bytes_written() : 0, counts);
+}
+
+void Orchestrator::write_failed_items() {
+    std::vector<FailedMiniBatch> failed;
+    failed.reserve(failed_.size());
+    for (auto& [id, f] : failed_) failed.push_back(std::move(f));
+    try {
+        write_failed_items_folder(layout_.run_dir() / "failed_items", failed, partition::describe_input(job_));
+    } catch (const std::exception& e) {
+        // The job's outcome stands; the user hears what is missing.
+        master_.line("ERROR", fmt::format("cannot write failed_items/: {}", e.what()));
+        fmt::print(stderr, "prs_mpi: warning: cannot write {}: {}\n", (layout_.run_dir() / "failed_items").string(),
+                   e.what());
+    }
 }
 
 void Orchestrator::commit(bool now) {
@@ -154,6 +194,7 @@ void Orchestrator::commit_rows(bool now) {
         (!writer_ || writer_->flush_for_commit())) {
         JobCounters committed = counters_;
         committed -= held_total_;
+        committed -= failed_total_;
         committer_->request(uncommitted_, writer_ ? writer_->bytes_written() : 0, committed);
         uncommitted_.clear();
         last_commit_ = t;
@@ -164,11 +205,12 @@ void Orchestrator::commit_rows(bool now) {
     if (now) committer_->wait();
 }
 
-void Orchestrator::commit_and_close() {
+void Orchestrator::commit_and_close(bool with_failed) {
     if (write_failed_) return;
     try {
         if (writer_) writer_->stop_waiting_for_header();
         commit_rows(true);
+        if (with_failed && !failed_.empty()) write_failed_rows();
         if (writer_) writer_->close();
     } catch (const std::exception& e) {
         stop_on_error(e);
@@ -440,7 +482,8 @@ int Orchestrator::finish() {
     const bool stopped = stop_signal_ && !failure_ && !(scheduler_.all_scheduled() && scheduler_.in_flight() == 0 &&
                                                         counters_.mini_batches_done() == counters_.mini_batches_total);
     if (stopped) {
-        commit_and_close();
+        // Mini-batches failed so far run again on resume, so their rows are not written.
+        commit_and_close(false);
         report_.flush();
         write_progress(true);
         const std::string result = fmt::format(
@@ -480,7 +523,7 @@ int Orchestrator::finish() {
              "to finish without a lost rank",
              false);
     }
-    commit_and_close();
+    commit_and_close(true);
     // After a failed write, or a failure that left the work done, the journal stays
     // unfinished: the rerun resumes instead of starting fresh.
     if (!resumable_failure_) {
@@ -493,6 +536,8 @@ int Orchestrator::finish() {
     report_.flush();
     write_progress(true);
     if (!errors_.empty()) write_log(layout_.job_error(), errors_.render());
+    const auto failed_count = failed_.size();
+    if (!write_failed_) write_failed_items();
 
     const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
     std::string summary = fmt::format(
@@ -511,6 +556,13 @@ int Orchestrator::finish() {
     if (lost_ranks() > 0)
         summary += fmt::format("Dropped: {} (silent for --rank_timeout = {} s); the other ranks ran their "
                                "mini-batches.\n", lost_ranks_text(), job_.rank_timeout);
+    if (resumed_done_ > 0)
+        summary += fmt::format("Resumed: {} mini-batches and their {} rows were kept from the earlier run and are "
+                               "counted above; the failures and the thresholds' counts are this run's.\n",
+                               resumed_done_, resumed_rows_);
+    if (failed_count > 0 && !write_failed_)
+        summary += fmt::format("Failed items: {} mini-batches, listed in {} (run the same command again to retry "
+                               "them).\n", failed_count, (layout_.run_dir() / "failed_items").string());
     summary += fmt::format("Elapsed: {:.2f} s.\n", elapsed);
 
     std::string result;

@@ -1,0 +1,229 @@
+"""Finishing what failed (issue #17): a failed run resumes and runs only its failed and
+unfinished mini-batches; --retry-failed does so after the entry script changed; the failed
+items are handed back in <run_dir>/failed_items/ (an MLTable and failed_items.jsonl)."""
+import collections
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import subprocess
+
+from harness import PRS, PrsTestCase, parallel_job
+
+
+def prs_in(run_dir, job, cwd):
+    return subprocess.run([PRS, "--run-dir", str(run_dir), str(job)], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+# Fails on the files whose content is "poison" until the marker file `fixed` exists beside
+# the data; every call of run() leaves one line per file in ran.log (the side effect).
+POISON_SCRIPT = """
+import os
+def init():
+    pass
+def run(mini_batch):
+    root = os.path.dirname(os.path.dirname(mini_batch[0])) if mini_batch else "."
+    fixed = os.path.exists(os.path.join(root, "fixed"))
+    out = []
+    with open(os.path.join(root, "ran.log"), "a") as log:
+        for p in mini_batch:
+            log.write(os.path.basename(p) + "\\n")
+    for p in mini_batch:
+        text = open(p).read().strip()
+        if text == "poison" and not fixed:
+            if os.environ.get("PRS_POISON_SHORT"):
+                continue          # a short return: the other items' rows come back, the attempt fails
+            raise ValueError(f"poison in {os.path.basename(p)}")
+        out.append(f"{os.path.basename(p)} {text}")
+    return out
+"""
+FILES = 100
+POISON = (10, 50, 90)
+
+
+def job_text(mini_batch_size=1, threshold=2, extra_args=""):
+    text = parallel_job(mini_batch_size=mini_batch_size, concurrency=2,
+                        task_extra=f"  program_arguments: --error_threshold {threshold} {extra_args}")
+    return text.replace("max_retries: 2", "max_retries: 1")
+
+
+class FailedRun(PrsTestCase):
+    def setUp(self):
+        super().setUp()
+        for i in range(FILES):
+            (self.dir.data / f"f{i:03d}.txt").write_text("poison\n" if i in POISON else f"content {i}\n")
+        self.dir.script(POISON_SCRIPT)
+        self.expected = collections.Counter(
+            f"f{i:03d}.txt " + ("poison" if i in POISON else f"content {i}") for i in range(FILES))
+
+    def ran(self):
+        return collections.Counter((self.dir.root / "ran.log").read_text().split())
+
+    def fix(self):
+        (self.dir.root / "fixed").write_text("")
+
+    def assertRowsOnce(self):
+        lines = collections.Counter(self.output_lines())
+        self.assertEqual(lines - self.expected, collections.Counter(), "doubled or foreign lines")
+        self.assertEqual(self.expected - lines, collections.Counter(), "lost lines")
+
+    def failed_items(self):
+        folder = self.dir.run_dir / "failed_items"
+        return [json.loads(line) for line in (folder / "failed_items.jsonl").read_text().splitlines()]
+
+    def resume_after_threshold(self, np):
+        job = self.dir.job(job_text())
+        first = self.prs(job, np=np)
+        self.assertExit(first, 42)
+        self.assertIn("error_threshold", (self.dir.logs / "job_result.txt").read_text())
+        # failed_items/ lists exactly the poison files, with what failed and where to look.
+        items = self.failed_items()
+        poison_paths = sorted(str(self.dir.data / f"f{i:03d}.txt") for i in POISON)
+        self.assertEqual(sorted(p for f in items for p in f["items"]), poison_paths)
+        for f in items:
+            self.assertEqual(f["attempts"], 2)
+            self.assertEqual(f["status"], "RUN_EXCEPTION") if f["status"].startswith("RUN_") else None
+            self.assertIn("poison", f["error_message"])
+            self.assertTrue(any("user/error" in log for log in f["logs"]), f["logs"])
+        mltable = (self.dir.run_dir / "failed_items" / "MLTable").read_text()
+        self.assertEqual(sorted(l.split("file: ")[1].strip('"') for l in mltable.splitlines() if "file: " in l),
+                         poison_paths)
+        ran_first = self.ran()
+        self.fix()
+        second = self.prs(job, np=np)
+        self.assertExit(second, 0)
+        self.assertIn("resuming", second.stderr)
+        self.assertRowsOnce()
+        ran = self.ran()
+        good = [f"f{i:03d}.txt" for i in range(FILES) if i not in POISON]
+        self.assertEqual({name: ran[name] for name in good}, {name: 1 for name in good},
+                         "a good file ran more than once over both runs")
+        for i in POISON:
+            self.assertEqual(ran[f"f{i:03d}.txt"], ran_first[f"f{i:03d}.txt"] + 1)
+        result = (self.dir.logs / "job_result.txt").read_text()
+        self.assertIn("Resumed:", result)
+        self.assertIn("Job succeeded", result)
+        self.assertFalse((self.dir.run_dir / "failed_items").exists(), "a run without failures writes none")
+
+    def test_failed_run_resumes_with_only_the_failed_and_unfinished_alone(self):
+        self.resume_after_threshold(None)
+
+    def test_failed_run_resumes_under_mpirun(self):
+        self.resume_after_threshold(3)
+
+    def test_short_returns_rows_are_replaced_not_doubled_and_retry_failed_takes_a_changed_script(self):
+        # Two files a mini-batch: a poison file's partner row comes back from the failed
+        # attempt and is written; after the fix it must be there once.
+        job = self.dir.job(job_text(mini_batch_size=2, threshold=-1))
+        first = self.prs(job, env={"PRS_POISON_SHORT": "1"})
+        self.assertExit(first, 0)
+        self.assertEqual(len(self.failed_items()), 3)
+        self.assertEqual(len(self.output_lines()), FILES - 3)
+        # A plain rerun reuses the finished run (is_deterministic): the tolerated failures stay.
+        reused = self.prs(job, env={"PRS_POISON_SHORT": "1"})
+        self.assertExit(reused, 0)
+        self.assertIn("reused", reused.stderr)
+        # The fix is in the script: --retry-failed keeps the 47 good mini-batches.
+        ran_before = sum(self.ran().values())
+        self.dir.script(POISON_SCRIPT.replace("fixed = os.path.exists", "fixed = True or os.path.exists"))
+        retried = self.prs(job, "--retry-failed")
+        self.assertExit(retried, 0)
+        self.assertIn("entry script", retried.stderr)
+        self.assertIn("resuming", retried.stderr)
+        self.assertRowsOnce()
+        self.assertEqual(sum(self.ran().values()) - ran_before, 6, "only the 3 failed mini-batches of 2 ran")
+        self.assertFalse((self.dir.run_dir / "failed_items").exists())
+
+    def test_changed_script_without_retry_failed_and_changed_input_with_it_start_fresh(self):
+        job = self.dir.job(job_text(threshold=-1))
+        self.assertExit(self.prs(job), 0)
+        self.dir.script(POISON_SCRIPT + "\n# changed\n")
+        (self.dir.data / "f000.txt").write_text("content 0 changed\n")
+        retried = self.prs(job, "--retry-failed")
+        self.assertExit(retried, 0)
+        self.assertIn("starting fresh", retried.stderr)
+        self.assertIn("input or partitioning", retried.stderr)
+        both = self.prs(job, "--retry-failed", "--fresh")
+        self.assertExit(both, 2)
+        self.assertIn("--fresh and --retry-failed", both.stderr)
+
+    def test_a_job_over_failed_items_runs_exactly_the_failed_files(self):
+        job = self.dir.job(job_text(threshold=-1))
+        self.assertExit(self.prs(job), 0)
+        self.fix()
+        rerun = self.dir.job(textwrap.dedent(f"""\
+            type: parallel
+            name: failed_again
+            inputs:
+              input_data:
+                type: mltable
+                path: {self.dir.run_dir / 'failed_items'}
+            outputs:
+              result:
+                type: uri_folder
+                path: {self.dir.root / 'again'}
+            input_data: ${{{{inputs.input_data}}}}
+            mini_batch_size: "1"
+            max_concurrency_per_instance: 2
+            task:
+              type: run_function
+              code: ./src
+              entry_script: entry.py
+              append_row_to: ${{{{outputs.result}}}}
+            """), name="again.yml")
+        proc = prs_in(self.dir.root / "again_run", rerun, self.dir.root)
+        self.assertExit(proc, 0)
+        lines = sorted((self.dir.root / "again" / "parallel_run_step.txt").read_text().splitlines())
+        self.assertEqual(lines, [f"f{i:03d}.txt poison" for i in POISON])
+
+
+ROWS_SCRIPT = """
+def init():
+    pass
+def run(mini_batch):
+    if (mini_batch["name"] == "poison").any():
+        raise ValueError("a poison row")
+    return [f"{i} {n}" for i, n in zip(mini_batch["id"], mini_batch["name"])]
+"""
+
+
+class FailedRows(PrsTestCase):
+    def test_failed_rows_are_copied_with_their_header_and_read_back(self):
+        rows = ["id,name"] + [f"{i},{'poison' if i == 150 else f'n{i}'}" for i in range(300)]
+        (self.dir.data / "t.csv").write_text("\n".join(rows) + "\n")
+        (self.dir.data / "MLTable").write_text(
+            "paths:\n  - file: ./t.csv\ntransformations:\n  - read_delimited:\n      delimiter: ','\n"
+            "      header: all_files_same_headers\n      encoding: utf8\n")
+        self.dir.script(ROWS_SCRIPT)
+        job = self.dir.job(parallel_job(mini_batch_size="1kb", task_extra="  program_arguments: --error_threshold -1")
+                           .replace("type: uri_folder\n    path: ./data", "type: mltable\n    path: ./data"))
+        proc = self.prs(job)
+        self.assertExit(proc, 0)
+        folder = self.dir.run_dir / "failed_items"
+        items = [json.loads(line) for line in (folder / "failed_items.jsonl").read_text().splitlines()]
+        self.assertEqual(len(items), 1)
+        item = items[0]["items"][0]
+        copied = (folder / "rows.csv").read_text().splitlines()
+        self.assertEqual(copied[0], "id,name")
+        self.assertIn("150,poison", copied)
+        # Row numbers count data rows from 1: row k is id k - 1.
+        self.assertEqual(copied[1], f"{item['first_row'] - 1},n{item['first_row'] - 1}")
+        self.assertEqual(len(copied) - 1, item["last_row"] - item["first_row"] + 1)
+        written = set(self.output_lines())
+        self.assertEqual(len(written) + len(copied) - 1, 300, "failed rows and written rows make the input")
+        self.assertIn("read_delimited", (folder / "MLTable").read_text())
+        # The folder is an input: a job over it gets exactly the failed rows.
+        again = self.dir.job(job.read_text().replace("path: ./data", f"path: {folder}")
+                             .replace("name: itest", "name: again"), name="again.yml")
+        proc = prs_in(self.dir.root / "again_run", again, self.dir.root)
+        # Its one mini-batch holds the poison row again, so nothing succeeds (42), and the
+        # same rows are handed back.
+        self.assertExit(proc, 42)
+        self.assertIn(f"Items: 0 succeeded, {len(copied) - 1} failed", proc.stderr)
+        self.assertEqual((self.dir.root / "again_run" / "failed_items" / "rows.csv").read_text().splitlines(), copied)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
