@@ -44,6 +44,9 @@ constexpr SettingFlag kProgramArgumentSettings[] = {
     {"resource_monitor_interval", "SECONDS", "resource usage dump interval in logs/perf, 0 = off (default 600)"},
     {"profiling_module", "MODULE", "profile each worker with this module, e.g. cProfile (default: none)"},
     {"append_row_dataframe_header", "True|False", "write the DataFrame header once at the top (default False)"},
+    {"isolate_failed_items", "True|False",
+     "ours: split a mini-batch whose every attempt raised, crashed or timed out and retry the halves, down to "
+     "the failing items (default False)"},
 };
 
 struct Options {

@@ -132,8 +132,14 @@ std::string failed_items_mltable(const std::vector<FailedMiniBatch>& failed, con
     return out;
 }
 
-void write_failed_items_folder(const fs::path& dir, const std::vector<FailedMiniBatch>& failed,
-                        const protocol::InputFormat& input) {
+void write_failed_items_folder(const fs::path& dir, const std::vector<FailedMiniBatch>& whole,
+                               const protocol::InputFormat& input) {
+    // An isolated mini-batch hands back its failing items only.
+    std::vector<FailedMiniBatch> failed;
+    for (const auto& f : whole) {
+        if (f.pieces.empty()) failed.push_back(f);
+        for (const auto& piece : f.pieces) failed.push_back(piece);
+    }
     std::error_code ec;
     fs::remove_all(dir, ec);  // the last run's, or none
     if (failed.empty()) return;

@@ -4,7 +4,9 @@ items are handed back in <run_dir>/failed_items/ (an MLTable and failed_items.js
 import collections
 import json
 import os
+import signal
 import textwrap
+import time
 from pathlib import Path
 
 import subprocess
@@ -83,7 +85,7 @@ class FailedRun(PrsTestCase):
         self.assertEqual(sorted(p for f in items for p in f["items"]), poison_paths)
         for f in items:
             self.assertEqual(f["attempts"], 2)
-            self.assertEqual(f["status"], "RUN_EXCEPTION") if f["status"].startswith("RUN_") else None
+            self.assertEqual(f["status"], "RUN_EXCEPTION")
             self.assertIn("poison", f["error_message"])
             self.assertTrue(any("user/error" in log for log in f["logs"]), f["logs"])
         mltable = (self.dir.run_dir / "failed_items" / "MLTable").read_text()
@@ -227,3 +229,97 @@ class FailedRows(PrsTestCase):
 if __name__ == "__main__":
     import unittest
     unittest.main()
+
+
+CRASH_SCRIPT = """
+import ctypes, os, time
+def init():
+    pass
+def run(mini_batch):
+    time.sleep(float(os.environ.get("PRS_SLEEP", "0")))
+    for p in mini_batch:
+        if open(p).read().strip() == "segfault":
+            ctypes.string_at(0)   # a segfault, as a broken native library gives
+    return [f"{os.path.basename(p)} {open(p).read().strip()}" for p in mini_batch]
+"""
+
+
+class Isolation(PrsTestCase):
+    """--isolate_failed_items: the failing items alone fail; the others' rows are written once."""
+
+    def crash_job(self, n=16, bad=5, size=None):
+        for i in range(n):
+            (self.dir.data / f"f{i:03d}.txt").write_text("segfault\n" if i == bad else f"content {i}\n")
+        self.dir.script(CRASH_SCRIPT)
+        return self.dir.job(job_text(mini_batch_size=size or n, threshold=-1,
+                                            extra_args="--isolate_failed_items True"))
+
+    def assertIsolatedCrash(self, proc, n=16, bad=5, parent=0, bound=8):
+        self.assertExit(proc, 0)
+        lines = self.output_lines()
+        self.assertEqual(sorted(lines), sorted(f"f{i:03d}.txt content {i}" for i in range(n) if i != bad))
+        result = (self.dir.logs / "job_result.txt").read_text()
+        self.assertIn(f"Items: {n - 1} succeeded, 1 failed", result)
+        items = [json.loads(l) for l in (self.dir.run_dir / "failed_items" / "failed_items.jsonl").read_text()
+                 .splitlines()]
+        self.assertEqual([i["items"] for i in items], [[str(self.dir.data / f"f{bad:03d}.txt")]])
+        self.assertEqual(items[0]["status"], "PROCESS_DIED")
+        rows = self.processed()
+        pieces = [r for r in rows if "isolating" in r["Mini-batch Detail"]]
+        self.assertTrue(pieces)
+        self.assertTrue(all(json.loads(r["Mini-batch Detail"])["isolating"]["parent_mini_batch_id"] == parent
+                            for r in pieces))
+        # Bound: 2 x k x ceil(log2 n) = 8 extra attempts for k = 1, n = 16, on top of the
+        # whole's 2 (max_retries 1).
+        self.assertLessEqual(len(pieces), bound)
+        self.assertIn("extra attempts", result)
+
+    def test_a_segfaulting_file_fails_alone(self):
+        self.assertIsolatedCrash(self.prs(self.crash_job()))
+
+    def test_a_segfaulting_file_fails_alone_under_mpirun(self):
+        self.assertIsolatedCrash(self.prs(self.crash_job(), np=3))
+
+    def test_one_raising_row_of_a_1000_row_mini_batch(self):
+        rows = ["id,name"] + [f"{i},{'poison' if i == 617 else f'n{i}'}" for i in range(1000)]
+        (self.dir.data / "t.csv").write_text("\n".join(rows) + "\n")
+        (self.dir.data / "MLTable").write_text(
+            "paths:\n  - file: ./t.csv\ntransformations:\n  - read_delimited:\n      delimiter: ','\n"
+            "      header: all_files_same_headers\n      encoding: utf8\n")
+        self.dir.script(ROWS_SCRIPT)
+        job = self.dir.job(parallel_job(mini_batch_size="1mb", task_extra="  program_arguments: --error_threshold 1 "
+                                        "--isolate_failed_items True")
+                           .replace("type: uri_folder\n    path: ./data", "type: mltable\n    path: ./data"))
+        proc = self.prs(job)
+        self.assertExit(proc, 0)
+        written = self.output_lines()
+        self.assertEqual(len(written), 999)
+        self.assertEqual(len(set(written)), 999)
+        self.assertNotIn("617 poison", written)
+        result = (self.dir.logs / "job_result.txt").read_text()
+        self.assertIn("Items: 999 succeeded, 1 failed, 1000 total", result)
+        pieces = [r for r in self.processed() if "isolating" in r["Mini-batch Detail"]]
+        self.assertLessEqual(len(pieces), 20, "2 x 1 x ceil(log2 1000)")
+        folder = self.dir.run_dir / "failed_items"
+        self.assertEqual((folder / "rows.csv").read_text(), "id,name\n617,poison\n")
+        item = json.loads((folder / "failed_items.jsonl").read_text())["items"][0]
+        self.assertEqual((item["first_row"], item["last_row"]), (618, 618))
+
+    def test_kill_9_in_the_middle_of_an_isolation_then_rerun_loses_and_doubles_nothing(self):
+        # Two mini-batches of 32: the good one is committed before the kill, so the rerun resumes.
+        job = self.crash_job(n=64, bad=40, size=32)
+        env = dict(os.environ, PRS_SLEEP="0.4")
+        proc = subprocess.Popen([PRS, "--run-dir", str(self.dir.run_dir), str(job)], cwd=self.dir.root, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        master = self.dir.logs / "sys" / "master_role.txt"
+        deadline = time.time() + 120
+        while time.time() < deadline and not (master.exists() and "isolating" in master.read_text()):
+            time.sleep(0.1)
+        self.assertIn("isolating", master.read_text())
+        time.sleep(1.0)   # some pieces done, others running
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        again = self.prs(job, env={"PRS_SLEEP": "0"})
+        self.assertIn("resuming", again.stderr)
+        # The pieces' rows were held back, never written: the rerun isolates the whole again.
+        self.assertIsolatedCrash(again, n=64, bad=40, parent=1, bound=10 + 10)

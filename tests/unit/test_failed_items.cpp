@@ -30,7 +30,7 @@ std::string read(const fs::path& p) {
 }
 
 FailedMiniBatch failed_files(std::uint64_t id, std::vector<std::string> files) {
-    FailedMiniBatch f;
+    FailedMiniBatch f{};
     f.descriptor.id = id;
     f.descriptor.attempt = 2;
     f.descriptor.files = std::move(files);

@@ -18,6 +18,8 @@ namespace prs::orchestrator {
 struct FailedMiniBatch {
     protocol::MiniBatchDescriptor descriptor;  // of the last attempt
     protocol::AttemptResult last;              // its outcome (rows until the run's end writes them)
+    // --isolate_failed_items found the failing items: these pieces, listed instead of the whole.
+    std::vector<FailedMiniBatch> pieces;
 };
 
 // A tabular mini-batch's rows: where they are in their file, 1-based data row numbers.

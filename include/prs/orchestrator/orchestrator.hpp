@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "prs/orchestrator/error_summary.hpp"
 #include "prs/orchestrator/failed_items.hpp"
 #include "prs/orchestrator/failure_policy.hpp"
+#include "prs/orchestrator/isolation.hpp"
 #include "prs/orchestrator/job_stats.hpp"
 #include "prs/orchestrator/job_summary.hpp"
 #include "prs/orchestrator/journal.hpp"
@@ -72,6 +74,14 @@ private:
     // journal says where they begin (a rerun cuts them and runs those mini-batches again).
     void write_failed_rows();
     void write_failed_items();
+    // --isolate_failed_items (isolation.hpp). start_isolation: false when `d` cannot be split.
+    struct Isolating;
+    bool start_isolation(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d);
+    void on_piece(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, Verdict verdict,
+                  std::uint64_t parent, ItemRange range);
+    void queue_pieces(std::uint64_t parent, Isolating& iso, const std::vector<ItemRange>& pieces);
+    void end_isolation(std::uint64_t parent);
+    const protocol::InputFormat& input_format();
     void lose_agent(int rank, const std::string& why);
     void check_job_rules();
     void fail(std::string rule, std::string detail, std::string fix, bool wait_for_in_flight);
@@ -141,6 +151,26 @@ private:
     std::map<std::uint64_t, FailedMiniBatch> failed_;
     JobCounters failed_total_;
     std::uint64_t resumed_rows_ = 0;
+    // Mini-batches being isolated, by id. Their pieces' rows wait here until every piece is
+    // final; the whole is then final as one mini-batch (journaled, or failed with its pieces).
+    struct Isolating {
+        protocol::MiniBatchDescriptor whole;
+        protocol::AttemptResult last_failure;   // the whole's last attempt, then its latest failing piece
+        Bisection bisection;
+        std::vector<std::uint64_t> rows;        // tabular: where each row starts
+        std::map<std::uint64_t, std::string> piece_rows;  // by the piece's first item: rows in item order
+        std::string header;
+        std::uint32_t row_count = 0;
+        std::vector<FailedMiniBatch> failed;    // the pieces that failed alone
+    };
+    std::map<std::uint64_t, Isolating> isolating_;
+    std::unordered_map<std::uint64_t, std::pair<std::uint64_t, ItemRange>> pieces_;  // piece id -> whole, items
+    std::uint64_t next_piece_id_ = std::uint64_t{1} << 48;  // beyond any partition's ids
+    std::uint64_t isolated_mini_batches_ = 0;
+    std::uint64_t isolation_attempts_ = 0;
+    std::uint64_t isolated_items_ = 0;
+    std::uint64_t isolation_bound_ = 0;
+    std::optional<protocol::InputFormat> input_format_;
     int stop_signal_ = 0;
     Clock::time_point started_ = Clock::now();
     Clock::time_point abort_at_;
