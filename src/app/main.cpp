@@ -30,6 +30,7 @@
 #include "prs/orchestrator/exit_codes.hpp"
 #include "prs/orchestrator/io_failure.hpp"
 #include "prs/orchestrator/journal.hpp"
+#include "prs/orchestrator/journal_decision.hpp"
 #include "prs/orchestrator/orchestrator.hpp"
 #include "prs/orchestrator/run_dir.hpp"
 #include "prs/orchestrator/run_lock.hpp"
@@ -141,69 +142,6 @@ void check_writable(const fs::path& dir, std::string_view what_for) {
 // What rank 0 decided at start-up, shared with every rank.
 enum StartDecision { kStartRun = 0, kStartReused = 1, kStartBadInput = kExitBadInput };
 
-// Rank 0: resume an interrupted or failed run of the same job, reuse a finished one, or start fresh.
-struct JournalDecision {
-    std::optional<orchestrator::JournalState> resume;  // what the run keeps (kept_part of one that ended)
-    bool restart = false;        // the journal is written anew from `resume` (Journal::restart)
-    bool reuse = false;
-    std::string fresh_because;
-    std::string resume_because;  // why a run that ended goes on: its failed mini-batches run again
-};
-
-JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& journal_file,
-                                    const std::string& fingerprint, bool fresh, bool retry_failed,
-                                    std::uint64_t mini_batch_count) {
-    JournalDecision d;
-    if (fresh) return d;
-    auto previous = orchestrator::Journal::read(journal_file, mini_batch_count);
-    if (!previous) return d;
-    // Another job's journal (its header says so) may not fit this job's partition either.
-    // --retry-failed asks for the same input and partitioning only: the fix is in the script.
-    std::string changed;
-    if (!previous->fingerprint.empty() && previous->fingerprint != fingerprint) {
-        const auto changes = orchestrator::fingerprint_changes(previous->fingerprint, fingerprint);
-        const auto input = orchestrator::input_fingerprint(fingerprint);
-        if (!retry_failed || input.empty() || orchestrator::input_fingerprint(previous->fingerprint) != input) {
-            d.fresh_because = retry_failed ? fmt::format("--retry-failed needs the same input and partitioning, and "
-                                                         "{} changed", fmt::join(changes, " and "))
-                                           : "the run directory holds a run of another job, input or entry script";
-            return d;
-        }
-        changed = fmt::format(" with the changed {}", fmt::join(changes, " and "));
-    }
-    if (!previous->damage.empty()) {
-        d.fresh_because = fmt::format("the journal {} is damaged or not this job's ({})", journal_file.string(),
-                                      previous->damage);
-        return d;
-    }
-    if (previous->finished && previous->succeeded && !retry_failed && !job.is_deterministic) {
-        d.fresh_because = "is_deterministic is false";
-        return d;
-    }
-    // The output must still hold what the journal says was committed: another job may have
-    // written it, or someone cut or edited it.
-    if (job.append_row_file) {
-        if (auto mismatch = orchestrator::output_mismatch(*previous, *job.append_row_file, previous->finished);
-            !mismatch.empty()) {
-            d.fresh_because = std::move(mismatch);
-            return d;
-        }
-    }
-    const auto failed = previous->failed_count();
-    if (previous->finished && previous->succeeded && (!retry_failed || failed == 0)) {
-        d.reuse = true;
-        return d;
-    }
-    if (previous->finished || failed > 0 || !changed.empty()) {
-        d.restart = true;
-        d.resume_because = fmt::format("{} mini-batches failed{}{}", failed,
-                                       previous->finished && !previous->succeeded ? " and the run failed" : "",
-                                       changed);
-    }
-    d.resume = orchestrator::kept_part(*previous);
-    return d;
-}
-
 // Under mpirun --enable-recovery the launcher waits for every rank's process: the ranks
 // rank 0 dropped for silence (stopped, hung) are ended, where they share its node.
 void end_dropped_ranks(const orchestrator::Orchestrator& orch, int world_size, const hpc::NodeRanks& node_ranks,
@@ -234,7 +172,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
 
     std::unique_ptr<partition::Partition> partition;
     std::optional<orchestrator::Journal> journal;
-    JournalDecision decision;
+    orchestrator::JournalDecision decision;
     int status = kStartRun;
     std::optional<orchestrator::RunDirLock> run_lock;  // rank 0, for the whole run
     std::optional<orchestrator::OutputFileLock> output_lock;
@@ -260,7 +198,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             // this job still ending has let go of it with the run directory's lock.
             if (job.append_row_file) output_lock.emplace(*job.append_row_file, run_dir, std::chrono::seconds(1));
             if (fingerprint)
-                decision = decide_from_journal(job, journal_file, *fingerprint, fresh, cli.retry_failed,
+                decision = orchestrator::decide_from_journal(job, journal_file, *fingerprint, fresh, cli.retry_failed,
                                                partition->mini_batch_count());
             if (decision.reuse) {
                 status = kStartReused;
