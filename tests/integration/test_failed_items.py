@@ -74,7 +74,7 @@ class FailedRun(PrsTestCase):
         folder = self.dir.run_dir / "failed_items"
         return [json.loads(line) for line in (folder / "failed_items.jsonl").read_text().splitlines()]
 
-    def resume_after_threshold(self, np):
+    def resume_after_threshold(self, np, change_script=False):
         job = self.dir.job(job_text())
         first = self.prs(job, np=np)
         self.assertExit(first, 42)
@@ -92,8 +92,14 @@ class FailedRun(PrsTestCase):
         self.assertEqual(sorted(l.split("file: ")[1].strip('"') for l in mltable.splitlines() if "file: " in l),
                          poison_paths)
         ran_first = self.ran()
-        self.fix()
-        second = self.prs(job, np=np)
+        if change_script:
+            # The fix is in the entry script: a plain rerun starts fresh, --retry-failed does not.
+            self.dir.script(POISON_SCRIPT.replace("fixed = os.path.exists", "fixed = True or os.path.exists"))
+            second = self.prs(job, "--retry-failed", np=np)
+            self.assertIn("with the changed entry script", second.stderr)
+        else:
+            self.fix()
+            second = self.prs(job, np=np)
         self.assertExit(second, 0)
         self.assertIn("resuming", second.stderr)
         self.assertRowsOnce()
@@ -113,6 +119,9 @@ class FailedRun(PrsTestCase):
 
     def test_failed_run_resumes_under_mpirun(self):
         self.resume_after_threshold(3)
+
+    def test_retry_failed_after_the_script_changed(self):
+        self.resume_after_threshold(None, change_script=True)
 
     def test_short_returns_rows_are_replaced_not_doubled_and_retry_failed_takes_a_changed_script(self):
         # Two files a mini-batch: a poison file's partner row comes back from the failed
@@ -304,6 +313,29 @@ class Isolation(PrsTestCase):
         self.assertEqual((folder / "rows.csv").read_text(), "id,name\n617,poison\n")
         item = json.loads((folder / "failed_items.jsonl").read_text())["items"][0]
         self.assertEqual((item["first_row"], item["last_row"]), (618, 618))
+
+    def test_one_raising_hdf5_row_fails_alone_and_is_named_by_dataset_and_row(self):
+        make_h5 = os.environ.get("PRS_MAKE_H5", str(Path(PRS).parent / "tests" / "prs_make_h5"))
+        subprocess.run([make_h5, str(self.dir.data / "a.h5"), "0", "/y:i64:64"], check=True)
+        self.dir.script("""
+def init():
+    pass
+def run(mini_batch):
+    if 37 in list(mini_batch):
+        raise ValueError("row 37")
+    return [str(int(v)) for v in mini_batch]
+""")
+        job = self.dir.job(job_text(mini_batch_size=64, threshold=1, extra_args="--isolate_failed_items True")
+                           .replace("    type: uri_folder\n    path: ./data\n",
+                                    "    type: hdf5\n    path: ./data\n    datasets: [/y]\n", 1))
+        proc = self.prs(job)
+        self.assertExit(proc, 0)
+        self.assertEqual(sorted(map(int, self.output_lines())), [v for v in range(64) if v != 37])
+        folder = self.dir.run_dir / "failed_items"
+        item = json.loads((folder / "failed_items.jsonl").read_text())
+        self.assertEqual(item["items"], [{"file": str(self.dir.data / "a.h5"), "datasets": ["/y"], "rows": [37, 38]}])
+        self.assertFalse((folder / "MLTable").exists(), "HDF5 has no MLTable form")
+        self.assertLessEqual(len([r for r in self.processed() if "isolating" in r["Mini-batch Detail"]]), 12)
 
     def test_kill_9_in_the_middle_of_an_isolation_then_rerun_loses_and_doubles_nothing(self):
         # Two mini-batches of 32: the good one is committed before the kill, so the rerun resumes.
