@@ -158,9 +158,8 @@ void end_dropped_ranks(const orchestrator::Orchestrator& orch, int world_size, c
     }
 }
 
-int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir,
-            const config::CommandLine& cli, const hpc::LaunchEnvironment& launch, int* argc, char*** argv) {
-    const bool fresh = cli.fresh;
+int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, bool fresh,
+            bool retry_failed, const hpc::LaunchEnvironment& launch, int* argc, char*** argv) {
     transport::MpiSession mpi(argc, argv, launch.launched);
     orchestrator::install_stop_handlers(mpi.rank() == 0);
     const auto node = mpi.node_identity();
@@ -184,12 +183,12 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             orchestrator::check_logs_are_ours(layout);
             auto listing = list_input(job);
             const auto settings = config::describe(job);
+            const auto partitioning = orchestrator::partitioning_settings(job);
             // Computed before the job only when a journal may be resumed or reused; a fresh
             // run computes it beside the job (a stat per input file).
             std::optional<std::string> fingerprint;
             if (!fresh && fs::exists(journal_file))
-                fingerprint = orchestrator::job_fingerprint(settings, job.entry_script,
-                                                            orchestrator::partitioning_settings(job), listing);
+                fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, partitioning, listing);
             auto listing_to_fingerprint = fingerprint ? partition::PathList() : listing;
             partition = partition::make_partition(job, input, std::move(listing));
             // Once the input is known good: bad input writes nothing, not even the folder.
@@ -198,8 +197,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             // this job still ending has let go of it with the run directory's lock.
             if (job.append_row_file) output_lock.emplace(*job.append_row_file, run_dir, std::chrono::seconds(1));
             if (fingerprint)
-                decision = orchestrator::decide_from_journal(job, journal_file, *fingerprint, fresh, cli.retry_failed,
-                                               partition->mini_batch_count());
+                decision = orchestrator::decide_from_journal(job, journal_file, *fingerprint, fresh, retry_failed,
+                                                             partition->mini_batch_count());
             if (decision.reuse) {
                 status = kStartReused;
                 logs::LogFile(layout.master_role()).line("INFO", "Reused the finished run: same job, input and entry "
@@ -230,8 +229,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                     journal = orchestrator::Journal::create(journal_file, *fingerprint);
                 else
                     journal = orchestrator::Journal::create_when_known(
-                        journal_file, std::async(std::launch::async, [settings, script = job.entry_script,
-                                                                      partitioning = orchestrator::partitioning_settings(job),
+                        journal_file, std::async(std::launch::async, [settings, partitioning, script = job.entry_script,
                                                                       paths = std::move(listing_to_fingerprint)] {
                             return orchestrator::job_fingerprint(settings, script, partitioning, paths);
                         }));
@@ -396,7 +394,7 @@ int main(int argc, char** argv) {
         return kExitSucceeded;
     }
     try {
-        return run_job(job, input, resolve_run_dir(cli, job), cli, launch, &argc, &argv);
+        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, cli.retry_failed, launch, &argc, &argv);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

@@ -73,8 +73,9 @@ void MiniBatchReport::add_row(const protocol::AttemptResult& r, const protocol::
     append_detail_json(detail_, d);
     if (piece) {
         detail_.pop_back();
-        fmt::format_to(std::back_inserter(detail_), ", \"isolating\": {{\"parent_mini_batch_id\": {}, \"items\": [{}, {}]}}}}",
-                       piece->parent, piece->lo, piece->hi);
+        fmt::format_to(std::back_inserter(detail_),
+                       ", \"isolating\": {{\"parent_mini_batch_id\": {}, \"items\": [{}, {}]}}}}", piece->parent,
+                       piece->lo, piece->hi);
     }
     util::append_csv_field(buffer_, detail_);
     buffer_ += '\n';

@@ -155,8 +155,8 @@ void write_failed_items_folder(const fs::path& dir, const std::vector<FailedMini
             span = row_span(f.descriptor, input, rows);
             if (rows_out.empty() && input.kind == InputKind::Delimited &&
                 input.header != protocol::InputFormat::Header::NoHeader) {
-                const auto& header_file =
-                    input.header == protocol::InputFormat::Header::FromFirstFile ? input.first_file : f.descriptor.files[0];
+                const bool first_file = input.header == protocol::InputFormat::Header::FromFirstFile;
+                const auto& header_file = first_file ? input.first_file : f.descriptor.files[0];
                 rows_out = partition::read_header_row(partition::InputFile(header_file), input) + "\n";
             }
             rows_out += rows;

@@ -362,9 +362,9 @@ std::string job_fingerprint(const std::string& settings, const fs::path& entry_s
 
 std::string partitioning_settings(const config::JobSpec& job) {
     const auto& in = job.major();
+    const std::string size = job.mini_batch_size ? std::to_string(*job.mini_batch_size) : "-";
     std::string s = fmt::format("input {} type {} mini_batch_size {}{} partition_keys", in.path.string(),
-                                static_cast<int>(in.type), job.mini_batch_size ? std::to_string(*job.mini_batch_size) : "-",
-                                job.mini_batch_size_has_unit ? "b" : "");
+                                static_cast<int>(in.type), size, job.mini_batch_size_has_unit ? "b" : "");
     for (const auto& k : job.partition_keys) s += " " + k;
     s += " partition_format " + in.partition_format + " datasets";
     for (const auto& d : in.datasets) s += " " + d;

@@ -46,7 +46,9 @@ struct EndedRun {
         j.finish(succeeded);
     }
     ~EndedRun() { fs::remove_all(dir); }
-    static void write(int fd, std::string_view s) { ASSERT_EQ(::write(fd, s.data(), s.size()), static_cast<ssize_t>(s.size())); }
+    static void write(int fd, std::string_view s) {
+        ASSERT_EQ(::write(fd, s.data(), s.size()), static_cast<ssize_t>(s.size()));
+    }
     JournalDecision decide(const std::string& fingerprint, bool retry_failed) const {
         return decide_from_journal(job, journal, fingerprint, false, retry_failed, 3);
     }
