@@ -151,7 +151,10 @@ void write_failed_items_folder(const fs::path& dir, const std::vector<FailedMini
     std::string rows;
     for (const auto& f : failed) {
         RowSpan span;
-        if (tabular(f.descriptor.kind) && f.descriptor.partition_values.empty() && !f.descriptor.files.empty()) {
+        std::error_code not_regular;
+        // A FIFO is never opened: opening one blocks until someone writes it. Its rows are not copied.
+        if (tabular(f.descriptor.kind) && f.descriptor.partition_values.empty() && !f.descriptor.files.empty() &&
+            fs::is_regular_file(f.descriptor.files[0], not_regular)) {
             span = row_span(f.descriptor, input, rows);
             if (rows_out.empty() && input.kind == InputKind::Delimited &&
                 input.header != protocol::InputFormat::Header::NoHeader) {

@@ -96,7 +96,14 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
     stats_.add(r);
     if (!r.ok()) {
         ++counters_.failed_attempts;
-        errors_.add(r);
+        if (is_piece) {
+            // job_error.txt names the mini-batch the user knows, not the piece.
+            auto as_parent = r;
+            as_parent.mini_batch_id = piece->second.first;
+            errors_.add(as_parent);
+        } else {
+            errors_.add(r);
+        }
         const std::string name = is_piece ? fmt::format("{} items [{}, {})", piece->second.first,
                                                         piece->second.second.lo, piece->second.second.hi)
                                           : std::to_string(r.mini_batch_id);
@@ -131,7 +138,10 @@ const protocol::InputFormat& Orchestrator::input_format() {
 bool Orchestrator::start_isolation(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d) {
     std::vector<std::uint64_t> rows;
     const bool tabular = d.kind == protocol::InputKind::Delimited || d.kind == protocol::InputKind::JsonLines;
-    if (tabular && d.partition_values.empty() && !d.files.empty()) {
+    std::error_code not_regular;
+    // A FIFO is never opened (that blocks until someone writes it): its mini-batch is not split.
+    if (tabular && d.partition_values.empty() && !d.files.empty() &&
+        std::filesystem::is_regular_file(d.files[0], not_regular)) {
         try {
             const partition::InputFile file(d.files[0]);
             if (file.regular())
