@@ -199,7 +199,11 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             if (fingerprint)
                 decision = orchestrator::decide_from_journal(job, journal_file, *fingerprint, fresh, retry_failed,
                                                              partition->mini_batch_count());
-            if (decision.reuse) {
+            if (decision.reuse && !decision.reuse_because.empty()) {
+                status = kStartReused;
+                fmt::print(stderr, "prs_mpi: nothing to run in {} ({}). Output: {}.\n", run_dir.string(),
+                           decision.reuse_because, job.append_row_file ? job.append_row_file->string() : "none");
+            } else if (decision.reuse) {
                 status = kStartReused;
                 logs::LogFile(layout.master_role()).line("INFO", "Reused the finished run: same job, input and entry "
                                                                  "script, and is_deterministic.");

@@ -16,7 +16,8 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
     if (!previous) return d;
     // Another job's journal (its header says so) may not fit this job's partition either.
     // --retry-failed asks for the same input and partitioning only: the fix is in the script.
-    std::string changed;
+    std::string changed;        // " with the changed entry script"
+    std::string changed_parts;  // "entry script"
     if (!previous->fingerprint.empty() && previous->fingerprint != fingerprint) {
         const auto changes = fingerprint_changes(previous->fingerprint, fingerprint);
         const auto input = input_fingerprint(fingerprint);
@@ -33,7 +34,8 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
                                                              : "");
             return d;
         }
-        changed = fmt::format(" with the changed {}", fmt::join(changes, " and "));
+        changed_parts = fmt::format("{}", fmt::join(changes, " and "));
+        changed = " with the changed " + changed_parts;
     }
     if (!previous->damage.empty()) {
         d.fresh_because = fmt::format("the journal {} is damaged or not this job's ({})", journal_file.string(),
@@ -56,6 +58,9 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
     const auto failed = previous->failed_count();
     if (previous->finished && previous->succeeded && (!retry_failed || failed == 0)) {
         d.reuse = true;
+        if (retry_failed)
+            d.reuse_because = "--retry-failed: no mini-batch of the last run failed" +
+                              (changed_parts.empty() ? "" : "; its output predates the changed " + changed_parts);
         return d;
     }
     if (previous->finished || failed > 0 || !changed.empty()) {

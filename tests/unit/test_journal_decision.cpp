@@ -97,6 +97,23 @@ TEST(JournalDecision, RetryFailedTakesAChangedScriptButNotAChangedInput) {
         << input.fresh_because;
 }
 
+TEST(JournalDecision, RetryFailedWithNothingFailedRunsNothingAndSaysWhy) {
+    EndedRun run(true);
+    fs::remove(run.journal);
+    {
+        auto j = Journal::create(run.journal, kFingerprint);
+        JobCounters c;
+        c.mini_batches_succeeded = 1;
+        j.commit({0}, 0, 0, c);
+        j.finish(true);
+    }
+    run.job.append_row_file.reset();  // summary_only: no output to check
+    const auto d = run.decide(kNewScript, true);
+    EXPECT_TRUE(d.reuse);
+    EXPECT_EQ(d.reuse_because,
+              "--retry-failed: no mini-batch of the last run failed; its output predates the changed entry script");
+}
+
 TEST(JournalDecision, AnOutputCutSinceStartsFreshAndFreshAlwaysDoes) {
     const EndedRun run(false);
     fs::resize_file(run.output, 3);
