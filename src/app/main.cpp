@@ -31,6 +31,7 @@
 #include "prs/orchestrator/exit_codes.hpp"
 #include "prs/orchestrator/io_failure.hpp"
 #include "prs/orchestrator/journal.hpp"
+#include "prs/orchestrator/journal_decision.hpp"
 #include "prs/orchestrator/orchestrator.hpp"
 #include "prs/orchestrator/run_dir.hpp"
 #include "prs/orchestrator/run_lock.hpp"
@@ -143,49 +144,6 @@ void check_writable(const fs::path& dir, std::string_view what_for) {
 // What rank 0 decided at start-up, shared with every rank.
 enum StartDecision { kStartRun = 0, kStartReused = 1, kStartBadInput = kExitBadInput };
 
-// Rank 0: resume an interrupted run of the same job, reuse a finished one, or start fresh.
-struct JournalDecision {
-    std::optional<orchestrator::JournalState> resume;
-    bool reuse = false;
-    std::string fresh_because;
-};
-
-JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& journal_file,
-                                    const std::string& fingerprint, bool fresh, std::uint64_t mini_batch_count) {
-    JournalDecision d;
-    if (fresh) return d;
-    auto previous = orchestrator::Journal::read(journal_file, mini_batch_count);
-    if (!previous) return d;
-    // Another job's journal (its header says so) may not fit this job's partition either.
-    if (!previous->fingerprint.empty() && previous->fingerprint != fingerprint) {
-        d.fresh_because = "the run directory holds a run of another job, input or entry script";
-        return d;
-    }
-    if (!previous->damage.empty()) {
-        d.fresh_because = fmt::format("the journal {} is damaged or not this job's ({})", journal_file.string(),
-                                      previous->damage);
-        return d;
-    }
-    if (previous->finished && !(previous->succeeded && job.is_deterministic)) {
-        d.fresh_because = previous->succeeded ? "is_deterministic is false" : "the last run failed";
-        return d;
-    }
-    // The output must still hold what the journal says was committed: another job may have
-    // written it, or someone cut or edited it.
-    if (job.append_row_file) {
-        if (auto mismatch = orchestrator::output_mismatch(*previous, *job.append_row_file, previous->finished);
-            !mismatch.empty()) {
-            d.fresh_because = std::move(mismatch);
-            return d;
-        }
-    }
-    if (previous->finished)
-        d.reuse = true;
-    else
-        d.resume = std::move(previous);
-    return d;
-}
-
 // Under mpirun --enable-recovery the launcher waits for every rank's process: the ranks
 // rank 0 dropped for silence (stopped, hung) are ended, where they share its node.
 void end_dropped_ranks(const orchestrator::Orchestrator& orch, int world_size, const hpc::NodeRanks& node_ranks,
@@ -203,7 +161,7 @@ void end_dropped_ranks(const orchestrator::Orchestrator& orch, int world_size, c
 }
 
 int run_job(const config::JobSpec& job, const protocol::InputFormat& input, const fs::path& run_dir, bool fresh,
-            const hpc::LaunchEnvironment& launch, transport::MpiSession& mpi) {
+            bool retry_failed, const hpc::LaunchEnvironment& launch, transport::MpiSession& mpi) {
     orchestrator::install_stop_handlers(mpi.rank() == 0);
     const auto node = mpi.node_identity();
     // Opened now, while every rank runs (see hpc::NodeRanks).
@@ -214,7 +172,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
 
     std::unique_ptr<partition::Partition> partition;
     std::optional<orchestrator::Journal> journal;
-    JournalDecision decision;
+    orchestrator::JournalDecision decision;
     int status = kStartRun;
     std::optional<orchestrator::RunDirLock> run_lock;  // rank 0, for the whole run
     std::optional<orchestrator::OutputFileLock> output_lock;
@@ -226,11 +184,12 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             orchestrator::check_logs_are_ours(layout);
             auto listing = list_input(job);
             const auto settings = config::describe(job);
+            const auto partitioning = orchestrator::partitioning_settings(job);
             // Computed before the job only when a journal may be resumed or reused; a fresh
             // run computes it beside the job (a stat per input file).
             std::optional<std::string> fingerprint;
             if (!fresh && fs::exists(journal_file))
-                fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, listing);
+                fingerprint = orchestrator::job_fingerprint(settings, job.entry_script, partitioning, listing);
             auto listing_to_fingerprint = fingerprint ? partition::PathList() : listing;
             partition = partition::make_partition(job, input, std::move(listing));
             // Once the input is known good: bad input writes nothing, not even the folder.
@@ -239,14 +198,24 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             // this job still ending has let go of it with the run directory's lock.
             if (job.append_row_file) output_lock.emplace(*job.append_row_file, run_dir, std::chrono::seconds(1));
             if (fingerprint)
-                decision = decide_from_journal(job, journal_file, *fingerprint, fresh, partition->mini_batch_count());
-            if (decision.reuse) {
+                decision = orchestrator::decide_from_journal(job, journal_file, *fingerprint, fresh, retry_failed,
+                                                             partition->mini_batch_count());
+            if (decision.reuse && !decision.reuse_because.empty()) {
+                status = kStartReused;
+                fmt::print(stderr, "prs_mpi: nothing to run in {} ({}). Output: {}.\n", run_dir.string(),
+                           decision.reuse_because, job.append_row_file ? job.append_row_file->string() : "none");
+            } else if (decision.reuse) {
                 status = kStartReused;
                 logs::LogFile(layout.master_role()).line("INFO", "Reused the finished run: same job, input and entry "
                                                                  "script, and is_deterministic.");
                 fmt::print(stderr, "prs_mpi: reused the finished run in {} (same job, input and entry script; "
                            "is_deterministic is true): nothing to run. Output: {}. Use --fresh to run again.\n",
                            run_dir.string(), job.append_row_file ? job.append_row_file->string() : "none");
+            } else if (decision.resume && decision.restart) {
+                journal = orchestrator::Journal::restart(journal_file, *fingerprint, *decision.resume);
+                fmt::print(stderr, "prs_mpi: resuming the run in {} ({}): {} succeeded mini-batches are kept, the "
+                           "failed and unfinished ones run with fresh attempts.\n",
+                           run_dir.string(), decision.resume_because, decision.resume->done_count());
             } else if (decision.resume) {
                 journal = orchestrator::Journal::resume(journal_file, *decision.resume);
                 const auto& resumed = *decision.resume;
@@ -265,9 +234,9 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                     journal = orchestrator::Journal::create(journal_file, *fingerprint);
                 else
                     journal = orchestrator::Journal::create_when_known(
-                        journal_file, std::async(std::launch::async, [settings, script = job.entry_script,
+                        journal_file, std::async(std::launch::async, [settings, partitioning, script = job.entry_script,
                                                                       paths = std::move(listing_to_fingerprint)] {
-                            return orchestrator::job_fingerprint(settings, script, paths);
+                            return orchestrator::job_fingerprint(settings, script, partitioning, paths);
                         }));
             }
         } catch (const partition::InputError& e) {
@@ -421,7 +390,7 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
             if (mpi.rank() == 0) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
             return kExitBadInput;
         }
-        return run_job(job, input, run_dir, fresh, launch, mpi);
+        return run_job(job, input, run_dir, fresh, cli.retry_failed, launch, mpi);
     };
     return pipeline::run_pipeline(pipeline, cli, edge);
 }
@@ -495,7 +464,7 @@ int main(int argc, char** argv) {
     }
     try {
         transport::MpiSession mpi(&argc, &argv, launch.launched);
-        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, launch, mpi);
+        return run_job(job, input, resolve_run_dir(cli, job), cli.fresh, cli.retry_failed, launch, mpi);
     } catch (const std::exception& e) {
         fmt::print(stderr, "prs_mpi: internal error: {}\n", e.what());
         return kExitJobFailed;

@@ -44,6 +44,9 @@ constexpr SettingFlag kProgramArgumentSettings[] = {
     {"resource_monitor_interval", "SECONDS", "resource usage dump interval in logs/perf, 0 = off (default 600)"},
     {"profiling_module", "MODULE", "profile each worker with this module, e.g. cProfile (default: none)"},
     {"append_row_dataframe_header", "True|False", "write the DataFrame header once at the top (default False)"},
+    {"isolate_failed_items", "True|False",
+     "ours: split a mini-batch whose every attempt raised, crashed or timed out and retry the halves, down to "
+     "the failing items (default False)"},
 };
 
 struct Options {
@@ -61,6 +64,8 @@ struct Options {
             ("version", "show the version, commit and library versions (for a support ticket) and exit")         //
             ("dry-run", "check the job file, print every resolved setting and where it came from, run nothing")  //
             ("fresh", "start over: discard the run directory's journal instead of resuming or reusing a run")    //
+            ("retry-failed", "run only the failed (and never finished) mini-batches of the run directory's last "
+                             "run, keeping the others, even when the entry script or its arguments changed")     //
             ("print-launch", "print the mpirun, srun and sbatch command lines for the job's instance_count x "
                              "max_concurrency_per_instance, run nothing")                                        //
             ("run-dir", po::value<std::string>()->value_name("DIR"),
@@ -125,6 +130,10 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     cli.version = vm.count("version") > 0;
     cli.dry_run = vm.count("dry-run") > 0;
     cli.fresh = vm.count("fresh") > 0;
+    cli.retry_failed = vm.count("retry-failed") > 0;
+    if (cli.fresh && cli.retry_failed)
+        throw JobError("prs_mpi: --fresh and --retry-failed contradict each other: --fresh starts over, "
+                       "--retry-failed keeps what succeeded. Give one of them");
     cli.print_launch = vm.count("print-launch") > 0;
     if (vm.count("run-dir")) cli.run_dir = vm["run-dir"].as<std::string>();
     if (vm.count("job")) cli.job = vm["job"].as<std::string>();

@@ -168,6 +168,7 @@ const std::vector<std::string>& prs_flag_names() {
         "resource_monitor_interval",
         "profiling_module",
         "append_row_dataframe_header",
+        "isolate_failed_items",
     };
     return names;
 }

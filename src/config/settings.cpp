@@ -52,6 +52,7 @@ constexpr std::array kRules = {
     Rule{"profiling_module", Kind::Text, {}, "cProfile"},
     Rule{"append_row_dataframe_header", Kind::Boolean, {}, "False"},
     Rule{"rank_timeout", Kind::Integer, kTimeout, "30 (seconds)"},
+    Rule{"isolate_failed_items", Kind::Boolean, {}, "False"},
 };
 
 const Rule* find_rule(std::string_view key) {
@@ -107,6 +108,8 @@ void set_boolean(JobSpec& spec, std::string_view key, bool v) {
         spec.copy_logs_to_parent = v;
     else if (key == "append_row_dataframe_header")
         spec.append_row_dataframe_header = v;
+    else if (key == "isolate_failed_items")
+        spec.isolate_failed_items = v;
 }
 
 }  // namespace

@@ -41,10 +41,20 @@ MiniBatchReport::MiniBatchReport(const std::filesystem::path& file) : file_(file
 }
 
 void MiniBatchReport::add(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d) {
+    add_row(r, d, nullptr);
+}
+
+void MiniBatchReport::add(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
+                          const Piece& piece) {
+    add_row(r, d, &piece);
+}
+
+void MiniBatchReport::add_row(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
+                              const Piece* piece) {
     // One row per attempt on rank 0's hot path: appended piece by piece, no temporaries.
     const std::uint32_t failed = r.succeeded >= r.total ? 0 : r.total - r.succeeded;
     const auto out = std::back_inserter(buffer_);
-    fmt::format_to(out, FMT_COMPILE("{},{},{},"), r.mini_batch_id, r.attempt + 1, r.node_id);
+    fmt::format_to(out, FMT_COMPILE("{},{},{},"), piece ? piece->parent : r.mini_batch_id, r.attempt + 1, r.node_id);
     util::append_csv_field(buffer_, r.process);
     buffer_ += ',';
     if (r.start_us) append_iso_timestamp(buffer_, r.start_us);
@@ -61,6 +71,12 @@ void MiniBatchReport::add(const protocol::AttemptResult& r, const protocol::Mini
     buffer_ += ',';
     detail_.clear();
     append_detail_json(detail_, d);
+    if (piece) {
+        detail_.pop_back();
+        fmt::format_to(std::back_inserter(detail_),
+                       ", \"isolating\": {{\"parent_mini_batch_id\": {}, \"items\": [{}, {}]}}}}", piece->parent,
+                       piece->lo, piece->hi);
+    }
     util::append_csv_field(buffer_, detail_);
     buffer_ += '\n';
     if (buffer_.size() >= kFlushBytes) flush();

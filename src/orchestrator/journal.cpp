@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // kCommit: the records of journals before output checksums, read but no longer written.
-enum Record : std::uint8_t { kHeader = 1, kCommit = 2, kFinish = 3, kCommitChecked = 4 };
+enum Record : std::uint8_t { kHeader = 1, kCommit = 2, kFinish = 3, kCommitChecked = 4, kFailed = 5 };
 constexpr std::uint32_t kMaxRecord = 1u << 30;
 
 std::uint32_t crc32(std::string_view data) {
@@ -90,6 +90,7 @@ std::string apply(JournalState& s, std::uint8_t type, std::string_view p, bool f
             if (!get(p, offset) || (type == kCommitChecked && !get(p, checksum)) || !get_counters(p, c) ||
                 !get(p, n) || p.size() != std::size_t{n} * 8)
                 return "a commit record of the wrong length";
+            if (s.failed_count() > 0) return "a commit record after the failed mini-batches' record";
             if (offset < s.output_offset)
                 return fmt::format("the output's committed length goes back from {} to {} bytes", s.output_offset,
                                    offset);
@@ -107,6 +108,35 @@ std::string apply(JournalState& s, std::uint8_t type, std::string_view p, bool f
             s.counters = c;
             return {};
         }
+        case kFailed: {
+            std::uint64_t kept = 0;
+            std::uint64_t offset = 0;
+            std::uint32_t kept_checksum = 0;
+            std::uint32_t checksum = 0;
+            std::uint32_t n = 0;
+            JobCounters c;
+            if (!get(p, kept) || !get(p, kept_checksum) || !get(p, offset) || !get(p, checksum) ||
+                !get_counters(p, c) || !get(p, n) || n == 0 || p.size() != std::size_t{n} * 8)
+                return "a failed mini-batches' record of the wrong length";
+            if (s.failed_count() > 0) return "a second failed mini-batches' record";
+            if (kept != s.output_offset || offset < kept || (s.output_checksum && *s.output_checksum != kept_checksum))
+                return fmt::format("the failed mini-batches' rows start at byte {}, and the committed rows end at {}",
+                                   kept, s.output_offset);
+            for (std::uint32_t i = 0; i < n; ++i) {
+                std::uint64_t id = 0;
+                get(p, id);
+                if (id >= count || s.done[id])
+                    return fmt::format("failed mini-batch id {}: beyond the input's {} or already done", id, count);
+                s.failed[id] = true;
+            }
+            s.kept_offset = kept;
+            s.kept_checksum = s.output_checksum;
+            s.kept_counters = s.counters;
+            s.output_offset = offset;
+            if (s.output_checksum) s.output_checksum = checksum;
+            s.counters = c;
+            return {};
+        }
         case kFinish:
             if (p.size() != 1 || (p[0] != 0 && p[0] != 1)) return "an end record of the wrong form";
             s.finished = true;
@@ -119,6 +149,20 @@ std::string apply(JournalState& s, std::uint8_t type, std::string_view p, bool f
 }  // namespace
 
 std::uint64_t JournalState::done_count() const { return static_cast<std::uint64_t>(std::count(done.begin(), done.end(), true)); }
+std::uint64_t JournalState::failed_count() const {
+    return static_cast<std::uint64_t>(std::count(failed.begin(), failed.end(), true));
+}
+
+JournalState kept_part(const JournalState& state) {
+    JournalState kept = state;
+    kept.finished = kept.succeeded = false;
+    if (state.failed_count() == 0) return kept;
+    kept.output_offset = state.kept_offset;
+    kept.output_checksum = state.kept_checksum;
+    kept.counters = state.kept_counters;
+    kept.failed.assign(state.failed.size(), false);
+    return kept;
+}
 
 std::optional<JournalState> Journal::read(const fs::path& file, std::uint64_t mini_batch_count) {
     std::ifstream in(file, std::ios::binary);
@@ -127,6 +171,7 @@ std::optional<JournalState> Journal::read(const fs::path& file, std::uint64_t mi
     JournalState s;
     s.file_bytes = bytes.size();
     s.done.assign(mini_batch_count, false);
+    s.failed.assign(mini_batch_count, false);
     std::string_view rest(bytes);
     bool first = true;
     while (rest.size() >= 8) {
@@ -196,6 +241,34 @@ Journal Journal::resume(const fs::path& file, const JournalState& state) {
     return Journal(std::move(fd), file);
 }
 
+Journal Journal::restart(const fs::path& file, const std::string& fingerprint, const JournalState& kept) {
+    fs::path staged = file;
+    staged += ".new";
+    Journal j = create(staged, fingerprint);
+    std::vector<std::uint64_t> ids;
+    for (std::uint64_t id = 0; id < kept.done.size(); ++id)
+        if (kept.done[id]) ids.push_back(id);
+    if (!ids.empty() || kept.output_offset > 0)
+        j.commit(ids, kept.output_offset, kept.output_checksum.value_or(0), kept.counters);
+    fs::rename(staged, file);
+    j.file_ = file;
+    return j;
+}
+
+void Journal::record_failed(const std::vector<std::uint64_t>& ids, std::uint64_t kept_offset,
+                            std::uint32_t kept_checksum, std::uint64_t output_offset, std::uint32_t output_checksum,
+                            const JobCounters& c) {
+    std::string p;
+    put(p, kept_offset);
+    put(p, kept_checksum);
+    put(p, output_offset);
+    put(p, output_checksum);
+    put_counters(p, c);
+    put(p, static_cast<std::uint32_t>(ids.size()));
+    for (const auto id : ids) put(p, id);
+    append(kFailed, p);
+}
+
 void Journal::commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, std::uint32_t output_checksum,
                      const JobCounters& c) {
     std::string p;
@@ -231,21 +304,36 @@ std::string output_mismatch(const JournalState& state, const fs::path& output, b
 
 void Journal::finish(bool succeeded) { append(kFinish, std::string(1, succeeded ? '\1' : '\0')); }
 
-std::string job_fingerprint(const std::string& settings, const fs::path& entry_script,
-                            const partition::PathList& input) {
-    // FNV-1a, 64 bit: stable across runs and machines, which std::hash is not.
-    std::uint64_t h = 1469598103934665603ull;
-    const auto mix = [&h](std::string_view s) {
+namespace {
+
+// FNV-1a, 64 bit: stable across runs and machines, which std::hash is not.
+class Fnv {
+public:
+    void mix(std::string_view s) {
         for (const unsigned char c : s) {
-            h ^= c;
-            h *= 1099511628211ull;
+            h_ ^= c;
+            h_ *= 1099511628211ull;
         }
-        h ^= 0xff;
-        h *= 1099511628211ull;
-    };
-    mix(settings);
+        h_ ^= 0xff;
+        h_ *= 1099511628211ull;
+    }
+    std::string hex() const { return fmt::format("{:016x}", h_); }
+
+private:
+    std::uint64_t h_ = 1469598103934665603ull;
+};
+
+}  // namespace
+
+std::string job_fingerprint(const std::string& settings, const fs::path& entry_script, const std::string& partitioning,
+                            const partition::PathList& input) {
+    Fnv settings_hash;
+    settings_hash.mix(settings);
+    Fnv script_hash;
     std::ifstream script(entry_script, std::ios::binary);
-    mix(std::string((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>()));
+    script_hash.mix(std::string((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>()));
+    Fnv input_hash;
+    input_hash.mix(partitioning);
     // One line per file, in the listing's (sorted) order; a file gone since the listing
     // is left out, as a file that was never there.
     // The list is sorted, so files of one folder come together: each is stat'ed relative
@@ -267,9 +355,50 @@ std::string job_fingerprint(const std::string& settings, const fs::path& entry_s
         line.clear();
         fmt::format_to(std::back_inserter(line), FMT_COMPILE("{}\t{}\t{}.{}"), path, st.st_size, st.st_mtim.tv_sec,
                        st.st_mtim.tv_nsec);
-        mix(line);
+        input_hash.mix(line);
     }
-    return fmt::format("{:016x}", h);
+    return settings_hash.hex() + "." + script_hash.hex() + "." + input_hash.hex();
+}
+
+std::string partitioning_settings(const config::JobSpec& job) {
+    const auto& in = job.major();
+    const std::string size = job.mini_batch_size ? std::to_string(*job.mini_batch_size) : "-";
+    std::string s = fmt::format("input {} type {} mini_batch_size {}{} partition_keys", in.path.string(),
+                                static_cast<int>(in.type), size, job.mini_batch_size_has_unit ? "b" : "");
+    for (const auto& k : job.partition_keys) s += " " + k;
+    s += " partition_format " + in.partition_format + " datasets";
+    for (const auto& d : in.datasets) s += " " + d;
+    return s;
+}
+
+namespace {
+// "<settings>.<script>.<input>" split in three; empty for an older, single-hash fingerprint.
+std::vector<std::string> fingerprint_parts(const std::string& f) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (std::size_t dot; (dot = f.find('.', start)) != std::string::npos; start = dot + 1)
+        parts.push_back(f.substr(start, dot - start));
+    parts.push_back(f.substr(start));
+    if (parts.size() != 3) parts.clear();
+    return parts;
+}
+}  // namespace
+
+std::vector<std::string> fingerprint_changes(const std::string& before, const std::string& now) {
+    const auto a = fingerprint_parts(before);
+    const auto b = fingerprint_parts(now);
+    if (a.empty() || b.empty()) return before == now ? std::vector<std::string>{}
+                                                     : std::vector<std::string>{"a journal of an earlier prs_mpi"};
+    std::vector<std::string> changed;
+    if (a[0] != b[0]) changed.emplace_back("job settings");
+    if (a[1] != b[1]) changed.emplace_back("entry script");
+    if (a[2] != b[2]) changed.emplace_back("input or partitioning");
+    return changed;
+}
+
+std::string input_fingerprint(const std::string& fingerprint) {
+    const auto parts = fingerprint_parts(fingerprint);
+    return parts.empty() ? std::string() : parts[2];
 }
 
 }  // namespace prs::orchestrator

@@ -8,6 +8,8 @@
 #include "prs/orchestrator/exit_codes.hpp"
 #include "prs/orchestrator/io_failure.hpp"
 #include "prs/orchestrator/stop_request.hpp"
+#include "prs/partition/input_file.hpp"
+#include "prs/partition/partition.hpp"
 
 namespace prs::orchestrator {
 
@@ -36,6 +38,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     if (resumed) {
         counters_ = resumed->counters;
         resumed_done_ = counters_.mini_batches_done();
+        resumed_rows_ = counters_.rows_written;
         scheduler_.skip(resumed->done);
         master_.line("INFO", fmt::format("Resuming: {} mini-batches were already done; the output keeps their {} "
                                          "rows ({} bytes).",
@@ -98,12 +101,27 @@ void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
 void Orchestrator::account(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& descriptor,
                            Verdict verdict) {
     ++counters_.attempts;
-    report_.add(r, descriptor);
+    const auto piece = pieces_.find(r.mini_batch_id);
+    const bool is_piece = piece != pieces_.end();
+    if (is_piece)
+        report_.add(r, descriptor, {piece->second.first, piece->second.second.lo, piece->second.second.hi});
+    else
+        report_.add(r, descriptor);
     stats_.add(r);
     if (!r.ok() && verdict != Verdict::Succeeded) {  // a short return under error_threshold -1 succeeded
         ++counters_.failed_attempts;
-        errors_.add(r);
-        master_.line("WARNING", fmt::format("mini-batch {} attempt {} on node {} {}: {} {}{}", r.mini_batch_id,
+        if (is_piece) {
+            // job_error.txt names the mini-batch the user knows, not the piece.
+            auto as_parent = r;
+            as_parent.mini_batch_id = piece->second.first;
+            errors_.add(as_parent);
+        } else {
+            errors_.add(r);
+        }
+        const std::string name = is_piece ? fmt::format("{} items [{}, {})", piece->second.first,
+                                                        piece->second.second.lo, piece->second.second.hi)
+                                          : std::to_string(r.mini_batch_id);
+        master_.line("WARNING", fmt::format("mini-batch {} attempt {} on node {} {}: {} {}{}", name,
                                             r.attempt + 1, r.node_id, r.process, protocol::status_name(r.status),
                                             r.error_message,
                                             verdict == Verdict::WillRetry     ? " (will retry)"
@@ -113,19 +131,133 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
     if (r.succeeded > r.total)
         master_.line("WARNING", fmt::format("mini-batch {}: run() returned {} results for {} items; all rows are kept.",
                                             r.mini_batch_id, r.succeeded, r.total));
-    if (verdict == Verdict::Succeeded || verdict == Verdict::Failed) on_final(r, verdict == Verdict::Succeeded);
+    if (is_piece) {
+        const auto [parent, range] = piece->second;
+        pieces_.erase(piece);
+        on_piece(r, descriptor, verdict, parent, range);
+        return;
+    }
+    if (verdict == Verdict::Failed && job_.isolate_failed_items && isolates(r.status) && !write_failed_ &&
+        start_isolation(r, descriptor))
+        return;
+    if (verdict == Verdict::Succeeded || verdict == Verdict::Failed)
+        on_final(r, descriptor, verdict == Verdict::Succeeded);
 }
 
-void Orchestrator::on_final(const protocol::AttemptResult& r, bool succeeded) {
+const protocol::InputFormat& Orchestrator::input_format() {
+    if (!input_format_) input_format_ = partition::describe_input(job_);
+    return *input_format_;
+}
+
+bool Orchestrator::start_isolation(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d) {
+    std::vector<std::uint64_t> rows;
+    const bool tabular = d.kind == protocol::InputKind::Delimited || d.kind == protocol::InputKind::JsonLines;
+    std::error_code not_regular;
+    // A FIFO is never opened (that blocks until someone writes it): its mini-batch is not split.
+    if (tabular && d.partition_values.empty() && !d.files.empty() &&
+        std::filesystem::is_regular_file(d.files[0], not_regular)) {
+        try {
+            const partition::InputFile file(d.files[0]);
+            if (file.regular())
+                rows = row_starts(file.read_range(d.begin, d.end == 0 ? file.size() : d.end), d.begin,
+                                  d.kind == protocol::InputKind::Delimited && input_format().support_multi_line);
+        } catch (const std::exception& e) {
+            master_.line("WARNING", fmt::format("mini-batch {}: cannot read its rows to isolate the failing ones: {}",
+                                                d.id, e.what()));
+            return false;
+        }
+    }
+    const auto n = divisible_items(d, rows);
+    if (n < 2) {
+        if (!d.partition_values.empty())
+            master_.line("INFO", fmt::format("mini-batch {}: a partition_keys mini-batch is indivisible; its failing "
+                                             "items are not isolated.", d.id));
+        return false;
+    }
+    master_.line("INFO", fmt::format("mini-batch {}: every attempt failed ({}); isolating its failing items among {} "
+                                     "by halves (at most {} extra attempts per failing item).",
+                                     d.id, protocol::status_name(r.status), n, bisection_bound(1, n)));
+    auto& iso = isolating_.emplace(d.id, Isolating{d, r, Bisection(n), std::move(rows), {}, {}, 0, {}}).first->second;
+    ++isolated_mini_batches_;
+    queue_pieces(d.id, iso, iso.bisection.start());
+    return true;
+}
+
+void Orchestrator::queue_pieces(std::uint64_t parent, Isolating& iso, const std::vector<ItemRange>& pieces) {
+    for (const auto& range : pieces) {
+        const auto id = next_piece_id_++;
+        pieces_.emplace(id, std::pair{parent, range});
+        scheduler_.add_piece(piece_of(iso.whole, range, iso.rows, id));
+        ++isolation_attempts_;
+    }
+}
+
+void Orchestrator::on_piece(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
+                            Verdict verdict, std::uint64_t parent, ItemRange range) {
+    const auto it = isolating_.find(parent);
+    if (it == isolating_.end()) return;   // given up (the job stops)
+    auto& iso = it->second;
+    if (verdict == Verdict::Interrupted) {
+        // The job stops: the whole mini-batch is not final, and a resumed run does it again.
+        isolating_.erase(it);
+        return;
+    }
+    const bool ok = verdict == Verdict::Succeeded;
+    auto more = iso.bisection.settle(range, ok, isolates(r.status));
+    if (ok || more.empty()) {
+        iso.piece_rows[range.lo] = r.rows;
+        iso.row_count += r.row_count;
+        if (!r.header.empty()) iso.header = r.header;
+    }
+    if (!ok && more.empty()) {
+        FailedMiniBatch f{d, r, {}};
+        f.descriptor.id = parent;
+        f.last.mini_batch_id = parent;
+        std::string().swap(f.last.rows);
+        iso.failed.push_back(std::move(f));
+        iso.last_failure = r;
+    }
+    queue_pieces(parent, iso, more);
+    if (iso.bisection.done()) end_isolation(parent);
+}
+
+void Orchestrator::end_isolation(std::uint64_t parent) {
+    auto node = isolating_.extract(parent);
+    auto& iso = node.mapped();
+    const auto n = iso.bisection.items();
+    const auto bad = iso.bisection.failed_items();
+    protocol::AttemptResult whole = iso.failed.empty() ? protocol::AttemptResult{} : iso.last_failure;
+    if (iso.failed.empty()) whole.node_id = iso.last_failure.node_id, whole.process = iso.last_failure.process;
+    whole.mini_batch_id = parent;
+    whole.attempt = iso.whole.attempt;
+    whole.total = static_cast<std::uint32_t>(n);
+    whole.succeeded = static_cast<std::uint32_t>(n - bad);
+    whole.rows.clear();
+    for (auto& [lo, rows] : iso.piece_rows) whole.rows += rows;
+    whole.row_count = iso.row_count;
+    whole.header = iso.header;
+    isolated_items_ += bad;
+    const auto bound = bisection_bound(std::max<std::uint64_t>(bad, 1), n);
+    isolation_bound_ += bound;
+    master_.line("INFO", fmt::format("mini-batch {}: isolated {} failing item(s) among {} in {} extra attempts "
+                                     "(bound 2 x k x ceil(log2 n) = {}).",
+                                     parent, bad, n, iso.bisection.attempts(), bound));
+    on_final(whole, iso.whole, iso.failed.empty());
+    if (const auto f = failed_.find(parent); f != failed_.end()) f->second.pieces = std::move(iso.failed);
+}
+
+void Orchestrator::on_final(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
+                            bool succeeded) {
     if (write_failed_) return;  // not written, not committed: a rerun does it again
     try {
-        write_final(r, succeeded);
+        write_final(r, d, succeeded);
     } catch (const std::exception& e) {
         stop_on_error(e);
     }
 }
 
-void Orchestrator::write_final(const protocol::AttemptResult& r, bool succeeded) {
+void Orchestrator::write_final(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
+                               bool succeeded) {
     JobCounters final_counts;
     (succeeded ? final_counts.mini_batches_succeeded : final_counts.mini_batches_failed) = 1;
     if (items_from_results_) final_counts.items_total = r.total;
@@ -133,23 +265,58 @@ void Orchestrator::write_final(const protocol::AttemptResult& r, bool succeeded)
     final_counts.items_failed = r.total - final_counts.items_succeeded;
     if (writer_) final_counts.rows_written = r.row_count;
     counters_ += final_counts;
+    if (!succeeded) {
+        failed_total_ += final_counts;
+        failed_[r.mini_batch_id] = FailedMiniBatch{d, r, {}};
+    }
     if (writer_) {
         if (r.row_count > 0 || !r.header.empty()) writer_->offer_header(r.header);
         if (sequencer_) {
             // Held rows are not in the output yet: their counts stay out of the journal
-            // until they are, or a resumed run would count them again.
-            held_[r.mini_batch_id] = final_counts;
-            held_total_ += final_counts;
-            for (auto id : sequencer_->put(r.mini_batch_id, r.rows)) {
+            // until they are, or a resumed run would count them again. A failed mini-batch
+            // holds up no other: its rows come at the end.
+            if (succeeded) {
+                held_[r.mini_batch_id] = final_counts;
+                held_total_ += final_counts;
+            }
+            for (auto id : sequencer_->put(r.mini_batch_id, succeeded ? r.rows : std::string())) {
+                if (failed_.count(id)) continue;
                 held_total_ -= held_[id];
                 held_.erase(id);
                 uncommitted_.push_back(id);
             }
             return;
         }
-        writer_->append(r.rows);
+        if (succeeded) writer_->append(r.rows);
     }
-    uncommitted_.push_back(r.mini_batch_id);
+    if (succeeded) uncommitted_.push_back(r.mini_batch_id);
+}
+
+void Orchestrator::write_failed_rows() {
+    std::vector<std::uint64_t> ids;
+    for (auto& [id, f] : failed_) {
+        ids.push_back(id);
+        if (writer_) writer_->append(f.last.rows);
+        std::string().swap(f.last.rows);
+    }
+    if (writer_) writer_->flush();
+    JobCounters counts = counters_;
+    counts -= held_total_;
+    committer_->commit_failed(ids, writer_ ? writer_->bytes_written() : 0, counts);
+}
+
+void Orchestrator::write_failed_items() {
+    std::vector<FailedMiniBatch> failed;
+    failed.reserve(failed_.size());
+    for (auto& [id, f] : failed_) failed.push_back(std::move(f));
+    try {
+        write_failed_items_folder(layout_.run_dir() / "failed_items", failed, partition::describe_input(job_));
+    } catch (const std::exception& e) {
+        // The job's outcome stands; the user hears what is missing.
+        master_.line("ERROR", fmt::format("cannot write failed_items/: {}", e.what()));
+        fmt::print(stderr, "prs_mpi: warning: cannot write {}: {}\n", (layout_.run_dir() / "failed_items").string(),
+                   e.what());
+    }
 }
 
 void Orchestrator::commit(bool now) {
@@ -168,6 +335,7 @@ void Orchestrator::commit_rows(bool now) {
         (!writer_ || writer_->flush_for_commit())) {
         JobCounters committed = counters_;
         committed -= held_total_;
+        committed -= failed_total_;
         committer_->request(uncommitted_, writer_ ? writer_->bytes_written() : 0, committed);
         uncommitted_.clear();
         last_commit_ = t;
@@ -178,11 +346,12 @@ void Orchestrator::commit_rows(bool now) {
     if (now) committer_->wait();
 }
 
-void Orchestrator::commit_and_close() {
+void Orchestrator::commit_and_close(bool with_failed) {
     if (write_failed_) return;
     try {
         if (writer_) writer_->stop_waiting_for_header();
         commit_rows(true);
+        if (with_failed && !failed_.empty()) write_failed_rows();
         if (writer_) writer_->close();
     } catch (const std::exception& e) {
         stop_on_error(e);
@@ -454,7 +623,8 @@ int Orchestrator::finish() {
     const bool stopped = stop_signal_ && !failure_ && !(scheduler_.all_scheduled() && scheduler_.in_flight() == 0 &&
                                                         counters_.mini_batches_done() == counters_.mini_batches_total);
     if (stopped) {
-        commit_and_close();
+        // Mini-batches failed so far run again on resume, so their rows are not written.
+        commit_and_close(false);
         report_.flush();
         write_progress(true);
         const std::string result = fmt::format(
@@ -496,7 +666,7 @@ int Orchestrator::finish() {
              "to finish without a lost rank",
              false);
     }
-    commit_and_close();
+    commit_and_close(true);
     // After a failed write, or a failure that left the work done, the journal stays
     // unfinished: the rerun resumes instead of starting fresh.
     if (!resumable_failure_) {
@@ -509,6 +679,8 @@ int Orchestrator::finish() {
     report_.flush();
     write_progress(true);
     if (!errors_.empty()) write_log(layout_.job_error(), errors_.render());
+    const auto failed_count = failed_.size();
+    if (!write_failed_) write_failed_items();
 
     const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
     std::string summary = fmt::format(
@@ -527,6 +699,19 @@ int Orchestrator::finish() {
     if (lost_ranks() > 0)
         summary += fmt::format("Dropped: {} (silent for --rank_timeout = {} s); the other ranks ran their "
                                "mini-batches.\n", lost_ranks_text(), job_.rank_timeout);
+    if (resumed_done_ > 0)
+        summary += fmt::format("Resumed: {} mini-batches and their {} rows were kept from the earlier run and are "
+                               "counted above; the failures and the thresholds' counts are this run's.\n",
+                               resumed_done_, resumed_rows_);
+    if (isolated_mini_batches_ > 0)
+        summary += fmt::format("Isolation (--isolate_failed_items): {} mini-batches split, {} extra attempts for {} "
+                               "failing items (bound 2 x k x ceil(log2 n): {}){}.\n",
+                               isolated_mini_batches_, isolation_attempts_, isolated_items_, isolation_bound_,
+                               isolating_.empty() ? "" : fmt::format("; {} unfinished, run again on resume",
+                                                                     isolating_.size()));
+    if (failed_count > 0 && !write_failed_)
+        summary += fmt::format("Failed items: {} mini-batches, listed in {} (run the same command again to retry "
+                               "them).\n", failed_count, (layout_.run_dir() / "failed_items").string());
     summary += fmt::format("Elapsed: {:.2f} s.\n", elapsed);
 
     std::string result;

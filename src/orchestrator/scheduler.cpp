@@ -60,13 +60,19 @@ std::vector<Assignment> Scheduler::assign() {
     return out;
 }
 
+void Scheduler::add_piece(protocol::MiniBatchDescriptor piece) {
+    single_attempt_.insert(piece.id);
+    retries_.push_back(Retry{std::move(piece), -1});
+}
+
 Verdict Scheduler::settle(InFlight&& f, bool ok, protocol::MiniBatchDescriptor* attempted) {
+    const bool single = single_attempt_.erase(f.descriptor.id) > 0;
     if (attempted) *attempted = ok ? std::move(f.descriptor) : f.descriptor;
     if (ok) return Verdict::Succeeded;
     // A stop can be the very cause of the failure (signals, killed workers): such a
     // mini-batch is not final, so a resumed run does it again.
     if (stopped_) return Verdict::Interrupted;
-    if (static_cast<int>(f.descriptor.attempt) < max_retries_) {
+    if (!single && static_cast<int>(f.descriptor.attempt) < max_retries_) {
         f.descriptor.attempt += 1;
         retries_.push_back(Retry{std::move(f.descriptor), f.agent});
         return Verdict::WillRetry;

@@ -136,7 +136,7 @@ TEST(JobFingerprint, ChangesWithSettingsScriptAndInput) {
     std::ofstream(in / "a.txt") << "a";
     std::ofstream(j.dir / "entry.py") << "def run(b): return b";
     const auto fingerprint = [&](const std::string& settings) {
-        return job_fingerprint(settings, j.dir / "entry.py", prs::partition::list_files(in));
+        return job_fingerprint(settings, j.dir / "entry.py", "partitioning", prs::partition::list_files(in));
     };
     const auto base = fingerprint("settings");
     EXPECT_EQ(base, fingerprint("settings"));
@@ -151,6 +151,120 @@ TEST(JobFingerprint, ChangesWithSettingsScriptAndInput) {
     EXPECT_EQ(base, fingerprint("settings")) << "the file removed again: the first input";
     std::ofstream(j.dir / "entry.py") << "def run(b): return b[:1]";
     EXPECT_NE(base, fingerprint("settings")) << "the entry script changed";
+}
+
+TEST(JobFingerprint, SaysWhichPartChangedAndKeepsTheInputsApart) {
+    JournalFile j;
+    const auto in = j.dir / "in";
+    fs::create_directories(in);
+    std::ofstream(in / "a.txt") << "a";
+    std::ofstream(j.dir / "entry.py") << "def run(b): return b";
+    const auto fp = [&](const std::string& settings, const std::string& partitioning) {
+        return job_fingerprint(settings, j.dir / "entry.py", partitioning, prs::partition::list_files(in));
+    };
+    const auto base = fp("s", "p");
+    EXPECT_TRUE(fingerprint_changes(base, base).empty());
+    EXPECT_EQ(fingerprint_changes(base, fp("t", "p")), std::vector<std::string>{"job settings"});
+    EXPECT_EQ(fingerprint_changes(base, fp("s", "q")), std::vector<std::string>{"input or partitioning"});
+    std::ofstream(j.dir / "entry.py") << "def run(b): return b[:1]";
+    const auto new_script = fp("t", "p");
+    EXPECT_EQ(fingerprint_changes(base, new_script), (std::vector<std::string>{"job settings", "entry script"}));
+    EXPECT_EQ(input_fingerprint(base), input_fingerprint(new_script)) << "--retry-failed may go on";
+    std::ofstream(in / "a.txt") << "changed";
+    EXPECT_NE(input_fingerprint(base), input_fingerprint(fp("s", "p")));
+    // A journal of an earlier prs_mpi holds one hash: no part can be told apart.
+    EXPECT_EQ(fingerprint_changes("0123456789abcdef", base),
+              std::vector<std::string>{"a journal of an earlier prs_mpi"});
+    EXPECT_EQ(input_fingerprint("0123456789abcdef"), "");
+}
+
+TEST(Journal, FailedMiniBatchesAreTheTailAndAreLeftOutOfTheKeptPart) {
+    JournalFile j;
+    JobCounters with_failed = counters(2, 4);
+    with_failed.mini_batches_failed = 1;
+    with_failed.rows_written = 5;
+    {
+        auto journal = Journal::create(j.file, "fp1");
+        journal.commit({0, 2}, 100, 0xabcd, counters(2, 4));
+        journal.record_failed({1}, 100, 0xabcd, 130, 0x1234, with_failed);
+        journal.finish(false);
+    }
+    const auto s = Journal::read(j.file, kMiniBatches);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->damage, "");
+    EXPECT_TRUE(s->finished);
+    EXPECT_EQ(s->failed_count(), 1u);
+    EXPECT_TRUE(s->failed[1]);
+    EXPECT_EQ(s->output_offset, 130u) << "a finished run's output holds the failed rows too";
+    EXPECT_EQ(s->output_checksum, 0x1234u);
+    EXPECT_EQ(s->counters.mini_batches_failed, 1u);
+    const auto kept = kept_part(*s);
+    EXPECT_FALSE(kept.finished);
+    EXPECT_EQ(kept.failed_count(), 0u);
+    EXPECT_EQ(kept.done_count(), 2u);
+    EXPECT_EQ(kept.output_offset, 100u) << "the failed rows are cut";
+    EXPECT_EQ(kept.output_checksum, 0xabcdu);
+    EXPECT_EQ(kept.counters.mini_batches_failed, 0u) << "thresholds count the new run's failures only";
+    EXPECT_EQ(kept.counters.rows_written, 4u);
+
+    // The rerun's journal holds the kept part under the new fingerprint and goes on from it.
+    {
+        auto journal = Journal::restart(j.file, "fp2", kept);
+        journal.commit({1}, 140, 0x5678, counters(3, 6));
+    }
+    EXPECT_FALSE(fs::exists(j.file.string() + ".new"));
+    const auto again = Journal::read(j.file, kMiniBatches);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->damage, "");
+    EXPECT_EQ(again->fingerprint, "fp2");
+    EXPECT_FALSE(again->finished);
+    EXPECT_EQ(again->done_count(), 3u);
+    EXPECT_EQ(again->output_offset, 140u);
+}
+
+TEST(JournalDamage, AFailedRecordThatDoesNotFitTheCommitsIsDamage) {
+    JournalFile j;
+    {
+        auto journal = Journal::create(j.file, "fp1");
+        journal.commit({0}, 100, 7, counters(1, 2));
+        journal.record_failed({1}, 90, 7, 130, 8, counters(1, 2));
+    }
+    EXPECT_NE(Journal::read(j.file, kMiniBatches)->damage.find("start at byte 90"), std::string::npos);
+    {
+        auto journal = Journal::create(j.file, "fp1");
+        journal.commit({0}, 100, 7, counters(1, 2));
+        journal.record_failed({0}, 100, 7, 130, 8, counters(1, 2));
+    }
+    EXPECT_NE(Journal::read(j.file, kMiniBatches)->damage.find("already done"), std::string::npos);
+    {
+        auto journal = Journal::create(j.file, "fp1");
+        journal.record_failed({1}, 0, 0, 30, 8, counters(0, 2));
+        journal.commit({0}, 100, 7, counters(1, 2));
+    }
+    EXPECT_NE(Journal::read(j.file, kMiniBatches)->damage.find("after the failed"), std::string::npos);
+}
+
+TEST(Committer, FailedRowsAreJournaledAfterTheCommittedOnesWithBothChecksums) {
+    JournalFile j;
+    const auto out = j.dir / "out.txt";
+    const prs::util::UniqueFd fd(::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
+    ASSERT_TRUE(fd);
+    const std::string good = "good row\n";
+    const std::string bad = "row of a failed attempt\n";
+    {
+        auto journal = Journal::create(j.file, "fp1");
+        Committer committer(journal, fd.get(), out);
+        ASSERT_EQ(::write(fd.get(), good.data(), good.size()), static_cast<ssize_t>(good.size()));
+        committer.request({0}, good.size(), counters(1, 1));
+        ASSERT_EQ(::write(fd.get(), bad.data(), bad.size()), static_cast<ssize_t>(bad.size()));
+        committer.commit_failed({1}, good.size() + bad.size(), counters(1, 2));
+    }
+    const auto s = Journal::read(j.file, kMiniBatches);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->damage, "");
+    EXPECT_EQ(s->kept_offset, good.size());
+    EXPECT_EQ(output_mismatch(*s, out, true), "");
+    EXPECT_EQ(output_mismatch(kept_part(*s), out, false), "") << "the kept rows' checksum is the prefix's";
 }
 
 TEST(Committer, EveryRequestIsJournaledWithTheLatestOffsetAndCounters) {

@@ -114,6 +114,9 @@ struct JobSpec {
     // Ours: seconds without a word from a rank before rank 0 declares it lost and
     // hands its mini-batches to the others (and a rank gives up on a silent rank 0).
     int rank_timeout = 30;
+    // Ours: a mini-batch whose attempts all raised, crashed or timed out is split in halves
+    // and retried, down to single items, so that only the failing items fail.
+    bool isolate_failed_items = false;
 
     // setting name (v2 dotted name, e.g. "retry_settings.timeout", "error_threshold",
     // "task.entry_script") -> origin. v1 keys are recorded under their v2 names.

@@ -35,6 +35,10 @@ public:
     void request(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, const JobCounters& counters);
     // Blocks until every request is in the journal. Rethrows an error of the thread.
     void wait();
+    // The run's end, after every request: the failed mini-batches `ids`, whose rows were handed
+    // to the kernel after the committed ones, up to `output_offset`. Syncs and journals them here.
+    void commit_failed(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset,
+                       const JobCounters& counters);
 
 private:
     void loop();

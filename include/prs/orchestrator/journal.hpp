@@ -13,6 +13,11 @@
 // Each commit record also holds the CRC-32 of the output's bytes before its offset, so a
 // rerun can tell whether the output still holds the committed rows (another job may have
 // written it, or someone cut it). Journals of earlier versions have no such CRC.
+//
+// Failed mini-batches are not in commit records: their last attempts' rows are written only
+// when the run ends, after every committed row, and one record then names them and where
+// that tail begins. A rerun cuts the output back to there and runs them again, so their rows
+// are replaced, never doubled (SPEC §6 as changed by issue #17).
 
 #include <cstdint>
 #include <filesystem>
@@ -38,8 +43,19 @@ struct JournalState {
     std::uint64_t valid_bytes = 0;         // where the intact records end
     std::uint64_t file_bytes = 0;          // the journal's length (more than valid_bytes: a torn tail)
     std::string damage;                    // why the journal cannot be used; empty when it can
+    // The run ended with failed mini-batches (by id): their rows are the output's tail from
+    // `kept_offset` (CRC-32 `kept_checksum`) on; `kept_counters` leave them out, `counters` not.
+    std::vector<bool> failed;
+    std::uint64_t kept_offset = 0;
+    std::optional<std::uint32_t> kept_checksum = 0;
+    JobCounters kept_counters;
     std::uint64_t done_count() const;
+    std::uint64_t failed_count() const;
 };
+
+// What a rerun continues from: the succeeded mini-batches and their rows; the failed ones
+// (and their rows, the output's tail) go, to run again with fresh attempts. Not finished.
+JournalState kept_part(const JournalState& state);
 
 class Journal {
 public:
@@ -57,12 +73,21 @@ public:
     static Journal create_when_known(const std::filesystem::path& file, std::future<std::string> fingerprint);
     // Continues `state`'s journal, cutting off a torn tail first.
     static Journal resume(const std::filesystem::path& file, const JournalState& state);
+    // A journal holding only `kept` (kept_part of a finished or failed run) under `fingerprint`,
+    // written beside `file` and renamed over it: a kill meanwhile leaves the old one whole.
+    static Journal restart(const std::filesystem::path& file, const std::string& fingerprint,
+                           const JournalState& kept);
 
     // Appends and syncs one record: these mini-batches are final, the output file (already
     // synced by the caller) ends at `output_offset`, its bytes before that have the CRC-32
     // `output_checksum`, and the counters are now `counters`.
     void commit(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, std::uint32_t output_checksum,
                 const JobCounters& counters);
+    // The run's end, before finish(): these mini-batches failed for good; their rows follow the
+    // committed ones, from `kept_offset` (CRC `kept_checksum`) to `output_offset` (CRC
+    // `output_checksum`); `counters` include them.
+    void record_failed(const std::vector<std::uint64_t>& ids, std::uint64_t kept_offset, std::uint32_t kept_checksum,
+                       std::uint64_t output_offset, std::uint32_t output_checksum, const JobCounters& counters);
     void finish(bool succeeded);
 
 private:
@@ -83,8 +108,19 @@ std::string output_mismatch(const JournalState& state, const std::filesystem::pa
 // The fingerprint of a job: resolved settings, the entry script's bytes and the input's
 // listing with each file's size and mtime. Equal fingerprints mean a rerun would do the
 // same. `input` is the partition's listing (partition::list_files of the major input's
-// path), so the input folder is walked once; each file is stat()ed here.
+// path), so the input folder is walked once; each file is stat()ed here. `partitioning`:
+// the settings that decide the mini-batches (partitioning_settings()).
+// Three hashes, "<settings>.<script>.<input>": --retry-failed compares the input's alone.
 std::string job_fingerprint(const std::string& settings, const std::filesystem::path& entry_script,
-                            const partition::PathList& input);
+                            const std::string& partitioning, const partition::PathList& input);
+// What decides which items make up each mini-batch: the major input and mini_batch_size,
+// partition_keys, partition_format, datasets.
+std::string partitioning_settings(const config::JobSpec& job);
+
+// Which parts of a job differ between two fingerprints: some of "job settings", "entry script",
+// "input or partitioning"; one item, "a journal of an earlier prs_mpi", for an old fingerprint.
+std::vector<std::string> fingerprint_changes(const std::string& before, const std::string& now);
+// The input's and partitioning's part of a fingerprint (empty for an old one).
+std::string input_fingerprint(const std::string& fingerprint);
 
 }  // namespace prs::orchestrator

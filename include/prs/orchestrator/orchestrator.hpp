@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <algorithm>
@@ -22,7 +23,9 @@
 #include "prs/logs/progress.hpp"
 #include "prs/orchestrator/committer.hpp"
 #include "prs/orchestrator/error_summary.hpp"
+#include "prs/orchestrator/failed_items.hpp"
 #include "prs/orchestrator/failure_policy.hpp"
+#include "prs/orchestrator/isolation.hpp"
 #include "prs/orchestrator/job_stats.hpp"
 #include "prs/orchestrator/job_summary.hpp"
 #include "prs/orchestrator/journal.hpp"
@@ -47,7 +50,8 @@ class Orchestrator {
 public:
     // `transport` may be null when the job runs alone (world size 1).
     // `resumed`: the journal of an interrupted run of the same job, whose committed
-    // mini-batches are skipped and whose rows stay.
+    // mini-batches are skipped and whose rows stay (kept_part() of a run that ended: its
+    // failed mini-batches run again).
     Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
                  agent::Agent& local, transport::Transport* transport, Topology topology,
                  std::optional<std::filesystem::path> output_file, Journal& journal,
@@ -63,8 +67,21 @@ private:
     void on_worker_event(int rank, const protocol::WorkerEvent& e);
     // Counts, reports and (when final) writes one attempt's outcome.
     void account(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, Verdict verdict);
-    void on_final(const protocol::AttemptResult& r, bool succeeded);
-    void write_final(const protocol::AttemptResult& r, bool succeeded);   // on_final's writes; may throw
+    void on_final(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, bool succeeded);
+    // on_final's writes; may throw
+    void write_final(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, bool succeeded);
+    // The run's end: the failed mini-batches' rows go after every committed row, and the
+    // journal says where they begin (a rerun cuts them and runs those mini-batches again).
+    void write_failed_rows();
+    void write_failed_items();
+    // --isolate_failed_items (isolation.hpp). start_isolation: false when `d` cannot be split.
+    struct Isolating;
+    bool start_isolation(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d);
+    void on_piece(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, Verdict verdict,
+                  std::uint64_t parent, ItemRange range);
+    void queue_pieces(std::uint64_t parent, Isolating& iso, const std::vector<ItemRange>& pieces);
+    void end_isolation(std::uint64_t parent);
+    const protocol::InputFormat& input_format();
     void lose_agent(int rank, const std::string& why);
     void check_job_rules();
     void fail(std::string rule, std::string detail, std::string fix, bool wait_for_in_flight);
@@ -86,9 +103,9 @@ private:
     void commit_rows(bool now);   // commit's work; throws what the writer or the committer threw
     // The event loop: hands out work and gathers results until the job is done or must stop.
     void schedule();
-    // The end: the rows held back for a header are written, everything is committed, and
-    // the output file is closed.
-    void commit_and_close();
+    // The end: the rows held back for a header are written, everything is committed (with
+    // the failed mini-batches' rows when `with_failed`), and the output file is closed.
+    void commit_and_close(bool with_failed);
     int finish();
     std::string lost_ranks_text() const;  // "rank 2", "ranks 1, 3"
     // A job-level log file, replaced whole; failing to write one is reported, not fatal.
@@ -129,6 +146,31 @@ private:
     // they added to counters_ (kept out of the journal until their rows are written).
     std::map<std::uint64_t, JobCounters> held_;
     JobCounters held_total_;   // final mini-batches whose rows are written but not journaled
+    // Mini-batches that failed for good, by id, with their last attempt: its rows wait for the
+    // run's end (write_failed_rows), and failed_items/ lists them. Out of the journal's counts.
+    std::map<std::uint64_t, FailedMiniBatch> failed_;
+    JobCounters failed_total_;
+    std::uint64_t resumed_rows_ = 0;
+    // Mini-batches being isolated, by id. Their pieces' rows wait here until every piece is
+    // final; the whole is then final as one mini-batch (journaled, or failed with its pieces).
+    struct Isolating {
+        protocol::MiniBatchDescriptor whole;
+        protocol::AttemptResult last_failure;   // the whole's last attempt, then its latest failing piece
+        Bisection bisection;
+        std::vector<std::uint64_t> rows;        // tabular: where each row starts
+        std::map<std::uint64_t, std::string> piece_rows;  // by the piece's first item: rows in item order
+        std::string header;
+        std::uint32_t row_count = 0;
+        std::vector<FailedMiniBatch> failed;    // the pieces that failed alone
+    };
+    std::map<std::uint64_t, Isolating> isolating_;
+    std::unordered_map<std::uint64_t, std::pair<std::uint64_t, ItemRange>> pieces_;  // piece id -> whole, items
+    std::uint64_t next_piece_id_ = std::uint64_t{1} << 48;  // beyond any partition's ids
+    std::uint64_t isolated_mini_batches_ = 0;
+    std::uint64_t isolation_attempts_ = 0;
+    std::uint64_t isolated_items_ = 0;
+    std::uint64_t isolation_bound_ = 0;
+    std::optional<protocol::InputFormat> input_format_;
     int stop_signal_ = 0;
     Clock::time_point started_ = Clock::now();
     Clock::time_point abort_at_;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,10 @@ public:
     // Returns the verdict for each of them (by mini-batch id).
     std::vector<std::pair<protocol::MiniBatchDescriptor, Verdict>> on_agent_lost(int agent);
 
+    // A piece of a mini-batch being isolated (orchestrator/isolation.hpp): handed out before
+    // new work, run once (its outcome is final).
+    void add_piece(protocol::MiniBatchDescriptor piece);
+
     // No more new work is handed out (a threshold was crossed, or a stop was asked).
     void stop_dispatching() { stopped_ = true; }
     // Resume: mini-batches the journal already holds are never handed out again.
@@ -89,6 +94,7 @@ private:
     std::deque<Retry> retries_;
     std::unordered_map<std::uint64_t, InFlight> in_flight_;
     std::vector<bool> done_;
+    std::unordered_set<std::uint64_t> single_attempt_;  // pieces in flight or queued
 };
 
 }  // namespace prs::orchestrator
