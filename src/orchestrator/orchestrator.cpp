@@ -647,10 +647,13 @@ int Orchestrator::finish() {
         fail("no result to append",
              "NoResultToAppendError: There is no succeeded mini batch item returned from run()", fix_no_result,
              false);
-    // Mini-batches, not items: with error_threshold -1 a run() returning [] for every
-    // mini-batch succeeds (Azure's many-models example trains a model per partition so).
-    if (!failure_ && counters_.mini_batches_succeeded == 0 && counters_.mini_batches_failed > 0)
-        fail("no mini-batch succeeded", fmt::format("all {} mini-batches failed", counters_.mini_batches_failed),
+    // Nothing at all: with error_threshold -1 a run() returning [] for every mini-batch
+    // succeeds (Azure's many-models example trains a model per partition so), and an
+    // isolated mini-batch whose good items succeeded counts as failed.
+    if (!failure_ && counters_.mini_batches_succeeded == 0 && counters_.items_succeeded == 0 &&
+        counters_.mini_batches_failed > 0)
+        fail("nothing succeeded",
+             fmt::format("all {} mini-batches failed and no item succeeded", counters_.mini_batches_failed),
              fix_no_result, false);
     if (!failure_ && lost_ranks() > 0 && !topology_.survives_lost_ranks) {
         // The rows are all there, but the launcher will fail the job: rank 0 cannot finalize

@@ -123,10 +123,14 @@ class FailedRun(PrsTestCase):
     def test_retry_failed_after_the_script_changed(self):
         self.resume_after_threshold(None, change_script=True)
 
+    def test_retry_failed_after_the_script_changed_under_mpirun(self):
+        self.resume_after_threshold(3, change_script=True)
+
     def test_short_returns_rows_are_replaced_not_doubled_and_retry_failed_takes_a_changed_script(self):
         # Two files a mini-batch: a poison file's partner row comes back from the failed
-        # attempt and is written; after the fix it must be there once.
-        job = self.dir.job(job_text(mini_batch_size=2, threshold=-1))
+        # attempt and is written; after the fix it must be there once. (A short return fails
+        # the attempt only with an error_threshold of 0 or more; 100 tolerates these.)
+        job = self.dir.job(job_text(mini_batch_size=2, threshold=100))
         first = self.prs(job, env={"PRS_POISON_SHORT": "1"})
         self.assertExit(first, 0)
         self.assertEqual(len(self.failed_items()), 3)
