@@ -38,6 +38,7 @@
 #include "prs/partition/file_list.hpp"
 #include "prs/pipeline/pipeline_run.hpp"
 #include "prs/transport/mpi_transport.hpp"
+#include "prs/util/user_error.hpp"
 #include "version_report.hpp"
 
 namespace fs = std::filesystem;
@@ -271,7 +272,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                         }));
             }
         } catch (const partition::InputError& e) {
-            fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             status = kStartBadInput;
         } catch (const UnwritableFolder& e) {
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
@@ -403,7 +404,7 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
                                pipeline.name);
             }
         } catch (const config::JobError& e) {
-            fmt::print(stderr, "{}\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             return kExitBadInput;
         }
         return kExitSucceeded;
@@ -418,7 +419,7 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
         try {
             input = partition::describe_input(job);
         } catch (const partition::InputError& e) {
-            if (mpi.rank() == 0) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            if (mpi.rank() == 0) fmt::print(stderr, "{}\n", util::report_text(e));
             return kExitBadInput;
         }
         return run_job(job, input, run_dir, fresh, launch, mpi);
@@ -454,7 +455,7 @@ int main(int argc, char** argv) {
             config::bind_run_dir(job, resolve_run_dir(cli, job));
         }
     } catch (const config::JobError& e) {
-        if (speak) fmt::print(stderr, "{}\n", e.what());
+        if (speak) fmt::print(stderr, "{}\n", util::report_text(e));
         return exit_bad_input(speak);
     }
     if (pipeline) {
@@ -471,7 +472,7 @@ int main(int argc, char** argv) {
     try {
         input = partition::describe_input(job);
     } catch (const partition::InputError& e) {
-        if (speak) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+        if (speak) fmt::print(stderr, "{}\n", util::report_text(e));
         return exit_bad_input(speak);
     }
 
@@ -488,7 +489,7 @@ int main(int argc, char** argv) {
             if (job.append_row_file) fmt::print("output file: {}\n", job.append_row_file->string());
             fmt::print("mini-batches: {} ({} items)\n", partition->mini_batch_count(), partition->item_count());
         } catch (const partition::InputError& e) {
-            fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             return kExitBadInput;
         }
         return kExitSucceeded;
