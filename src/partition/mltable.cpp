@@ -554,9 +554,11 @@ std::unique_ptr<Partition> make_mltable_partition(const config::JobSpec& job, co
     for (const auto& w : table.warnings) fmt::print(stderr, "{}\n", w);
     if (!table.window.whole()) {
         if (!job.partition_keys.empty())
-            throw InputError(fmt::format("{}: skip/take and partition_keys together are not supported: the window "
-                                         "would cut groups. Fix: remove skip/take, or filter in run().",
-                                         table.file.string()));
+            throw InputError(util::Problem{table.file.string(),
+                                           "skip/take and partition_keys together are not supported: the window "
+                                           "would cut groups",
+                                           "remove skip/take, or filter in run().",
+                                           {}});
         return std::make_unique<ByteRangePartition>(row_window_ranges(table.files, format, table.window), format,
                                                     job.mini_batch_size.value_or(kDefaultTabularBytes));
     }
