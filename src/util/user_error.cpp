@@ -7,8 +7,8 @@
 namespace prs::util {
 
 std::string render(const Problem& p) {
-    std::string out = p.where.empty() ? fmt::format("prs_mpi: {}.", p.problem)
-                                      : fmt::format("{}: error: {}.", p.where, p.problem);
+    std::string out =
+        p.where.empty() ? fmt::format("prs_mpi: {}.", p.problem) : fmt::format("{}: error: {}.", p.where, p.problem);
     if (!p.fix.empty()) out += "\n  Fix: " + p.fix;
     for (const auto& note : p.notes) out += "\n" + note;
     return out;

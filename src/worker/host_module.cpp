@@ -26,10 +26,10 @@ RuntimeSetup runtime_setup(const protocol::WorkerSetup& setup) {
 namespace {
 
 using prs::protocol::AttemptStatus;
-using prs::worker::RunOutcome;
-using prs::worker::RuntimeSetup;
 using prs::worker::fs_list;
 using prs::worker::fs_str;
+using prs::worker::RunOutcome;
+using prs::worker::RuntimeSetup;
 
 // A path or other text of the setup as Python decodes file names (surrogateescape).
 template <std::string prs::protocol::WorkerSetup::*Field>
@@ -43,9 +43,9 @@ PYBIND11_EMBEDDED_MODULE(_prs_host, m) {
     using prs::protocol::WorkerSetup;
     // The names are those of processed_mini-batches.csv's Status column.
     py::enum_<AttemptStatus> status(m, "AttemptStatus");
-    for (const auto s : {AttemptStatus::RunDone, AttemptStatus::RunException, AttemptStatus::BadReturn,
-                         AttemptStatus::RunTimeout, AttemptStatus::LoadFailed, AttemptStatus::LoadTimeout,
-                         AttemptStatus::ProcessDied})
+    for (const auto s :
+         {AttemptStatus::RunDone, AttemptStatus::RunException, AttemptStatus::BadReturn, AttemptStatus::RunTimeout,
+          AttemptStatus::LoadFailed, AttemptStatus::LoadTimeout, AttemptStatus::ProcessDied})
         status.value(prs::protocol::status_name(s), s);
 
     py::class_<RuntimeSetup>(m, "RuntimeSetup")
