@@ -278,10 +278,10 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
             status = kStartBadInput;
         } catch (const orchestrator::RunLockBusy& e) {
-            fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             status = kStartBadInput;
         } catch (const orchestrator::ForeignLogs& e) {
-            fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             status = kStartBadInput;
         } catch (const std::exception& e) {
             fmt::print(stderr, "prs_mpi: error: cannot prepare run directory {}: {}\n", run_dir.string(), e.what());

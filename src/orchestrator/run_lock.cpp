@@ -52,10 +52,11 @@ RunDirLock::RunDirLock(const std::filesystem::path& run_dir, std::chrono::millis
     fd_.reset(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!fd_) throw util::errno_error("cannot open " + file.string());
     if (!lock_within(fd_.get(), file, patience))
-        throw RunLockBusy(fmt::format(
-            "another prs_mpi ({}) is running a job in {}. Fix: wait for it to end (or stop it), or give this "
-            "run its own --run-dir; two runs in one run directory would write the same output file",
-            read_holder(fd_.get()), run_dir.string()));
+        throw RunLockBusy(util::Problem{
+            "", fmt::format("another prs_mpi ({}) is running a job in {}", read_holder(fd_.get()), run_dir.string()),
+            "wait for it to end (or stop it), or give this run its own --run-dir; two runs in one run directory "
+            "would write the same output file.",
+            {}});
     const auto holder = this_process() + "\n";
     // Who holds it, for a second run's message; failing to say so is harmless.
     if (::ftruncate(fd_.get(), 0) != 0 || ::pwrite(fd_.get(), holder.data(), holder.size(), 0) < 0) return;
@@ -69,10 +70,13 @@ OutputFileLock::OutputFileLock(const std::filesystem::path& output, const std::f
     if (!lock_within(fd_.get(), output, patience)) {
         char holder[512] = {};
         const ssize_t n = ::fgetxattr(fd_.get(), kWriterAttribute, holder, sizeof holder - 1);
-        throw RunLockBusy(fmt::format(
-            "another prs_mpi job ({}) is writing the output file {}. Fix: wait for it to end (or stop it), or "
-            "give this job its own output path; two jobs appending to one file would lose each other's rows",
-            n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "holder unknown", output.string()));
+        throw RunLockBusy(util::Problem{
+            "",
+            fmt::format("another prs_mpi job ({}) is writing the output file {}",
+                        n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "holder unknown", output.string()),
+            "wait for it to end (or stop it), or give this job its own output path; two jobs appending to one file "
+            "would lose each other's rows.",
+            {}});
     }
     // Who holds it, for a second job's message; a filesystem without extended attributes
     // only makes that message vaguer.
