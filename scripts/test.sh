@@ -31,5 +31,5 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} UBSAN_OPTIONS=${UB
     sanitized_unit_tests "${PRS_ASAN_BUILD_DIR:-$here/build-asan}" address,undefined
 if [[ ${PRS_TSAN:-0} == 1 ]]; then
     TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} \
-        sanitized_unit_tests "${PRS_TSAN_BUILD_DIR:-$here/build-tsan}" thread --gtest_filter='Committer.*'
+        sanitized_unit_tests "${PRS_TSAN_BUILD_DIR:-$here/build-tsan}" thread --gtest_filter='Committer.*:Journal*'
 fi
