@@ -14,6 +14,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "prs/util/user_error.hpp"
+
 extern char** environ;
 
 namespace prs::agent {
@@ -23,7 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void throw_error(int err, const std::string& what) {
-    throw std::system_error(err, std::generic_category(), what);
+    throw util::errno_error(err, what);
 }
 
 void check(int err, const char* what) {

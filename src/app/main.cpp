@@ -39,6 +39,7 @@
 #include "prs/partition/file_list.hpp"
 #include "prs/pipeline/pipeline_run.hpp"
 #include "prs/transport/mpi_transport.hpp"
+#include "prs/util/user_error.hpp"
 #include "version_report.hpp"
 
 namespace fs = std::filesystem;
@@ -240,16 +241,16 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                         }));
             }
         } catch (const partition::InputError& e) {
-            fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             status = kStartBadInput;
         } catch (const UnwritableFolder& e) {
             fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
             status = kStartBadInput;
         } catch (const orchestrator::RunLockBusy& e) {
-            fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             status = kStartBadInput;
         } catch (const orchestrator::ForeignLogs& e) {
-            fmt::print(stderr, "prs_mpi: error: {}.\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             status = kStartBadInput;
         } catch (const std::exception& e) {
             fmt::print(stderr, "prs_mpi: error: cannot prepare run directory {}: {}\n", run_dir.string(), e.what());
@@ -372,7 +373,7 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
                                pipeline.name);
             }
         } catch (const config::JobError& e) {
-            fmt::print(stderr, "{}\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             return kExitBadInput;
         }
         return kExitSucceeded;
@@ -387,7 +388,7 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
         try {
             input = partition::describe_input(job);
         } catch (const partition::InputError& e) {
-            if (mpi.rank() == 0) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            if (mpi.rank() == 0) fmt::print(stderr, "{}\n", util::report_text(e));
             return kExitBadInput;
         }
         return run_job(job, input, run_dir, fresh, cli.retry_failed, launch, mpi);
@@ -423,7 +424,7 @@ int main(int argc, char** argv) {
             config::bind_run_dir(job, resolve_run_dir(cli, job));
         }
     } catch (const config::JobError& e) {
-        if (speak) fmt::print(stderr, "{}\n", e.what());
+        if (speak) fmt::print(stderr, "{}\n", util::report_text(e));
         return exit_bad_input(speak);
     }
     if (pipeline) {
@@ -440,7 +441,7 @@ int main(int argc, char** argv) {
     try {
         input = partition::describe_input(job);
     } catch (const partition::InputError& e) {
-        if (speak) fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+        if (speak) fmt::print(stderr, "{}\n", util::report_text(e));
         return exit_bad_input(speak);
     }
 
@@ -457,7 +458,7 @@ int main(int argc, char** argv) {
             if (job.append_row_file) fmt::print("output file: {}\n", job.append_row_file->string());
             fmt::print("mini-batches: {} ({} items)\n", partition->mini_batch_count(), partition->item_count());
         } catch (const partition::InputError& e) {
-            fmt::print(stderr, "prs_mpi: error: {}\n", e.what());
+            fmt::print(stderr, "{}\n", util::report_text(e));
             return kExitBadInput;
         }
         return kExitSucceeded;

@@ -15,6 +15,8 @@ namespace prs::config::detail {
 
 namespace {
 
+constexpr const char* kSetFix = "name a key path of the job file, e.g. jobs.STEP.resources.instance_count";
+
 std::string at(const std::string& shown, const YAML::Node& n) {
     if (!n.IsDefined() || n.Mark().is_null()) return shown;
     return fmt::format("{}:{}:{}", shown, n.Mark().line + 1, n.Mark().column + 1);
@@ -37,20 +39,22 @@ fs::path absolute_from_cwd(const fs::path& p) { return fs::absolute(p).lexically
 
 YAML::Node parse_yaml_file(const fs::path& file, const std::string& shown) {
     if (fs::is_directory(file))
-        throw JobError(fmt::format("prs_mpi: {} is a folder, not a job file.\n  Fix: name the job's YAML file", shown));
+        throw JobError(
+            util::Problem{"", fmt::format("{} is a folder, not a job file", shown), "name the job's YAML file", {}});
     std::ifstream in(file);
     if (!in)
-        throw JobError(
-            fmt::format("prs_mpi: cannot read job file '{}': {}.\n  Fix: check the path", shown, std::strerror(errno)));
+        throw JobError(util::Problem{"", fmt::format("cannot read job file '{}': {}", shown, std::strerror(errno)),
+                                     "check the path", {}});
     std::stringstream text;
     text << in.rdbuf();
     try {
         return YAML::Load(text.str());
     } catch (const YAML::ParserException& e) {
-        throw JobError(fmt::format(
-            "{}:{}:{}: error: invalid YAML: {}.\n  Fix: check indentation (spaces, not tabs) and quoting near this "
-            "spot; quote values that contain ': ' or start with {{, [, *, & or !",
-            shown, e.mark.line + 1, e.mark.column + 1, e.msg));
+        throw JobError(util::Problem{fmt::format("{}:{}:{}", shown, e.mark.line + 1, e.mark.column + 1),
+                                     "invalid YAML: " + e.msg,
+                                     "check indentation (spaces, not tabs) and quoting near this spot; quote values "
+                                     "that contain ': ' or start with {, [, *, & or !",
+                                     {}});
     }
 }
 
@@ -61,9 +65,11 @@ void apply_sets(YAML::Node root, const CommandLine& cli, const std::string& show
         cur.reset(root);  // reset, not =: assigning a Node would overwrite what it refers to
         for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
             if (!cur.IsMap())
-                throw JobError(fmt::format("prs_mpi: --set {}={}: {} is not a mapping in {}.\n  Fix: name a key "
-                                           "path of the job file, e.g. jobs.STEP.resources.instance_count",
-                                           key, value, parts[i > 0 ? i - 1 : 0], shown));
+                throw JobError(util::Problem{"",
+                                             fmt::format("--set {}={}: {} is not a mapping in {}", key, value,
+                                                         parts[i > 0 ? i - 1 : 0], shown),
+                                             kSetFix,
+                                             {}});
             YAML::Node next = cur[parts[i]];
             if (!next.IsDefined()) {
                 cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
@@ -72,9 +78,8 @@ void apply_sets(YAML::Node root, const CommandLine& cli, const std::string& show
             cur.reset(next);
         }
         if (!cur.IsMap())
-            throw JobError(fmt::format("prs_mpi: --set {}={}: cannot set a key inside a value in {}.\n  Fix: name a "
-                                       "key path of the job file, e.g. jobs.STEP.resources.instance_count",
-                                       key, value, shown));
+            throw JobError(util::Problem{
+                "", fmt::format("--set {}={}: cannot set a key inside a value in {}", key, value, shown), kSetFix, {}});
         YAML::Node parsed;
         try {
             parsed = YAML::Load(value);
@@ -141,10 +146,11 @@ void resolve_locations(YAML::Node node, const Locations& where, const std::strin
             const std::string id = m[1].str() + (m[2].str() == "@latest" ? "@latest" : m[2].str());
             const auto found = where.data.find(id);
             if (found == where.data.end())
-                throw JobError(fmt::format(
-                    "{}: error: path: data asset {} lives in an Azure workspace, which prs_mpi cannot reach.\n"
-                    "  Fix: copy the data to a shared filesystem and pass --data {}=/path/to/it",
-                    at(shown, scalar), text, id));
+                throw JobError(util::Problem{
+                    at(shown, scalar),
+                    fmt::format("path: data asset {} lives in an Azure workspace, which prs_mpi cannot reach", text),
+                    fmt::format("copy the data to a shared filesystem and pass --data {}=/path/to/it", id),
+                    {}});
             text = found->second.string();
             changed = true;
         }

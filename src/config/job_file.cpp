@@ -65,12 +65,12 @@ void JobFile::fail(const YAML::Node& at, std::string_view key, std::string_view 
 
 void JobFile::throw_error(const std::string& where, std::string_view key, std::string_view problem,
                           std::string_view fix) const {
-    std::string message = fmt::format("{}: error: {}: {}.\n  Fix: {}", where, key, problem, fix);
+    util::Problem p{where, fmt::format("{}: {}", key, problem), std::string(fix), {}};
     // A misspelt key often causes the error ("entry_scrpt" -> entry_script is missing): show
     // the warnings so far with it, since the program stops here.
     for (const auto& w : *warnings_)
-        if (w.find(": warning: ") != std::string::npos) message += "\n" + w;
-    throw JobError(message);
+        if (w.find(": warning: ") != std::string::npos) p.notes.push_back(w);
+    throw JobError(std::move(p));
 }
 
 void JobFile::fail_expected(const Field& f, std::string_view what, std::string_view fix) const {

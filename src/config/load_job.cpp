@@ -43,10 +43,12 @@ const std::vector<std::string> kV1OnlyKeys = {"entry_script",
 
 void refuse_job_flag(const CommandLine& cli, std::string_view form) {
     if (cli.job)
-        throw JobError(
-            fmt::format("prs_mpi: --job {}: {} is a {}, not a pipeline; --job picks a pipeline's step.\n"
-                        "  Fix: drop --job",
-                        *cli.job, cli.job_file.string(), form));
+        throw JobError(util::Problem{
+            "",
+            fmt::format("--job {}: {} is a {}, not a pipeline; --job picks a pipeline's step", *cli.job,
+                        cli.job_file.string(), form),
+            "drop --job",
+            {}});
 }
 
 // The seed docs show a parallel step alone, `name: {type: parallel, ...}`: a bare `jobs:` mapping.
@@ -118,7 +120,7 @@ void detail::apply_overrides(const CommandLine& cli, JobSpec& spec) {
                 Origin{Origin::Kind::CommandLine, fmt::format("--{} {}", flag, quote_argument(value))});
         } catch (const detail::ValueError& e) {
             throw JobError(
-                fmt::format("prs_mpi: --{}: expected {}, got '{}'.\n  Fix: {}", flag, e.expected, value, e.fix));
+                util::Problem{"", fmt::format("--{}: expected {}, got '{}'", flag, e.expected, value), e.fix, {}});
         }
     }
 }
@@ -146,8 +148,8 @@ void detail::settle(JobSpec& spec) {
 JobSpec load_job(const CommandLine& cli) {
     YAML::Node root = detail::parse_yaml_file(cli.job_file, cli.job_file.string());
     if (!root.IsDefined() || root.IsNull())
-        throw JobError(fmt::format("{}: error: the job file is empty.\n  Fix: start from an example parallel job",
-                                   cli.job_file.string()));
+        throw JobError(
+            util::Problem{cli.job_file.string(), "the job file is empty", "start from an example parallel job", {}});
 
     JobSpec spec;
     spec.job_file = fs::absolute(cli.job_file).lexically_normal();

@@ -300,9 +300,10 @@ private:
                            "correct the path (relative to the pipeline file's folder)");
             YAML::Node comp = detail::parse_yaml_file(path, shown);
             if (!comp.IsMap())
-                throw JobError(fmt::format("{}: error: expected a component (a mapping with type:), got something "
-                                           "else.\n  Fix: start from a commandComponent or parallelComponent YAML",
-                                           shown));
+                throw JobError(util::Problem{shown,
+                                             "expected a component (a mapping with type:), got something else",
+                                             "start from a commandComponent or parallelComponent YAML",
+                                             {}});
             detail::resolve_locations(comp, where_, name, shown);
             const std::string comp_type = scalar_or(comp, "type", "command");
             if (!type.empty() && type != comp_type)

@@ -34,10 +34,12 @@ void read_pipeline_jobs(const JobFile& file, const Mapping& jobs, const ParentSc
         for (const Field& step : jobs.fields())
             if (step.key.Scalar() == *chosen) picked = &step;
         if (!picked)
-            throw JobError(
-                fmt::format("prs_mpi: --job {}: the pipeline has no step of that name; its steps: {}.\n"
-                            "  Fix: pass --job with one of the parallel steps",
-                            *chosen, list_steps(jobs.fields())));
+            throw JobError(util::Problem{
+                "",
+                fmt::format("--job {}: the pipeline has no step of that name; its steps: {}", *chosen,
+                            list_steps(jobs.fields())),
+                "pass --job with one of the parallel steps",
+                {}});
         if (step_type(*picked) != "parallel")
             file.fail(
                 *picked,

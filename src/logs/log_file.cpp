@@ -15,6 +15,7 @@
 
 #include "prs/logs/layout.hpp"
 #include "prs/util/write_fully.hpp"
+#include "prs/util/user_error.hpp"
 
 namespace prs::logs {
 
@@ -114,7 +115,7 @@ std::string hour_stamp_now() {
 LogFile::LogFile(const std::filesystem::path& file) {
     std::filesystem::create_directories(file.parent_path());
     fd_.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (!fd_) throw std::system_error(errno, std::generic_category(), "cannot open log file " + file.string());
+    if (!fd_) throw util::errno_error("cannot open log file " + file.string());
 }
 
 void LogFile::raw(std::string_view text) {
@@ -153,11 +154,11 @@ void write_file_atomically(const std::filesystem::path& file, std::string_view t
     const auto tmp = file.string() + ".tmp";
     {
         util::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (!fd) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
+        if (!fd) throw util::errno_error("cannot write " + tmp);
         // A short write (a full disk) must not replace a good file with a cut one.
         if (const int error = util::write_fully(fd.get(), text)) {
             std::filesystem::remove(tmp);
-            throw std::system_error(error, std::generic_category(), "cannot write " + tmp);
+            throw util::errno_error(error, "cannot write " + tmp);
         }
     }
     std::filesystem::rename(tmp, file);

@@ -112,7 +112,7 @@ void add_gpu_usage(NodeUsage& usage, int node, std::string_view csv) {
         if (series.label.empty()) series.label = "node " + std::to_string(node) + " GPU " + std::string(fields[*index]);
         series.points.push_back({*t, *u});
     });
-    for (auto& [index, series] : gpus) usage.gpu_percent.push_back(std::move(series));
+    for (auto& [gpu, series] : gpus) usage.gpu_percent.push_back(std::move(series));
 }
 
 NodeUsage read_node_usage(const std::filesystem::path& perf_root) {

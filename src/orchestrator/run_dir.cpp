@@ -42,10 +42,13 @@ void check_logs_are_ours(const logs::Layout& layout) {
     const fs::path logs = layout.logs();
     std::error_code ec;
     if (fs::exists(fs::symlink_status(logs, ec)) && !fs::is_empty(logs, ec) && !made_by_prs_mpi(layout.readme()))
-        throw ForeignLogs(fmt::format(
-            "the run directory {} holds a logs/ folder that prs_mpi did not make (no readme.txt of ours in it), and "
-            "a fresh run would delete it. Fix: give this run its own --run-dir, or move that folder away",
-            layout.run_dir().string()));
+        throw ForeignLogs(util::Problem{
+            "",
+            fmt::format("the run directory {} holds a logs/ folder that prs_mpi did not make (no readme.txt of ours "
+                        "in it), and a fresh run would delete it",
+                        layout.run_dir().string()),
+            "give this run its own --run-dir, or move that folder away.",
+            {}});
 }
 
 void prepare_logs(const logs::Layout& layout) {

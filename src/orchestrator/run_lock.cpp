@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "prs/util/user_error.hpp"
+
 namespace prs::orchestrator {
 
 namespace {
@@ -28,7 +30,7 @@ bool lock_within(int fd, const std::filesystem::path& file, std::chrono::millise
     const auto give_up = std::chrono::steady_clock::now() + patience;
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR)
-            throw std::system_error(errno, std::generic_category(), "cannot lock " + file.string());
+            throw util::errno_error("cannot lock " + file.string());
         if (std::chrono::steady_clock::now() >= give_up) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -48,12 +50,13 @@ RunDirLock::RunDirLock(const std::filesystem::path& run_dir, std::chrono::millis
     std::filesystem::create_directories(run_dir);
     const auto file = run_dir / ".lock";
     fd_.reset(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    if (!fd_) throw std::system_error(errno, std::generic_category(), "cannot open " + file.string());
+    if (!fd_) throw util::errno_error("cannot open " + file.string());
     if (!lock_within(fd_.get(), file, patience))
-        throw RunLockBusy(fmt::format(
-            "another prs_mpi ({}) is running a job in {}. Fix: wait for it to end (or stop it), or give this "
-            "run its own --run-dir; two runs in one run directory would write the same output file",
-            read_holder(fd_.get()), run_dir.string()));
+        throw RunLockBusy(util::Problem{
+            "", fmt::format("another prs_mpi ({}) is running a job in {}", read_holder(fd_.get()), run_dir.string()),
+            "wait for it to end (or stop it), or give this run its own --run-dir; two runs in one run directory "
+            "would write the same output file.",
+            {}});
     const auto holder = this_process() + "\n";
     // Who holds it, for a second run's message; failing to say so is harmless.
     if (::ftruncate(fd_.get(), 0) != 0 || ::pwrite(fd_.get(), holder.data(), holder.size(), 0) < 0) return;
@@ -63,14 +66,17 @@ OutputFileLock::OutputFileLock(const std::filesystem::path& output, const std::f
                                std::chrono::milliseconds patience) {
     if (output.has_parent_path()) std::filesystem::create_directories(output.parent_path());
     fd_.reset(::open(output.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
-    if (!fd_) throw std::system_error(errno, std::generic_category(), "cannot open output file " + output.string());
+    if (!fd_) throw util::errno_error("cannot open output file " + output.string());
     if (!lock_within(fd_.get(), output, patience)) {
         char holder[512] = {};
         const ssize_t n = ::fgetxattr(fd_.get(), kWriterAttribute, holder, sizeof holder - 1);
-        throw RunLockBusy(fmt::format(
-            "another prs_mpi job ({}) is writing the output file {}. Fix: wait for it to end (or stop it), or "
-            "give this job its own output path; two jobs appending to one file would lose each other's rows",
-            n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "holder unknown", output.string()));
+        throw RunLockBusy(util::Problem{
+            "",
+            fmt::format("another prs_mpi job ({}) is writing the output file {}",
+                        n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "holder unknown", output.string()),
+            "wait for it to end (or stop it), or give this job its own output path; two jobs appending to one file "
+            "would lose each other's rows.",
+            {}});
     }
     // Who holds it, for a second job's message; a filesystem without extended attributes
     // only makes that message vaguer.

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "prs/util/write_fully.hpp"
+#include "prs/util/user_error.hpp"
 
 namespace prs::output {
 
@@ -19,11 +20,11 @@ RowWriter::RowWriter(const std::filesystem::path& file, bool header_first, std::
     : path_(file), waiting_for_header_(header_first && keep_bytes == 0), bytes_(keep_bytes) {
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
     fd_.reset(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));  // read: the committer checksums it
-    if (!fd_) throw std::system_error(errno, std::generic_category(), "cannot open output file " + file.string());
+    if (!fd_) throw util::errno_error("cannot open output file " + file.string());
     // Rows past the kept length belong to mini-batches that were never committed.
     if (::ftruncate(fd_.get(), static_cast<off_t>(keep_bytes)) != 0 ||
         ::lseek(fd_.get(), static_cast<off_t>(keep_bytes), SEEK_SET) < 0)
-        throw std::system_error(errno, std::generic_category(), "cannot truncate output file " + file.string());
+        throw util::errno_error("cannot truncate output file " + file.string());
 }
 
 RowWriter::~RowWriter() {
@@ -53,7 +54,7 @@ void RowWriter::append(std::string_view rows) {
 
 void RowWriter::write_all(std::string_view bytes) {
     if (const int error = util::write_fully(fd_.get(), bytes))
-        throw std::system_error(error, std::generic_category(), "cannot write output file " + path_.string());
+        throw util::errno_error(error, "cannot write output file " + path_.string());
     bytes_ += bytes.size();
 }
 
@@ -78,7 +79,7 @@ void RowWriter::close() {
     waiting_for_header_ = false;
     flush();
     if (fd_ && ::fsync(fd_.get()) != 0 && errno != EINVAL)
-        throw std::system_error(errno, std::generic_category(), "cannot sync output file " + path_.string());
+        throw util::errno_error("cannot sync output file " + path_.string());
     fd_.reset();
 }
 

@@ -140,9 +140,9 @@ PathList list_files(const fs::path& root, std::vector<std::string>& skipped) {
     std::error_code ec;
     const auto status = fs::status(root, ec);
     if (ec || !fs::exists(status))
-        throw InputError(fmt::format("input path '{}' does not exist. Fix: point the input's `path` at a "
-                                     "folder or file on this machine or a shared filesystem.",
-                                     root.string()));
+        throw InputError(util::Problem{
+            "", fmt::format("input path '{}' does not exist", root.string()),
+            "point the input's `path` at a folder or file on this machine or a shared filesystem.", {}});
     std::string base = fs::absolute(root).lexically_normal().string();
     if (base.size() > 1 && base.back() == '/') base.pop_back();  // "data/" lists as "data"
     PathList files(base);
@@ -152,9 +152,9 @@ PathList list_files(const fs::path& root, std::vector<std::string>& skipped) {
     }
     Walker(files, skipped).walk(base);
     if (files.empty())
-        throw InputError(fmt::format("input folder '{}' holds no files, so there is nothing to process. "
-                                     "Fix: check the input's `path`.",
-                                     base));
+        throw InputError(util::Problem{
+            "", fmt::format("input folder '{}' holds no files, so there is nothing to process", base),
+            "check the input's `path`.", {}});
     files.sort();
     return files;
 }

@@ -45,9 +45,12 @@ std::vector<std::string> list_hdf5_files(const fs::path& root, const PathList& l
     for (std::size_t i = 0; i < listing.size(); ++i)
         if (auto f = listing[i]; named || is_hdf5_name(f)) files.push_back(std::move(f));
     if (files.empty())
-        throw InputError(fmt::format("HDF5 input folder '{}' holds {} files but none ending in .h5 or .hdf5. "
-                                     "Fix: point the input's `path` at the .h5 files' folder or at one file.",
-                                     root.string(), listing.size()));
+        throw InputError(util::Problem{"",
+                                       fmt::format("HDF5 input folder '{}' holds {} files but none ending in .h5 "
+                                                   "or .hdf5",
+                                                   root.string(), listing.size()),
+                                       "point the input's `path` at the .h5 files' folder or at one file.",
+                                       {}});
     return files;
 }
 
@@ -144,9 +147,9 @@ std::unique_ptr<Partition> make_hdf5_partition(const config::JobSpec& job, const
                                                const PathList& listing) {
     const auto& input = job.major();
     if (!job.partition_keys.empty())
-        throw InputError(fmt::format("partition_keys apply to tabular and file inputs, not to HDF5 input '{}'. Fix: "
-                                     "remove partition_keys, or set mini_batch_size to the rows per mini-batch.",
-                                     input.name));
+        throw InputError(util::Problem{
+            "", fmt::format("partition_keys apply to tabular and file inputs, not to HDF5 input '{}'", input.name),
+            "remove partition_keys, or set mini_batch_size to the rows per mini-batch.", {}});
     if (job.mini_batch_size_has_unit)
         throw InputError(fmt::format("mini_batch_size has a size unit, but input '{}' is HDF5 ({}), cut into rows: "
                                      "give the number of rows per mini-batch, e.g. mini_batch_size: \"{}\".",

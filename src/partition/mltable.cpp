@@ -61,18 +61,22 @@ public:
         try {
             root = YAML::LoadFile(out_.file.string());
         } catch (const YAML::BadFile&) {
-            throw InputError(fmt::format("cannot read '{}'. Fix: an mltable input's path must be a folder holding an "
-                                         "MLTable file.",
-                                         out_.file.string()));
+            throw InputError(util::Problem{
+                "", fmt::format("cannot read '{}'", out_.file.string()),
+                "an mltable input's path must be a folder holding an MLTable file.", {}});
         } catch (const YAML::ParserException& e) {
-            throw InputError(fmt::format("{}:{}:{}: error: not valid YAML: {}.\n  Fix: correct the YAML syntax.",
-                                         out_.file.string(), e.mark.line + 1, e.mark.column + 1, e.msg));
+            throw InputError(util::Problem{fmt::format("{}:{}:{}", out_.file.string(), e.mark.line + 1,
+                                                       e.mark.column + 1),
+                                           "not valid YAML: " + e.msg, "correct the YAML syntax.", {}},
+                             InputError::Form::Terminal);
         }
         if (!root.IsMap())
-            throw InputError(fmt::format("{}: error: expected a mapping with `paths:`, got {}.\n  Fix: write e.g.\n"
-                                         "    paths:\n      - file: ./data.csv\n    transformations:\n"
-                                         "      - read_delimited:\n          delimiter: ','",
-                                         out_.file.string(), describe(root)));
+            throw InputError(util::Problem{out_.file.string(),
+                                           fmt::format("expected a mapping with `paths:`, got {}", describe(root)),
+                                           "write e.g.\n    paths:\n      - file: ./data.csv\n    transformations:\n"
+                                           "      - read_delimited:\n          delimiter: ','",
+                                           {}},
+                             InputError::Form::Terminal);
         for (const auto& kv : root) warn_unknown(kv.first, "", kTopKeys);
         const YAML::Node paths = root["paths"];
         if (!paths) fail(root, "paths", "missing", "list the data under `paths:`, e.g. `- file: ./data.csv`");
@@ -90,7 +94,8 @@ private:
 
     [[noreturn]] void fail(const YAML::Node& at, std::string_view key, std::string_view problem,
                            std::string_view fix) const {
-        throw InputError(fmt::format("{}: error: {}: {}.\n  Fix: {}", where(at), key, problem, fix));
+        throw InputError(util::Problem{where(at), fmt::format("{}: {}", key, problem), std::string(fix), {}},
+                         InputError::Form::Terminal);
     }
 
     void warn(const YAML::Node& at, std::string_view message) {
@@ -549,9 +554,11 @@ std::unique_ptr<Partition> make_mltable_partition(const config::JobSpec& job, co
     for (const auto& w : table.warnings) fmt::print(stderr, "{}\n", w);
     if (!table.window.whole()) {
         if (!job.partition_keys.empty())
-            throw InputError(fmt::format("{}: skip/take and partition_keys together are not supported: the window "
-                                         "would cut groups. Fix: remove skip/take, or filter in run().",
-                                         table.file.string()));
+            throw InputError(util::Problem{table.file.string(),
+                                           "skip/take and partition_keys together are not supported: the window "
+                                           "would cut groups",
+                                           "remove skip/take, or filter in run().",
+                                           {}});
         return std::make_unique<ByteRangePartition>(row_window_ranges(table.files, format, table.window), format,
                                                     job.mini_batch_size.value_or(kDefaultTabularBytes));
     }

@@ -125,9 +125,12 @@ std::set<Values, ValuesLess> file_key_values(const std::string& path, const prot
                                              const std::vector<std::string>& keys) {
     const InputFile file(path);
     if (!file.regular())
-        throw InputError(fmt::format("partition_keys: '{}' is not a regular file, and rank 0 reads the key columns "
-                                     "of every file. Fix: copy it to a regular file.",
-                                     path));
+        throw InputError(util::Problem{"",
+                                       fmt::format("partition_keys: '{}' is not a regular file, and rank 0 reads "
+                                                   "the key columns of every file",
+                                                   path),
+                                       "copy it to a regular file.",
+                                       {}});
     const char delimiter = format.delimiter.at(0);
     std::uint64_t begin = 0;
     std::vector<std::string> names;
@@ -192,8 +195,8 @@ PathFormat::PathFormat(const std::string& format, const std::string& root, const
         if (c == '{') {
             const auto close = f.find('}', i);
             if (close == std::string_view::npos)
-                throw InputError(fmt::format("partition_format '{}': '{{' without '}}'. Fix: write keys as {{Store}}.",
-                                             format));
+                throw InputError(util::Problem{"", fmt::format("partition_format '{}': '{{' without '}}'", format),
+                                               "write keys as {Store}.", {}});
             names.emplace_back(f.substr(i + 1, close - i - 1));
             regex += "([^/]+?)";
             i = close;
@@ -207,9 +210,9 @@ PathFormat::PathFormat(const std::string& format, const std::string& root, const
     for (const auto& key : keys) {
         const auto it = std::find(names.begin(), names.end(), key);
         if (it == names.end())
-            throw InputError(fmt::format("partition_format '{}' has no {{{}}}, but partition_keys names it. Fix: add "
-                                         "{{{}}} where its value stands in the path.",
-                                         format, key, key));
+            throw InputError(util::Problem{
+                "", fmt::format("partition_format '{}' has no {{{}}}, but partition_keys names it", format, key),
+                fmt::format("add {{{}}} where its value stands in the path.", key), {}});
         if (std::find(it + 1, names.end(), key) != names.end())
             throw InputError(fmt::format("partition_format '{}' names {{{}}} twice.", format, key));
         group_of_key_.push_back(static_cast<std::size_t>(it - names.begin()) + 1);

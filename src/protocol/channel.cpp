@@ -112,7 +112,7 @@ char* Channel::InBuffer::room(std::size_t n) {
     } else {
         const std::size_t capacity = std::max(live + n, 2 * capacity_);
         auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
-        std::memcpy(bigger.get(), data_.get() + begin_, live);
+        if (live) std::memcpy(bigger.get(), data_.get() + begin_, live);  // the first buffer copies from null
         data_ = std::move(bigger);
         capacity_ = capacity;
     }

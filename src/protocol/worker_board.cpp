@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "prs/util/user_error.hpp"
+
 namespace prs::protocol {
 
 // Written by one process (the worker), read by another: lock-free atomics only. A
@@ -30,7 +32,7 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std
 
 namespace {
 
-[[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void fail(const char* what) { throw util::errno_error(what); }
 
 template <class Clock, class Unit>
 std::int64_t now_in() {

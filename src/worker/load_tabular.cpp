@@ -117,8 +117,8 @@ py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partit
     }
 }
 
-// The MLTable's path column and transformations, by the mltable module's code (SPEC:
-// run() gets what mltable.load(...).to_pandas_dataframe() gives for these rows). A step
+// The MLTable's path column and transformations, by the mltable module's code: run() gets
+// what mltable.load(...).to_pandas_dataframe() gives for these rows (docs/design.md §4). A step
 // that fails (a column missing in this file, a path the format does not match) fails
 // the mini-batch, naming the file.
 py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescriptor& d,

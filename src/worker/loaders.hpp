@@ -19,7 +19,7 @@ struct [[gnu::visibility("hidden")]] LoadedMiniBatch {
 };
 
 // Bad input data: what() names the file and the row or byte offset, and what is wrong.
-// The attempt fails with LOAD_FAILED; the job goes on (SPEC §5).
+// The attempt fails with LOAD_FAILED; the job goes on (docs/design.md §6).
 class LoadError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;

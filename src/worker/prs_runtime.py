@@ -1,7 +1,10 @@
 """Python half of prs_mpi_worker (Azure's "processNNN").
 
 The C++ host executes this text into a module named ``prs_runtime`` and calls
-start() once, run_mini_batch() per mini-batch and shutdown() at the end. What the
+start() once, run_mini_batch() per mini-batch and shutdown() at the end. What crosses
+between the two is defined once, in C++, by the host's ``_prs_host`` module
+(src/worker/host_module.cpp): start()'s RuntimeSetup (read by attribute), the RunOutcome
+run_mini_batch() returns, the AttemptStatus values and the log files' paths. What the
 entry script can see (sys.path, logging, the EntryScript helper) and what is done
 with run()'s return (type check, append_row text) lives here, so that a mini-batch
 costs the host a single Python call.
@@ -21,8 +24,8 @@ import time
 import traceback
 import types
 
-# Values of prs::protocol::AttemptStatus.
-RUN_DONE, RUN_EXCEPTION, BAD_RETURN = 0, 1, 2
+import _prs_host
+from _prs_host import AttemptStatus
 
 _ROOT_FORMAT = "%(asctime)s|%(name)s|%(levelname)s|%(message)s"
 _ENTRY_SCRIPT_FORMAT = "%(asctime)s|%(name)s|%(funcName)s()|%(levelname)s|%(message)s"
@@ -31,7 +34,7 @@ _ENTRY_SCRIPT_FORMAT = "%(asctime)s|%(name)s|%(funcName)s()|%(levelname)s|%(mess
 _HIDDEN_FRAMES = ("<prs_runtime>", "<frozen importlib._bootstrap>",
                   "<frozen importlib._bootstrap_external>")
 
-_setup = None              # types.SimpleNamespace of the WorkerSetup fields
+_setup = None              # the host's _prs_host.RuntimeSetup
 _run = None
 _run_takes_context = False
 _shutdown = None
@@ -79,7 +82,7 @@ class EntryScript:
 
 
 def _entry_script_log_dir():
-    return os.path.join(_setup.log_dir, "user", "entry_script_log", str(_setup.node_id))
+    return os.path.dirname(_setup.entry_script_log)
 
 
 def _register_helper_modules():
@@ -187,10 +190,8 @@ def mltable_frame(frame, mltable_file, names, files, file_rows):
 
 def _configure_logging(level):
     logging.basicConfig(level=level, format=_ROOT_FORMAT, stream=sys.stdout, force=True)
-    log_dir = _entry_script_log_dir()
-    os.makedirs(log_dir, exist_ok=True)
-    handler = logging.FileHandler(os.path.join(log_dir, f"{_setup.process_name}.log.txt"),
-                                  delay=True)
+    os.makedirs(_entry_script_log_dir(), exist_ok=True)
+    handler = logging.FileHandler(_setup.entry_script_log, delay=True)
     handler.setFormatter(logging.Formatter(_ENTRY_SCRIPT_FORMAT))
     logger = logging.getLogger("ParallelRunStep")
     logger.setLevel(level)
@@ -266,25 +267,22 @@ def _takes_context(f):
     return sum(p.kind in positional for p in parameters) >= 2
 
 
-def start(*, entry_script, code_dir, python_path, logging_level, process_name, node_id, log_dir,
-          output_dir, input_path, append_rows, dataframe_header, to_csv_kwargs_json, profiling_module,
-          bundled_python=""):
+def start(setup):
     """Prepares the interpreter, imports the entry script and calls its init().
+    `setup` is a _prs_host.RuntimeSetup.
 
     Returns (ok, error_message, traceback)."""
     global _setup, _run, _run_takes_context, _shutdown, _profiler
-    _setup = types.SimpleNamespace(
-        process_name=process_name, node_id=node_id, log_dir=log_dir, output_dir=output_dir,
-        input_path=input_path, append_rows=append_rows, dataframe_header=dataframe_header,
-        bundled_python=bundled_python)
+    _setup = setup
+    entry_script = setup.entry_script
     try:
         _configure_streams()
-        _configure_sys_path(code_dir, entry_script, python_path, bundled_python)
+        _configure_sys_path(setup.code_dir, entry_script, setup.python_path, setup.bundled_python)
         _register_helper_modules()
-        _configure_logging(_level(logging_level))
-        _configure_to_csv(to_csv_kwargs_json)
-        if profiling_module:
-            _profiler = _start_profiler(profiling_module)
+        _configure_logging(_level(setup.logging_level))
+        _configure_to_csv(setup.to_csv_kwargs_json)
+        if setup.profiling_module:
+            _profiler = _start_profiler(setup.profiling_module)
         module = _import_entry_script(entry_script)
         init = _function(module, "init", "Init")
         if init is not None:
@@ -321,9 +319,8 @@ class MiniBatchContext(dict):
 def run_mini_batch(mini_batch, index, total, partition_key_value):
     """Calls run() and judges its return.
 
-    Returns (status, succeeded, rows, header, error_category, error_message, traceback,
-    run_method_seconds). rows is a str; the host ends its last line and counts the lines
-    (no copy of the text is made here for that)."""
+    Returns a _prs_host.RunOutcome. Its rows are a str; the host ends their last line and
+    counts the lines (no copy of the text is made here for that)."""
     run_seconds = 0.0
     try:
         args = (mini_batch,)
@@ -338,7 +335,8 @@ def run_mini_batch(mini_batch, index, total, partition_key_value):
         return _judge(result, total, index, run_seconds)
     except BaseException as e:  # sys.exit() in run() fails the attempt, not the worker
         message, tb = _report(e, f"mini-batch {index}: run() raised")
-        return RUN_EXCEPTION, 0, "", b"", b"UserError", _encode(message), _encode(tb), run_seconds
+        return _outcome(AttemptStatus.RUN_EXCEPTION, run_seconds, error_category=b"UserError",
+                        error_message=_encode(message), traceback=_encode(tb))
     finally:
         flush()
 
@@ -362,11 +360,22 @@ def _judge(result, total, index, run_seconds):
                    f"DataFrame, got {type(result).__name__}. The length of the returned result is "
                    "counted as the number of succeeded items.")
         print(f"mini-batch {index}: {message}", file=sys.stderr)
-        return BAD_RETURN, 0, "", b"", b"UserError", _encode(message), b"", run_seconds
+        return _outcome(AttemptStatus.RUN_BAD_RETURN, run_seconds, error_category=b"UserError",
+                        error_message=_encode(message))
     if succeeded > total:
         print(f"WARNING: mini-batch {index}: run() returned {succeeded} results for {total} items; "
               "all are kept", file=sys.stderr)
-    return RUN_DONE, succeeded, rows, _encode(header), b"", b"", b"", run_seconds
+    return _outcome(AttemptStatus.RUN_DONE, run_seconds, succeeded=succeeded, rows=rows, header=_encode(header))
+
+
+def _outcome(status, run_seconds, **fields):
+    """A RunOutcome; the fields not given keep their empty defaults."""
+    outcome = _prs_host.RunOutcome()
+    outcome.status = status
+    outcome.run_method_s = run_seconds
+    for name, value in fields.items():
+        setattr(outcome, name, value)
+    return outcome
 
 
 def _is_array(result):
@@ -406,7 +415,7 @@ def _dump_profile():
     if _profiler is None:
         return
     try:
-        path = os.path.join(_setup.log_dir, "sys", "node", str(_setup.node_id), _setup.process_name + ".profile")
+        path = _setup.profile
         os.makedirs(os.path.dirname(path), exist_ok=True)
         _profiler.dump_stats(path)
     except Exception as e:

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "attempt_clock.hpp"
+#include "host_module.hpp"
 #include "loaders.hpp"
-#include "prs/util/bundled_python.hpp"
 #include "prs_runtime_py.hpp"
 
 namespace py = pybind11;
@@ -51,7 +51,7 @@ std::pair<std::string, std::string> split_error(const py::error_already_set& e) 
             eol == what.npos ? "" : std::string(what.substr(eol + 1))};
 }
 
-// Bad input data fails the attempt, not the worker (SPEC §5).
+// Bad input data fails the attempt, not the worker (docs/design.md §6).
 AttemptResult load_failed(AttemptResult& r, const AttemptClock& clock, std::string message, std::string traceback) {
     r.status = AttemptStatus::LoadFailed;
     r.error_category = "UserError";
@@ -135,17 +135,8 @@ PythonRuntime::PythonRuntime(const protocol::WorkerSetup& setup)
 }
 
 protocol::WorkerReady PythonRuntime::start() {
-    const auto& s = setup_;
     try {
-        const py::tuple out = runtime_.attr("start")(
-            py::arg("entry_script") = fs_str(s.entry_script), py::arg("code_dir") = fs_str(s.code_dir),
-            py::arg("python_path") = fs_list(s.python_path), py::arg("logging_level") = s.logging_level,
-            py::arg("process_name") = s.process_name, py::arg("node_id") = s.node_id,
-            py::arg("log_dir") = fs_str(s.log_dir), py::arg("output_dir") = fs_str(s.output_dir),
-            py::arg("input_path") = fs_str(s.input_path), py::arg("append_rows") = s.append_rows,
-            py::arg("dataframe_header") = s.dataframe_header,
-            py::arg("to_csv_kwargs_json") = s.to_csv_kwargs_json, py::arg("profiling_module") = s.profiling_module,
-            py::arg("bundled_python") = fs_str(util::bundled_python_dir().string()));
+        const py::tuple out = runtime_.attr("start")(runtime_setup(setup_));
         return {out[0].cast<bool>(), out[1].cast<std::string>(), out[2].cast<std::string>()};
     } catch (const py::error_already_set& e) {
         auto [message, traceback] = split_error(e);
@@ -174,15 +165,16 @@ AttemptResult PythonRuntime::run(const protocol::MiniBatchDescriptor& d, const s
         py::dict key_values;
         for (std::size_t i = 0; i < d.partition_values.size() && i < setup_.input.partition_keys.size(); ++i)
             key_values[py::str(setup_.input.partition_keys[i])] = py::str(d.partition_values[i]);
-        const py::tuple out = run_mini_batch_(batch.value, d.id, batch.items, key_values);
-        r.status = static_cast<AttemptStatus>(out[0].cast<int>());
-        r.succeeded = out[1].cast<std::uint32_t>();
-        set_rows(r, out[2], std::move(spare_rows_));
-        r.header = out[3].cast<std::string>();
-        r.error_category = out[4].cast<std::string>();
-        r.error_message = out[5].cast<std::string>();
-        r.traceback = out[6].cast<std::string>();
-        r.run_method_s = out[7].cast<double>();
+        const py::object returned = run_mini_batch_(batch.value, d.id, batch.items, key_values);
+        auto& out = returned.cast<RunOutcome&>();
+        r.status = out.status;
+        r.succeeded = out.succeeded;
+        set_rows(r, out.rows, std::move(spare_rows_));
+        r.header = std::move(out.header);
+        r.error_category = std::move(out.error_category);
+        r.error_message = std::move(out.error_message);
+        r.traceback = std::move(out.traceback);
+        r.run_method_s = out.run_method_s;
     } catch (const py::error_already_set& e) {
         // prs_runtime itself failed (e.g. MemoryError): not the entry script's fault.
         r.status = AttemptStatus::RunException;

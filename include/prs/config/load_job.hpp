@@ -1,21 +1,23 @@
 #pragma once
 // Reads a job file (v2 parallel, v2 pipeline, or v1 ParallelRunConfig form) into a JobSpec.
 
-#include <stdexcept>
 #include <string>
 
 #include "prs/config/command_line.hpp"
 #include "prs/config/job_spec.hpp"
+#include "prs/util/user_error.hpp"
 
 namespace prs::config {
 
 // A problem with the user's input. what() is the full message, ready to print:
 //   "job.yml:14:5: error: retry_settings.timeout: expected an integer in (0, 259200], got 'abc'.
 //    Fix: ..."
-// The program prints it and exits 2 without running anything.
-class JobError : public std::runtime_error {
+// The program prints it and exits 2 without running anything. Built from a util::Problem
+// (rendered by util::render), or from a whole usage line.
+class JobError : public util::UserError {
 public:
-    using std::runtime_error::runtime_error;
+    explicit JobError(util::Problem p) : UserError(std::move(p)) {}
+    explicit JobError(std::string text) : UserError(std::move(text)) {}
 };
 
 // Loads and validates `cli.job_file`; flags in `cli` override the job file.

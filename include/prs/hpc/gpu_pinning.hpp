@@ -1,8 +1,8 @@
 #pragma once
-// GPU pinning (SPEC §7, the troubleshooting seed's "CUDA device visibility"): each worker
-// of a node gets its own GPU by its local index; with fewer GPUs than workers the lower
-// indices get one and the others get no CUDA_VISIBLE_DEVICES at all. A replacement
-// worker has its predecessor's local index, so it takes the GPU that was freed.
+// GPU pinning (docs/design.md §10): each worker of a node gets its own GPU by its local
+// index; with fewer GPUs than workers the lower indices get one and the others get no
+// CUDA_VISIBLE_DEVICES at all. A replacement worker has its predecessor's local index, so
+// it takes the GPU that was freed.
 
 #include <functional>
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// Where every log file lives under <run_dir>/logs (Azure's layout, SPEC §8).
+// Where every log file lives under <run_dir>/logs (Azure's layout, docs/design.md §8).
 
 #include <filesystem>
 #include <string>
@@ -29,12 +29,20 @@ public:
     fs::path node_process(int node, const std::string& proc) const {
         return logs() / "sys" / "node" / std::to_string(node) / (proc + ".txt");
     }
+    // The worker's --profiling_module statistics (pstats), beside its system log.
+    fs::path worker_profile(int node, const std::string& proc) const {
+        return logs() / "sys" / "node" / std::to_string(node) / (proc + ".profile");
+    }
     fs::path perf(int node) const { return logs() / "perf" / std::to_string(node); }
     fs::path user_stdout(int node, const std::string& proc) const {
         return logs() / "user" / "stdout" / std::to_string(node) / (proc + ".stdout.txt");
     }
     fs::path user_stderr(int node, const std::string& proc) const {
         return logs() / "user" / "stderr" / std::to_string(node) / (proc + ".stderr.txt");
+    }
+    // EntryScript().logger's file (the entry script's own log).
+    fs::path entry_script_log(int node, const std::string& proc) const {
+        return logs() / "user" / "entry_script_log" / std::to_string(node) / (proc + ".log.txt");
     }
     fs::path user_error(int node, const std::string& proc) const {
         return logs() / "user" / "error" / std::to_string(node) / (proc + ".txt");

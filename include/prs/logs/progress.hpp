@@ -1,5 +1,5 @@
 #pragma once
-// The live progress shown on rank 0's stderr (SPEC §8). On a terminal one line is
+// The live progress shown on rank 0's stderr (docs/design.md §8). On a terminal one line is
 // rewritten in place with '\r'; anywhere else (Slurm's log files, pipes) a plain
 // timestamped line is printed every 10 s, since '\r' only garbles a file.
 

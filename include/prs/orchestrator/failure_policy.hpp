@@ -1,5 +1,5 @@
 #pragma once
-// Job-level failure thresholds (SPEC §5): pure arithmetic over the job's counters.
+// Job-level failure thresholds (docs/design.md §6): pure arithmetic over the job's counters.
 
 #include <cstdint>
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// Rank 0's journal (SPEC §6): which mini-batches are final and where their rows end in
+// Rank 0's journal (docs/design.md §7): which mini-batches are final and where their rows end in
 // the output file. A re-run after a crash truncates the output to the last committed
 // offset and skips what the journal holds, so the output is the same multiset of lines
 // as an uninterrupted run: nothing lost, nothing doubled.

@@ -5,10 +5,10 @@
 // clears only a logs/ that it made.
 
 #include <filesystem>
-#include <stdexcept>
 #include <string_view>
 
 #include "prs/logs/layout.hpp"
+#include "prs/util/user_error.hpp"
 
 namespace prs::orchestrator {
 
@@ -18,9 +18,9 @@ namespace prs::orchestrator {
 std::filesystem::path default_run_dir(std::string_view job_name);
 
 // The logs/ folder is not prs_mpi's (no readme.txt of ours in it): the message names it and the fix.
-class ForeignLogs : public std::runtime_error {
+class ForeignLogs : public util::UserError {
 public:
-    using std::runtime_error::runtime_error;
+    explicit ForeignLogs(util::Problem p) : UserError(std::move(p), Form::Line) {}
 };
 
 // Throws ForeignLogs unless the run directory's logs/ is missing, empty or prs_mpi's: rank 0

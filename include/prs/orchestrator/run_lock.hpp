@@ -10,12 +10,14 @@
 #include <string>
 
 #include "prs/util/unique_fd.hpp"
+#include "prs/util/user_error.hpp"
 
 namespace prs::orchestrator {
 
-class RunLockBusy : public std::runtime_error {
+// Another run holds the lock: names the holder and the fix (one-line form, docs/design.md §9).
+class RunLockBusy : public util::UserError {
 public:
-    using std::runtime_error::runtime_error;
+    explicit RunLockBusy(util::Problem p) : UserError(std::move(p), Form::Line) {}
 };
 
 class RunDirLock {

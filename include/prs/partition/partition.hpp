@@ -13,13 +13,17 @@
 #include "prs/config/job_spec.hpp"
 #include "prs/partition/path_list.hpp"
 #include "prs/protocol/messages.hpp"
+#include "prs/util/user_error.hpp"
 
 namespace prs::partition {
 
 // Bad input data (empty folder, unreadable path...): what() names the path and the fix.
-class InputError : public std::runtime_error {
+// One line ("<problem>. Fix: <fix>"), since workers log it in one-line fields too; an
+// MLTable file's own errors take the terminal form with its file:line:column.
+class InputError : public util::UserError {
 public:
-    using std::runtime_error::runtime_error;
+    explicit InputError(std::string line) : UserError(std::move(line), Form::Line) {}
+    explicit InputError(util::Problem p, Form form = Form::Line) : UserError(std::move(p), form) {}
 };
 
 class Partition {
