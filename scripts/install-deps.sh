@@ -16,7 +16,8 @@ case "${1:-}" in
   # lmod: the modulefiles' test (Environment Modules, which Debian will not install beside
   # Lmod, is unpacked below).
   # chromium, fonts, python3-pil: report.html rendered and its screenshot checked.
-  --test) packages+=(procps slurm-wlm munge lmod tcl chromium fonts-dejavu-core python3-pil) ;;
+  # clang-format-14: scripts/format.sh --check.
+  --test) packages+=(procps slurm-wlm munge lmod tcl chromium fonts-dejavu-core python3-pil clang-format-14) ;;
   # the peers bench/run.sh compares with
   --bench) packages+=(python3-mpi4py parallel) ;;
 esac

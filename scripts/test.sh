@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The one test command: installs what is missing, builds with warnings as errors,
-# and runs every unit and integration test (real mpirun included) with CTest. Then the
+# The one test command: installs what is missing, checks the formatting
+# (scripts/format.sh --check), builds with warnings as errors, and runs every unit and
+# integration test (real mpirun included) with CTest. Then the
 # unit tests once more under AddressSanitizer and UBSan (build-asan/; only that target,
 # the integration tests would take too long instrumented), and the committer thread's
 # tests under ThreadSanitizer (build-tsan/) with PRS_TSAN=1. PRS_SANITIZE=0 skips both.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/install-deps.sh" --test
+"$here/scripts/format.sh" --check
 PRS_BUILD_DIR=${PRS_BUILD_DIR:-$here/build} "$here/scripts/build.sh" -DPRS_WERROR=ON
 (cd "${PRS_BUILD_DIR:-$here/build}" && ctest --output-on-failure --timeout 600 "$@")
 

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "prs/util/file_checksum.hpp"
+#include "prs/util/user_error.hpp"
 
 namespace prs::orchestrator {
 
@@ -54,13 +55,12 @@ void Committer::commit_failed(const std::vector<std::uint64_t>& ids, std::uint64
     wait();
     const std::lock_guard lock(mutex_);  // the thread is idle: its checksum is ours to extend
     if (output_fd_ >= 0 && ::fdatasync(output_fd_) != 0 && errno != EINVAL)
-        throw std::system_error(errno, std::generic_category(), "cannot sync the output file " + output_file_.string());
+        throw util::errno_error("cannot sync the output file " + output_file_.string());
     const auto kept_offset = checked_offset_;
     const auto kept_checksum = checksum_;
     if (output_fd_ >= 0 && output_offset > checked_offset_) {
         if (const int error = util::crc32_extend_from_file(checksum_, output_fd_, checked_offset_, output_offset))
-            throw std::system_error(error, std::generic_category(),
-                                    "cannot read back the output file " + output_file_.string());
+            throw util::errno_error(error, "cannot read back the output file " + output_file_.string());
         checked_offset_ = output_offset;
     }
     journal_.record_failed(ids, kept_offset, kept_checksum, output_fd_ >= 0 ? output_offset : 0, checksum_, counters);
@@ -79,12 +79,10 @@ void Committer::loop() {
         try {
             // The rows reach the disk before the journal says they are there.
             if (output_fd_ >= 0 && ::fdatasync(output_fd_) != 0 && errno != EINVAL)
-                throw std::system_error(errno, std::generic_category(),
-                                        "cannot sync the output file " + output_file_.string());
+                throw util::errno_error("cannot sync the output file " + output_file_.string());
             if (output_fd_ >= 0 && offset > checked_offset_) {
                 if (const int error = util::crc32_extend_from_file(checksum_, output_fd_, checked_offset_, offset))
-                    throw std::system_error(error, std::generic_category(),
-                                            "cannot read back the output file " + output_file_.string());
+                    throw util::errno_error(error, "cannot read back the output file " + output_file_.string());
                 checked_offset_ = offset;
             }
             journal_.commit(ids, offset, checksum_, counters);

@@ -16,6 +16,7 @@
 
 #include "prs/util/file_checksum.hpp"
 #include "prs/util/unique_fd.hpp"
+#include "prs/util/user_error.hpp"
 #include "prs/util/write_fully.hpp"
 
 namespace prs::orchestrator {
@@ -68,7 +69,7 @@ bool get_counters(std::string_view& in, JobCounters& c) {
 }
 
 void sync(int fd, const std::string& what) {
-    if (::fdatasync(fd) != 0) throw std::system_error(errno, std::generic_category(), what);
+    if (::fdatasync(fd) != 0) throw util::errno_error(what);
 }
 
 // Applies one intact record; the reason it makes no sense for a journal of this job, else
@@ -209,14 +210,14 @@ void Journal::append(std::uint8_t type, const std::string& payload) {
     std::memcpy(record.data(), &size, 4);
     std::memcpy(record.data() + 4, &crc, 4);
     if (const int error = util::write_fully(fd_.get(), record))
-        throw std::system_error(error, std::generic_category(), "cannot write the journal " + file_.string());
+        throw util::errno_error(error, "cannot write the journal " + file_.string());
     sync(fd_.get(), "cannot sync the journal " + file_.string());
 }
 
 Journal Journal::create(const fs::path& file, const std::string& fingerprint) {
     fs::create_directories(file.parent_path());
     util::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) throw std::system_error(errno, std::generic_category(), "cannot create journal " + file.string());
+    if (!fd) throw util::errno_error("cannot create journal " + file.string());
     Journal j(std::move(fd), file);
     j.append(kHeader, fingerprint);
     return j;
@@ -233,11 +234,11 @@ Journal Journal::create_when_known(const fs::path& file, std::future<std::string
 
 Journal Journal::resume(const fs::path& file, const JournalState& state) {
     util::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) throw std::system_error(errno, std::generic_category(), "cannot open journal " + file.string());
+    if (!fd) throw util::errno_error("cannot open journal " + file.string());
     // Cut a torn tail so new records follow the last intact one.
     if (::ftruncate(fd.get(), static_cast<off_t>(state.valid_bytes)) != 0 ||
         ::lseek(fd.get(), 0, SEEK_END) < 0)
-        throw std::system_error(errno, std::generic_category(), "cannot repair journal " + file.string());
+        throw util::errno_error("cannot repair journal " + file.string());
     return Journal(std::move(fd), file);
 }
 

@@ -17,7 +17,7 @@
 // Failed mini-batches are not in commit records: their last attempts' rows are written only
 // when the run ends, after every committed row, and one record then names them and where
 // that tail begins. A rerun cuts the output back to there and runs them again, so their rows
-// are replaced, never doubled (SPEC §6 as changed by issue #17).
+// are replaced, never doubled (docs/design.md §7).
 
 #include <cstdint>
 #include <filesystem>
