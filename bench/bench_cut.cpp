@@ -79,11 +79,12 @@ void cut(const std::string& path, std::uint64_t target, bool multi_line, const c
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const auto& s = partition.stats();
     const double cuts = static_cast<double>(std::max<std::uint64_t>(1, s.cuts));
-    fmt::print("{:<6} {} mini-batches in {:.4f} s: {:.1f} us per cut, {:.0f} bytes and {:.2f} reads per cut "
-               "({:.1f} MB read of {:.1f} GB)\n",
-               label, count, seconds, seconds * 1e6 / cuts, static_cast<double>(s.bytes_read) / cuts,
-               static_cast<double>(s.reads) / cuts, static_cast<double>(s.bytes_read) / 1e6,
-               static_cast<double>(std::filesystem::file_size(path)) / (1u << 30));
+    fmt::print(
+        "{:<6} {} mini-batches in {:.4f} s: {:.1f} us per cut, {:.0f} bytes and {:.2f} reads per cut "
+        "({:.1f} MB read of {:.1f} GB)\n",
+        label, count, seconds, seconds * 1e6 / cuts, static_cast<double>(s.bytes_read) / cuts,
+        static_cast<double>(s.reads) / cuts, static_cast<double>(s.bytes_read) / 1e6,
+        static_cast<double>(std::filesystem::file_size(path)) / (1u << 30));
 }
 
 }  // namespace

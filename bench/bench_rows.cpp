@@ -16,13 +16,19 @@ int main(int argc, char** argv) {
     bool keep = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--mb" && i + 1 < argc) total_mb = std::atof(argv[++i]);
-        else if (a == "--block-kb" && i + 1 < argc) block_kb = std::atof(argv[++i]);
-        else if (a == "--row" && i + 1 < argc) row = std::strtoul(argv[++i], nullptr, 10);
+        if (a == "--mb" && i + 1 < argc)
+            total_mb = std::atof(argv[++i]);
+        else if (a == "--block-kb" && i + 1 < argc)
+            block_kb = std::atof(argv[++i]);
+        else if (a == "--row" && i + 1 < argc)
+            row = std::strtoul(argv[++i], nullptr, 10);
         else if (a == "--help" || a == "-h") {
             std::puts("bench_rows [--mb TOTAL_MB] [--block-kb KB] [--row BYTES] [FILE]");
             return 0;
-        } else { file = a; keep = true; }
+        } else {
+            file = a;
+            keep = true;
+        }
     }
     // one mini-batch's rows as they reach the writer: newline-terminated lines in one block
     std::string line(row - 1, 'r');

@@ -1,9 +1,9 @@
 #include "prs/agent/agent.hpp"
 
 #include <poll.h>
-#include <algorithm>
 #include <signal.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -35,11 +35,12 @@ void PipelineDepth::observe(double seconds) {
 }
 
 Agent::Agent(AgentConfig cfg)
-    : cfg_(std::move(cfg)), layout_(cfg_.run_dir), main_log_(layout_.node_main(cfg_.node_id)),
+    : cfg_(std::move(cfg)),
+      layout_(cfg_.run_dir),
+      main_log_(layout_.node_main(cfg_.node_id)),
       ip_(util::node_address()),
       monitor_(layout_.perf(cfg_.node_id), cfg_.resource_monitor_interval_s, cfg_.local_rank == 0,
-               {{"run directory", cfg_.run_dir}, {"output", cfg_.setup.output_dir},
-                {"input", cfg_.setup.input_path}}) {
+               {{"run directory", cfg_.run_dir}, {"output", cfg_.setup.output_dir}, {"input", cfg_.setup.input_path}}) {
     slots_.resize(static_cast<std::size_t>(cfg_.slots));
 }
 
@@ -61,8 +62,7 @@ void Agent::spawn(Slot& s, int index) {
     WorkerLaunch launch = cfg_.launch;
     // An empty value removes the variable: workers beyond the GPU count see none.
     s.gpu = hpc::gpu_for_worker(cfg_.gpus, local_index).value_or("");
-    if (!cfg_.gpus.devices.empty())
-        launch.env.emplace_back("CUDA_VISIBLE_DEVICES", s.gpu);
+    if (!cfg_.gpus.devices.empty()) launch.env.emplace_back("CUDA_VISIBLE_DEVICES", s.gpu);
     launch.stdout_file = layout_.user_stdout(cfg_.node_id, s.name);
     launch.stderr_file = layout_.user_stderr(cfg_.node_id, s.name);
     protocol::WorkerSetup setup = cfg_.setup;
@@ -144,8 +144,8 @@ void Agent::kill_worker(Slot& s, const std::string& why) {
     s.process->kill(SIGKILL);
     const int rc = s.process->wait();
     main_log_.line("WARNING", fmt::format("{} killed: {}. {} exits with returncode {}.", s.name, why, s.name, rc));
-    out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc,
-                                         "killed: " + why});
+    out_.push_back(
+        protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc, "killed: " + why});
     s.process.reset();
     s.state = State::Dead;
 }
@@ -158,7 +158,9 @@ void Agent::dispatch() {
         for (auto& s : slots_) {
             if (s.state != State::Running || queue_.empty() || s.tasks.size() >= depth) continue;
             // A suspect goes alone to an idle worker (see suspects_).
-            const auto suspect = [&](const protocol::MiniBatchDescriptor& d) { return suspects_.contains(d.id); };
+            const auto suspect = [&](const protocol::MiniBatchDescriptor& d) {
+                return suspects_.contains(d.id);
+            };
             if (!s.tasks.empty() && (suspect(queue_.front()) || suspect(s.tasks.back()))) continue;
             s.tasks.push_back(std::move(queue_.front()));
             queue_.pop_front();
@@ -238,9 +240,9 @@ void Agent::on_exit(Slot& s, int index, const std::string& why, bool charge) {
                    : std::string());
     if (s.state == State::Starting) {
         ++init_failures_;
-        out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::InitFailed, cfg_.node_id, s.name, rc,
-                                             fmt::format("{} exited with returncode {} before init() finished",
-                                                         s.name, rc)});
+        out_.push_back(
+            protocol::WorkerEvent{protocol::WorkerEvent::Kind::InitFailed, cfg_.node_id, s.name, rc,
+                                  fmt::format("{} exited with returncode {} before init() finished", s.name, rc)});
     }
     out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Exited, cfg_.node_id, s.name, rc, why});
     s.process.reset();
@@ -275,10 +277,9 @@ void Agent::handle(Slot& s, protocol::Message&& m) {
         }
     } else if (auto* done = std::get_if<protocol::TaskDone>(&m)) {
         if (s.tasks.empty() || done->result.mini_batch_id != s.tasks.front().id)
-            throw protocol::ProtocolError(fmt::format("a result for mini-batch {}, expected {}",
-                                                      done->result.mini_batch_id,
-                                                      s.tasks.empty() ? std::string("none")
-                                                                      : std::to_string(s.tasks.front().id)));
+            throw protocol::ProtocolError(
+                fmt::format("a result for mini-batch {}, expected {}", done->result.mini_batch_id,
+                            s.tasks.empty() ? std::string("none") : std::to_string(s.tasks.front().id)));
         if (!done->result.traceback.empty())
             logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
                 .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
@@ -317,7 +318,7 @@ std::optional<Agent::Running> Agent::unsent_result(const Slot& s) const {
     if (b.running() || b.finished <= s.answered || b.finished - s.answered > s.tasks.size()) return std::nullopt;
     // Nothing runs: the latest begun is the latest finished, and the board holds its start.
     const auto started = Clock::time_point(std::chrono::nanoseconds(b.start_mono_ns));
-    return Running{b.finished, static_cast<std::size_t>(b.finished - 1 - s.answered), false, started, started,
+    return Running{b.finished,      static_cast<std::size_t>(b.finished - 1 - s.answered), false, started, started,
                    b.start_epoch_us};
 }
 
@@ -508,9 +509,9 @@ int Agent::next_deadline_ms(int cap) const {
         }
         if (s.tasks.empty()) continue;
         const auto r = running(s);
-        const auto left = r ? std::chrono::duration_cast<std::chrono::milliseconds>(r->deadline - now) +
-                                  std::chrono::milliseconds(1)
-                            : kAboutToBegin;
+        const auto left =
+            r ? std::chrono::duration_cast<std::chrono::milliseconds>(r->deadline - now) + std::chrono::milliseconds(1)
+              : kAboutToBegin;
         best = std::min(best, std::max(left, std::chrono::milliseconds(0)));
     }
     return static_cast<int>(best.count());

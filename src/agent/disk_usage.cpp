@@ -49,8 +49,7 @@ fs::path resolved(const fs::path& path) {
 // Components in common with `path`, or 0 when `mount_point` does not hold it.
 std::size_t holds(const fs::path& mount_point, const fs::path& path) {
     const auto [m, p] = std::mismatch(mount_point.begin(), mount_point.end(), path.begin(), path.end());
-    return m == mount_point.end() ? static_cast<std::size_t>(std::distance(mount_point.begin(), mount_point.end()))
-                                  : 0;
+    return m == mount_point.end() ? static_cast<std::size_t>(std::distance(mount_point.begin(), mount_point.end())) : 0;
 }
 
 const Mount* mount_of(const std::vector<Mount>& mounts, const fs::path& path) {

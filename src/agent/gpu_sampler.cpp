@@ -34,10 +34,8 @@ std::optional<GpuSampler> GpuSampler::start(const std::filesystem::path& csv, in
     const auto smi = on_path("nvidia-smi");
     if (!smi || interval_s <= 0) return std::nullopt;
     // Everything the child needs is built before fork: after it only async-signal-safe calls.
-    std::vector<std::string> args = {*smi,
-                                     "--query-gpu=timestamp,index,utilization.gpu,memory.used,memory.total",
-                                     "--format=csv,nounits",
-                                     "--loop=" + std::to_string(interval_s),
+    std::vector<std::string> args = {*smi, "--query-gpu=timestamp,index,utilization.gpu,memory.used,memory.total",
+                                     "--format=csv,nounits", "--loop=" + std::to_string(interval_s),
                                      "--filename=" + csv.string()};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

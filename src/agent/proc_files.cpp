@@ -60,8 +60,7 @@ std::optional<ProcessSample> parse_pid_stat(std::string_view text) {
     // The command name may hold spaces and parentheses: fields start after the last ')'.
     const auto open = text.find('(');
     const auto close = text.rfind(')');
-    if (open == std::string_view::npos || close == std::string_view::npos || close < open ||
-        close + 2 >= text.size())
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open || close + 2 >= text.size())
         return std::nullopt;
     const std::string_view rest = text.substr(close + 2);
     ProcessSample s;
@@ -72,7 +71,7 @@ std::optional<ProcessSample> parse_pid_stat(std::string_view text) {
     s.pgrp = static_cast<int>(fields[1]);
     s.session = static_cast<int>(fields[2]);
     s.tpgid = static_cast<int>(as_signed(fields[4]));
-    s.cpu_ticks = fields[10] + fields[11];        // utime, stime
+    s.cpu_ticks = fields[10] + fields[11];  // utime, stime
     s.nice = as_signed(fields[15]);
     s.threads = fields[16];
     s.start_ticks = fields[18];

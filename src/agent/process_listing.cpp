@@ -62,9 +62,8 @@ std::string render_row(const ListedProcess& p, const ListingClock& clock) {
     const std::uint64_t rss_kb = p.stat.rss_pages * clock.page_bytes / 1024;
     // Like ps: CPU time over the process's lifetime, not over the last interval.
     const double cpu_percent = age_s > 0 ? 100.0 * cpu_s / age_s : 0.0;
-    const double mem_percent = clock.mem_total_kb ? 100.0 * static_cast<double>(rss_kb) /
-                                                        static_cast<double>(clock.mem_total_kb)
-                                                  : 0.0;
+    const double mem_percent =
+        clock.mem_total_kb ? 100.0 * static_cast<double>(rss_kb) / static_cast<double>(clock.mem_total_kb) : 0.0;
     const std::time_t started = clock.now - static_cast<std::time_t>(age_s);
     return fmt::format(kRowFormat, p.user, p.pid, fmt::format("{:.1f}", cpu_percent),
                        fmt::format("{:.1f}", mem_percent), p.stat.vsize_bytes / 1024, rss_kb, ps_stat(p),
@@ -83,8 +82,8 @@ std::string ps_stat(const ListedProcess& p) {
 }
 
 std::string render_process_listing(const std::vector<ListedProcess>& processes, const ListingClock& clock) {
-    std::string text = fmt::format(kRowFormat, "USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "STAT", "START", "TIME",
-                                   "COMMAND");
+    std::string text =
+        fmt::format(kRowFormat, "USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "STAT", "START", "TIME", "COMMAND");
     for (const auto& p : processes) text += render_row(p, clock);
     return text;
 }

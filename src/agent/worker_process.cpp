@@ -24,9 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void throw_error(int err, const std::string& what) {
-    throw util::errno_error(err, what);
-}
+[[noreturn]] void throw_error(int err, const std::string& what) { throw util::errno_error(err, what); }
 
 void check(int err, const char* what) {
     if (err != 0) throw_error(err, what);
@@ -94,9 +92,7 @@ void create_parent_directory(const fs::path& file) {
     if (file.has_parent_path()) fs::create_directories(file.parent_path());
 }
 
-int returncode_from_status(int status) {
-    return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
-}
+int returncode_from_status(int status) { return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status); }
 
 // A copy of `fd` numbered above 4. The child's descriptors 0-4 are set in order by
 // dup2/open; a source among them (a parent started with some closed, or another
@@ -160,11 +156,11 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     check(posix_spawn_file_actions_adddup2(actions.get(), child_end.get(), 3), "adddup2");
     check(posix_spawn_file_actions_adddup2(actions.get(), board_fd.get(), 4), "adddup2");
     check(posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0), "addopen");
-    check(posix_spawn_file_actions_addopen(actions.get(), 1, launch.stdout_file.c_str(),
-                                           O_WRONLY | O_APPEND | O_CREAT, 0644),
+    check(posix_spawn_file_actions_addopen(actions.get(), 1, launch.stdout_file.c_str(), O_WRONLY | O_APPEND | O_CREAT,
+                                           0644),
           "addopen");
-    check(posix_spawn_file_actions_addopen(actions.get(), 2, launch.stderr_file.c_str(),
-                                           O_WRONLY | O_APPEND | O_CREAT, 0644),
+    check(posix_spawn_file_actions_addopen(actions.get(), 2, launch.stderr_file.c_str(), O_WRONLY | O_APPEND | O_CREAT,
+                                           0644),
           "addopen");
     // Open MPI's sockets and shared-memory fds must not leak into the worker.
     check(posix_spawn_file_actions_addclosefrom_np(actions.get(), 5), "addclosefrom_np");
@@ -189,8 +185,8 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     auto envp = pointers(env);
 
     pid_t pid = -1;
-    const int err = ::posix_spawn(&pid, launch.worker_binary.c_str(), actions.get(), attributes.get(),
-                                  argv.data(), envp.data());
+    const int err =
+        ::posix_spawn(&pid, launch.worker_binary.c_str(), actions.get(), attributes.get(), argv.data(), envp.data());
     if (err != 0) throw_error(err, "cannot start worker " + launch.worker_binary.string());
     return WorkerProcess(pid, open_exit_fd(pid), protocol::Channel(std::move(parent_end)), std::move(board));
 }

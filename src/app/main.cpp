@@ -24,8 +24,8 @@
 #include "prs/config/pipeline_spec.hpp"
 #include "prs/hpc/gpu_pinning.hpp"
 #include "prs/hpc/launcher.hpp"
-#include "prs/hpc/worker_count.hpp"
 #include "prs/hpc/node_ranks.hpp"
+#include "prs/hpc/worker_count.hpp"
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
 #include "prs/orchestrator/exit_codes.hpp"
@@ -115,15 +115,15 @@ agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol:
 std::string launch_lines(const config::JobSpec& job, const config::CommandLine& cli, const hpc::GpuInventory& gpus) {
     const int nodes = job.instance_count;
     const int per_node = job.max_concurrency_per_instance.value_or(default_concurrency(gpus));
-    const std::string args = (cli.run_dir ? fmt::format("--run-dir {} ", cli.run_dir->string()) : std::string()) +
-                             cli.job_file.string();
+    const std::string args =
+        (cli.run_dir ? fmt::format("--run-dir {} ", cli.run_dir->string()) : std::string()) + cli.job_file.string();
     std::string out = fmt::format(
         "# {}: resources.instance_count = {} node(s) x max_concurrency_per_instance = {}{} = {} ranks, one worker "
         "each\n",
         job.job_name, nodes, per_node, job.max_concurrency_per_instance ? "" : " (unset: this machine's default)",
         nodes * per_node);
-    out += fmt::format("mpirun -np {} --map-by ppr:{}:node --bind-to none prs_mpi {}\n", nodes * per_node, per_node,
-                       args);
+    out +=
+        fmt::format("mpirun -np {} --map-by ppr:{}:node --bind-to none prs_mpi {}\n", nodes * per_node, per_node, args);
     out += fmt::format("srun --mpi=pmix --nodes={} --ntasks-per-node={} prs_mpi {}\n", nodes, per_node, args);
     out += fmt::format("sbatch --nodes={} --ntasks-per-node={} slurm/prs_mpi_cpu.sbatch {}\n", nodes, per_node, args);
     out += fmt::format("sbatch --nodes={} --ntasks-per-node={} --gpus-per-node={} slurm/prs_mpi_gpu.sbatch {}\n", nodes,
@@ -154,10 +154,12 @@ void end_dropped_ranks(const orchestrator::Orchestrator& orch, int world_size, c
         if (!orch.lost(r)) continue;
         if (node_ranks.kill(r))
             master.line("WARNING", fmt::format("rank {} (pid {}) killed: it was dropped for silence, and mpirun waits "
-                                               "for every rank's process.", r, node_ranks.pid(r)));
+                                               "for every rank's process.",
+                                               r, node_ranks.pid(r)));
         else
             master.line("WARNING", fmt::format("rank {} was dropped for silence and is not on this node (or is gone): "
-                                               "mpirun ends when it does.", r));
+                                               "mpirun ends when it does.",
+                                               r));
     }
 }
 
@@ -207,14 +209,18 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
                            decision.reuse_because, job.append_row_file ? job.append_row_file->string() : "none");
             } else if (decision.reuse) {
                 status = kStartReused;
-                logs::LogFile(layout.master_role()).line("INFO", "Reused the finished run: same job, input and entry "
-                                                                 "script, and is_deterministic.");
-                fmt::print(stderr, "prs_mpi: reused the finished run in {} (same job, input and entry script; "
+                logs::LogFile(layout.master_role())
+                    .line("INFO",
+                          "Reused the finished run: same job, input and entry "
+                          "script, and is_deterministic.");
+                fmt::print(stderr,
+                           "prs_mpi: reused the finished run in {} (same job, input and entry script; "
                            "is_deterministic is true): nothing to run. Output: {}. Use --fresh to run again.\n",
                            run_dir.string(), job.append_row_file ? job.append_row_file->string() : "none");
             } else if (decision.resume && decision.restart) {
                 journal = orchestrator::Journal::restart(journal_file, *fingerprint, *decision.resume);
-                fmt::print(stderr, "prs_mpi: resuming the run in {} ({}): {} succeeded mini-batches are kept, the "
+                fmt::print(stderr,
+                           "prs_mpi: resuming the run in {} ({}): {} succeeded mini-batches are kept, the "
                            "failed and unfinished ones run with fresh attempts.\n",
                            run_dir.string(), decision.resume_because, decision.resume->done_count());
             } else if (decision.resume) {
@@ -276,10 +282,12 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     if (mpi.rank() != 0) {
         transport::MpiTransport transport;
         switch (agent::run_agent_loop(agent, transport, job.rank_timeout)) {
-            case agent::AgentExit::Finalize: return kExitSucceeded;
+            case agent::AgentExit::Finalize:
+                return kExitSucceeded;
             // Some rank was dropped. Without --enable-recovery rank 0 fails the job for it, and
             // mpirun passes on the first exit code that is not 0: this one may come first.
-            case agent::AgentExit::Abandon: mpi.abandon(launch.survives_rank_loss ? kExitSucceeded : kExitJobFailed);
+            case agent::AgentExit::Abandon:
+                mpi.abandon(launch.survives_rank_loss ? kExitSucceeded : kExitJobFailed);
             case agent::AgentExit::RankZeroLost:
                 fmt::print(stderr, "prs_mpi: rank {}: no word from rank 0 for {} s; stopping.\n", mpi.rank(),
                            job.rank_timeout);
@@ -289,16 +297,17 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     }
 
     if (job.instance_count != node.node_count)
-        fmt::print(stderr, "prs_mpi: warning: the job asks for resources.instance_count = {} nodes, the launcher gave {}; "
-                   "running on {}.\n", job.instance_count, node.node_count, node.node_count);
+        fmt::print(stderr,
+                   "prs_mpi: warning: the job asks for resources.instance_count = {} nodes, the launcher gave {}; "
+                   "running on {}.\n",
+                   job.instance_count, node.node_count, node.node_count);
     orchestrator::Topology topology;
     topology.world_size = mpi.size();
     topology.node_count = node.node_count;
     topology.workers_per_node = mpi.size() > 1 ? node.local_size : local_slots;
     topology.survives_lost_ranks = launch.survives_rank_loss;
     logs::LogFile(layout.master_role())
-        .line("INFO", fmt::format("GPUs per node: {} ({}{}); {} worker(s) per node.", gpus.devices.size(),
-                                  gpus.source,
+        .line("INFO", fmt::format("GPUs per node: {} ({}{}); {} worker(s) per node.", gpus.devices.size(), gpus.source,
                                   gpus.devices.empty() ? "" : ": " + fmt::format("{}", fmt::join(gpus.devices, ",")),
                                   topology.workers_per_node));
     std::unique_ptr<transport::MpiTransport> transport;
@@ -309,8 +318,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     int code = kExitJobFailed;
     int lost_ranks = 0;
     try {
-        orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology,
-                                        job.append_row_file, *journal, decision.resume ? &*decision.resume : nullptr);
+        orchestrator::Orchestrator orch(job, layout, *partition, agent, transport.get(), topology, job.append_row_file,
+                                        *journal, decision.resume ? &*decision.resume : nullptr);
         code = orch.run();
         lost_ranks = orch.lost_ranks();
         if (lost_ranks > 0 && launch.survives_rank_loss) end_dropped_ranks(orch, mpi.size(), node_ranks, layout);
@@ -318,8 +327,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
         // The orchestrator ends the job itself on errors while it runs; this is one it could
         // not start with. The other ranks wait for orders, so MPI_Finalize would wait for
         // them forever: the job ends here, and the launcher stops them.
-        const std::string result = fmt::format("Job failed.\nReason: {}.\nFix: {}.\n", e.what(),
-                                               orchestrator::io_error_fix(e));
+        const std::string result =
+            fmt::format("Job failed.\nReason: {}.\nFix: {}.\n", e.what(), orchestrator::io_error_fix(e));
         fmt::print(stderr, "prs_mpi: {}", result);
         try {
             logs::write_file_atomically(layout.job_result(), result);
@@ -368,9 +377,10 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
                 if (largest)
                     fmt::print("{}", launch_lines(*largest, cli, hpc::detect_gpus()));
                 else
-                    fmt::print("# {}: no parallel step can be sized before the steps before it run; launch with the "
-                               "resources.instance_count x max_concurrency_per_instance of its parallel steps\n",
-                               pipeline.name);
+                    fmt::print(
+                        "# {}: no parallel step can be sized before the steps before it run; launch with the "
+                        "resources.instance_count x max_concurrency_per_instance of its parallel steps\n",
+                        pipeline.name);
             }
         } catch (const config::JobError& e) {
             fmt::print(stderr, "{}\n", util::report_text(e));
@@ -382,7 +392,9 @@ int run_pipeline_job(const config::PipelineSpec& pipeline, const config::Command
     orchestrator::install_stop_handlers(mpi.rank() == 0);
     pipeline::Edge edge;
     edge.rank = mpi.rank();
-    edge.broadcast = [&](int value) { return mpi.broadcast_idle(value); };
+    edge.broadcast = [&](int value) {
+        return mpi.broadcast_idle(value);
+    };
     edge.run_parallel = [&](const config::JobSpec& job, const fs::path& run_dir, bool fresh) {
         protocol::InputFormat input;
         try {

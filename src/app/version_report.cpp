@@ -60,8 +60,10 @@ std::string python_versions(const std::filesystem::path& worker) {
     char buffer[4096];
     for (;;) {
         const ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
-        if (n > 0) out.append(buffer, static_cast<std::size_t>(n));
-        else if (n == 0 || errno != EINTR) break;
+        if (n > 0)
+            out.append(buffer, static_cast<std::size_t>(n));
+        else if (n == 0 || errno != EINTR)
+            break;
     }
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -74,9 +76,8 @@ std::string python_versions(const std::filesystem::path& worker) {
 }  // namespace
 
 std::string version_report(const std::filesystem::path& worker) {
-    return fmt::format("prs_mpi {}\ncommit {}\nbuild {} ({} {})\n{}\n{}\n{}", PRS_VERSION, k_git_commit,
-                       PRS_BUILD_TYPE, PRS_COMPILER_ID, PRS_COMPILER_VERSION, mpi_version(), hdf5_version(),
-                       python_versions(worker));
+    return fmt::format("prs_mpi {}\ncommit {}\nbuild {} ({} {})\n{}\n{}\n{}", PRS_VERSION, k_git_commit, PRS_BUILD_TYPE,
+                       PRS_COMPILER_ID, PRS_COMPILER_VERSION, mpi_version(), hdf5_version(), python_versions(worker));
 }
 
 }  // namespace prs::app

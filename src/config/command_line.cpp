@@ -64,14 +64,16 @@ struct Options {
             ("version", "show the version, commit and library versions (for a support ticket) and exit")         //
             ("dry-run", "check the job file, print every resolved setting and where it came from, run nothing")  //
             ("fresh", "start over: discard the run directory's journal instead of resuming or reusing a run")    //
-            ("retry-failed", "run only the failed (and never finished) mini-batches of the run directory's last "
-                             "run, keeping the others, even when the entry script or its arguments changed")     //
-            ("print-launch", "print the mpirun, srun and sbatch command lines for the job's instance_count x "
-                             "max_concurrency_per_instance, run nothing")                                        //
+            ("retry-failed",
+             "run only the failed (and never finished) mini-batches of the run directory's last "
+             "run, keeping the others, even when the entry script or its arguments changed")  //
+            ("print-launch",
+             "print the mpirun, srun and sbatch command lines for the job's instance_count x "
+             "max_concurrency_per_instance, run nothing")  //
             ("run-dir", po::value<std::string>()->value_name("DIR"),
              "run directory with the journal, outputs/ and logs/ (default: ./prs_runs/<job name>)")  //
             ("job", po::value<std::string>()->value_name("NAME"),
-             "run only this parallel step of a pipeline (its inputs must be on disk)")  //
+             "run only this parallel step of a pipeline (its inputs must be on disk)")                        //
             ("until", po::value<std::string>()->value_name("STEP"), "run a pipeline's steps up to this one")  //
             ("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(),
              "override a value of the job file, e.g. --set jobs.train.resources.instance_count=3 (repeatable)")  //
@@ -132,8 +134,9 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     cli.fresh = vm.count("fresh") > 0;
     cli.retry_failed = vm.count("retry-failed") > 0;
     if (cli.fresh && cli.retry_failed)
-        throw JobError("prs_mpi: --fresh and --retry-failed contradict each other: --fresh starts over, "
-                       "--retry-failed keeps what succeeded. Give one of them");
+        throw JobError(
+            "prs_mpi: --fresh and --retry-failed contradict each other: --fresh starts over, "
+            "--retry-failed keeps what succeeded. Give one of them");
     cli.print_launch = vm.count("print-launch") > 0;
     if (vm.count("run-dir")) cli.run_dir = vm["run-dir"].as<std::string>();
     if (vm.count("job")) cli.job = vm["job"].as<std::string>();

@@ -15,16 +15,33 @@ namespace prs::config::detail {
 namespace {
 
 // Azure's command job keys and the pipeline node's (BaseNode schema).
-const std::vector<std::string> kCommandKeys = {
-    "$schema",     "type",       "name",         "version",     "display_name",          "description",
-    "tags",        "properties", "component",    "compute",     "experiment_name",       "is_deterministic",
-    "code",        "command",    "environment",  "inputs",      "environment_variables", "outputs",
-    "resources",   "distribution", "limits",     "identity",    "services",              "queue_settings",
-    "comment"};
+const std::vector<std::string> kCommandKeys = {"$schema",
+                                               "type",
+                                               "name",
+                                               "version",
+                                               "display_name",
+                                               "description",
+                                               "tags",
+                                               "properties",
+                                               "component",
+                                               "compute",
+                                               "experiment_name",
+                                               "is_deterministic",
+                                               "code",
+                                               "command",
+                                               "environment",
+                                               "inputs",
+                                               "environment_variables",
+                                               "outputs",
+                                               "resources",
+                                               "distribution",
+                                               "limits",
+                                               "identity",
+                                               "services",
+                                               "queue_settings",
+                                               "comment"};
 
-bool is_value_type(const std::string& t) {
-    return t == "string" || t == "integer" || t == "number" || t == "boolean";
-}
+bool is_value_type(const std::string& t) { return t == "string" || t == "integer" || t == "number" || t == "boolean"; }
 
 // $[[ ... ]] parts of a command are dropped when they name an optional input that has no
 // value, as Azure does.
@@ -55,8 +72,8 @@ void read_command_step(const JobFile& file, const Mapping& m, PipelineStep& step
         if (m.get(key)) unused.push_back(key);
     if (!unused.empty())
         file.info(m.get(unused.front())->key,
-                  fmt::format("jobs.{}: {} not used: a command step runs once, on rank 0 of this allocation",
-                              step.name, util::join(unused, ", ")));
+                  fmt::format("jobs.{}: {} not used: a command step runs once, on rank 0 of this allocation", step.name,
+                              util::join(unused, ", ")));
     if (const auto f = m.get("compute"); f && f->value.IsScalar())
         file.info(f->key, fmt::format("jobs.{}.compute accepted: the step runs on this allocation", step.name));
     CommandStep& c = step.command;
@@ -103,6 +120,5 @@ void read_command_step(const JobFile& file, const Mapping& m, PipelineStep& step
     c.environment_variables = scratch.environment_variables;
     c.python_path = scratch.python_path;
 }
-
 
 }  // namespace prs::config::detail

@@ -143,8 +143,7 @@ std::string describe(const JobSpec& spec) {
     for (const auto& dir : spec.python_path) out.add("python_path", dir.string());
 
     out.setting(spec, "mini_batch_size", size_text(spec));
-    out.setting(spec, "partition_keys",
-                spec.partition_keys.empty() ? "(none)" : util::join(spec.partition_keys, ", "));
+    out.setting(spec, "partition_keys", spec.partition_keys.empty() ? "(none)" : util::join(spec.partition_keys, ", "));
     out.setting(spec, "resources.instance_count", std::to_string(spec.instance_count));
     out.setting(spec, "max_concurrency_per_instance",
                 spec.max_concurrency_per_instance ? std::to_string(*spec.max_concurrency_per_instance)

@@ -43,8 +43,8 @@ YAML::Node parse_yaml_file(const fs::path& file, const std::string& shown) {
             util::Problem{"", fmt::format("{} is a folder, not a job file", shown), "name the job's YAML file", {}});
     std::ifstream in(file);
     if (!in)
-        throw JobError(util::Problem{"", fmt::format("cannot read job file '{}': {}", shown, std::strerror(errno)),
-                                     "check the path", {}});
+        throw JobError(util::Problem{
+            "", fmt::format("cannot read job file '{}': {}", shown, std::strerror(errno)), "check the path", {}});
     std::stringstream text;
     text << in.rdbuf();
     try {

@@ -176,11 +176,11 @@ private:
                 if (!is_dir && p.filename() == "MLTable") {
                     input.path = p.parent_path();
                 } else if (!is_dir || !fs::is_regular_file(p / "MLTable")) {
-                    file_.fail(
-                        at,
-                        fmt::format("type mltable needs a folder with an MLTable file, but {} has none", p.string()),
-                        "add an MLTable file (paths:, transformations:) to the folder, or use type: uri_folder "
-                        "for a plain folder of files");
+                    file_.fail(at,
+                               fmt::format("type mltable needs a folder with an MLTable file, but {} has none",
+                                           p.string()),
+                               "add an MLTable file (paths:, transformations:) to the folder, or use type: uri_folder "
+                               "for a plain folder of files");
                 }
                 break;
             case InputType::Hdf5:
@@ -189,7 +189,9 @@ private:
     }
 
     void add_data(const Field& f, InputSpec input) {
-        const auto same = [&](const InputSpec& other) { return other.name == input.name; };
+        const auto same = [&](const InputSpec& other) {
+            return other.name == input.name;
+        };
         if (std::any_of(spec_.inputs.begin(), spec_.inputs.end(), same))
             file_.fail(f, fmt::format("a second input named '{}'", input.name), "give each input its own name");
         spec_.inputs.push_back(std::move(input));

@@ -43,12 +43,11 @@ const std::vector<std::string> kV1OnlyKeys = {"entry_script",
 
 void refuse_job_flag(const CommandLine& cli, std::string_view form) {
     if (cli.job)
-        throw JobError(util::Problem{
-            "",
-            fmt::format("--job {}: {} is a {}, not a pipeline; --job picks a pipeline's step", *cli.job,
-                        cli.job_file.string(), form),
-            "drop --job",
-            {}});
+        throw JobError(util::Problem{"",
+                                     fmt::format("--job {}: {} is a {}, not a pipeline; --job picks a pipeline's step",
+                                                 *cli.job, cli.job_file.string(), form),
+                                     "drop --job",
+                                     {}});
 }
 
 // The seed docs show a parallel step alone, `name: {type: parallel, ...}`: a bare `jobs:` mapping.
@@ -115,9 +114,9 @@ void detail::apply_overrides(const CommandLine& cli, JobSpec& spec) {
         const auto key = detail::setting_for_flag(flag);
         if (!key) throw JobError(fmt::format("prs_mpi: --{} is not a setting prs_mpi can override", flag));
         try {
-            detail::apply_setting(
-                spec, *key, value,
-                Origin{Origin::Kind::CommandLine, fmt::format("--{} {}", flag, quote_argument(value))});
+            detail::apply_setting(spec, *key, value,
+                                  Origin{Origin::Kind::CommandLine,
+                                         fmt::format("--{} {}", flag, quote_argument(value))});
         } catch (const detail::ValueError& e) {
             throw JobError(
                 util::Problem{"", fmt::format("--{}: expected {}, got '{}'", flag, e.expected, value), e.fix, {}});
@@ -158,7 +157,9 @@ JobSpec load_job(const CommandLine& cli) {
     const JobFile file(cli.job_file.string(), spec.job_file.parent_path(), spec.warnings);
     detail::apply_sets(root, cli, file.name());
     const YAML::Node name = root.IsMap() ? root["name"] : YAML::Node();
-    const std::string job_name = cli.job ? *cli.job : name.IsDefined() && name.IsScalar() ? name.Scalar() : spec.job_name;
+    const std::string job_name = cli.job                               ? *cli.job
+                                 : name.IsDefined() && name.IsScalar() ? name.Scalar()
+                                                                       : spec.job_name;
     detail::resolve_locations(root, detail::locations_of(cli), job_name, file.name());
     read_form(file, Mapping(file, root), cli, spec);
     detail::apply_overrides(cli, spec);

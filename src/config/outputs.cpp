@@ -11,7 +11,8 @@ namespace prs::config::detail {
 
 namespace {
 
-const std::vector<std::string> kOutputKeys = {"type", "path", "mode", "description", "name", "version", "path_on_compute"};
+const std::vector<std::string> kOutputKeys = {"type", "path",    "mode",           "description",
+                                              "name", "version", "path_on_compute"};
 const std::vector<std::string> kOutputModes = {"rw_mount", "upload", "direct"};
 
 std::optional<std::string> parent_output(const std::string& text) {

@@ -10,38 +10,15 @@ namespace prs::config::detail {
 
 namespace {
 
-const std::vector<std::string> kJobKeys = {"$schema",
-                                           "type",
-                                           "name",
-                                           "version",
-                                           "display_name",
-                                           "description",
-                                           "tags",
-                                           "compute",
-                                           "experiment_name",
-                                           "settings",
-                                           "is_deterministic",
-                                           "inputs",
-                                           "outputs",
-                                           "input_data",
-                                           "mini_batch_size",
-                                           "partition_keys",
-                                           "resources",
-                                           "max_concurrency_per_instance",
-                                           "mini_batch_error_threshold",
-                                           "retry_settings",
-                                           "logging_level",
-                                           "task",
-                                           "output_order",
+const std::vector<std::string> kJobKeys = {"$schema", "type", "name", "version", "display_name", "description", "tags",
+                                           "compute", "experiment_name", "settings", "is_deterministic", "inputs",
+                                           "outputs", "input_data", "mini_batch_size", "partition_keys", "resources",
+                                           "max_concurrency_per_instance", "mini_batch_error_threshold",
+                                           "retry_settings", "logging_level", "task", "output_order",
                                            // Azure's parallel schema also takes these at job level.
-                                           "error_threshold",
-                                           "environment_variables",
+                                           "error_threshold", "environment_variables",
                                            // Azure's pipeline-node keys.
-                                           "component",
-                                           "properties",
-                                           "identity",
-                                           "services",
-                                           "queue_settings",
+                                           "component", "properties", "identity", "services", "queue_settings",
                                            "comment"};
 
 // Keys that belong elsewhere in a v2 job: misplaced ones and v1 names.
@@ -64,7 +41,7 @@ const std::map<std::string, std::string, std::less<>> kJobHints = {
     {"allowed_failed_percent", "task.program_arguments: --allowed_failed_percent N"},
 };
 
-const std::vector<std::string> kResourceKeys = {"instance_count", "instance_type", "shm_size",         "docker_args",
+const std::vector<std::string> kResourceKeys = {"instance_count", "instance_type", "shm_size",          "docker_args",
                                                 "properties",     "locations",     "max_instance_count"};
 const std::vector<std::string> kRetryKeys = {"max_retries", "timeout"};
 const std::vector<std::string> kTaskKeys = {

@@ -41,19 +41,19 @@ using detail::Field;
 using detail::JobFile;
 using detail::Mapping;
 
-const std::vector<std::string> kPipelineKeys = {"$schema",  "type",    "name",       "display_name", "description",
-                                                "tags",     "settings", "jobs",      "inputs",       "outputs",
-                                                "experiment_name", "compute", "properties", "identity", "services"};
-const std::vector<std::string> kSettingsKeys = {"default_datastore", "default_compute", "continue_on_step_failure",
-                                                "force_rerun",       "default_environment", "on_init", "on_finalize"};
+const std::vector<std::string> kPipelineKeys = {
+    "$schema",    "type",     "name",    "display_name", "description",     "tags",
+    "settings",   "jobs",     "inputs",  "outputs",      "experiment_name", "compute",
+    "properties", "identity", "services"};
+const std::vector<std::string> kSettingsKeys = {"default_datastore", "default_compute",     "continue_on_step_failure",
+                                                "force_rerun",       "default_environment", "on_init",
+                                                "on_finalize"};
 
 const std::regex kStepOutputRef(R"(\$\{\{\s*parent\.jobs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\})");
 const std::regex kParentInputRef(R"(\$\{\{\s*parent\.inputs\.([A-Za-z0-9_-]+)\s*\}\})");
 const std::regex kParentOutputRef(R"(\$\{\{\s*parent\.outputs\.([A-Za-z0-9_-]+)\s*\}\})");
 
-bool is_value_type(const std::string& t) {
-    return t == "string" || t == "integer" || t == "number" || t == "boolean";
-}
+bool is_value_type(const std::string& t) { return t == "string" || t == "integer" || t == "number" || t == "boolean"; }
 
 std::string scalar_or(const YAML::Node& n, const char* key, std::string fallback) {
     const YAML::Node v = n.IsMap() ? n[key] : YAML::Node();
@@ -78,7 +78,10 @@ struct KnownOutput {
 class PipelineReader {
 public:
     PipelineReader(const CommandLine& cli, PipelineSpec& spec)
-        : cli_(cli), spec_(spec), shown_(cli.job_file.string()), where_(detail::locations_of(cli)),
+        : cli_(cli),
+          spec_(spec),
+          shown_(cli.job_file.string()),
+          where_(detail::locations_of(cli)),
           file_(shown_, fs::absolute(cli.job_file).parent_path().lexically_normal(), spec.warnings) {}
 
     void read(YAML::Node root) {
@@ -154,8 +157,8 @@ private:
                 if (is_value_type(type)) {
                     const auto v = m.get("default") ? m.get("default") : m.get("value");
                     if (!v)
-                        file_.fail(f, "a value input needs a value", fmt::format("add `default: ...` under {}",
-                                                                                  f.path));
+                        file_.fail(f, "a value input needs a value",
+                                   fmt::format("add `default: ...` under {}", f.path));
                     in.value = file_.text(*v);
                 } else {
                     const auto path = m.get("path");
@@ -167,8 +170,9 @@ private:
                     if (const auto mode = m.get("mode")) in.mode = file_.text(*mode);
                 }
             } else {
-                file_.fail_expected(f, "a value or a mapping with type and path", "write e.g. n: 3 or data: {type: "
-                                                                                  "uri_folder, path: ./data}");
+                file_.fail_expected(f, "a value or a mapping with type and path",
+                                    "write e.g. n: 3 or data: {type: "
+                                    "uri_folder, path: ./data}");
             }
             inputs_[f.key.Scalar()] = in;
         }
@@ -499,8 +503,10 @@ private:
                 } else if (std::regex_match(text, m, kParentInputRef)) {
                     const auto& in = parent_input(path, step, m[1]);
                     if (!in.data) {
-                        if (value.IsMap()) value["default"] = in.value;
-                        else path = in.value;
+                        if (value.IsMap())
+                            value["default"] = in.value;
+                        else
+                            path = in.value;
                         if (value.IsMap()) value.remove("path");
                         continue;
                     }
@@ -582,8 +588,7 @@ private:
         }
         if (given.IsDefined() && given.IsMap())
             for (auto it = given.begin(); it != given.end(); ++it)
-                if (std::find(declared_names.begin(), declared_names.end(), it->first.Scalar()) ==
-                    declared_names.end())
+                if (std::find(declared_names.begin(), declared_names.end(), it->first.Scalar()) == declared_names.end())
                     file_.fail(it->first, where_step + ".inputs." + it->first.Scalar(),
                                fmt::format("the component {} has no input {} (its inputs: {})", shown,
                                            it->first.Scalar(),

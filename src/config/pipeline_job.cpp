@@ -34,18 +34,17 @@ void read_pipeline_jobs(const JobFile& file, const Mapping& jobs, const ParentSc
         for (const Field& step : jobs.fields())
             if (step.key.Scalar() == *chosen) picked = &step;
         if (!picked)
-            throw JobError(util::Problem{
-                "",
-                fmt::format("--job {}: the pipeline has no step of that name; its steps: {}", *chosen,
-                            list_steps(jobs.fields())),
-                "pass --job with one of the parallel steps",
-                {}});
+            throw JobError(util::Problem{"",
+                                         fmt::format("--job {}: the pipeline has no step of that name; its steps: {}",
+                                                     *chosen, list_steps(jobs.fields())),
+                                         "pass --job with one of the parallel steps",
+                                         {}});
         if (step_type(*picked) != "parallel")
-            file.fail(
-                *picked,
-                fmt::format("--job {} names a {} step; prs_mpi runs only parallel steps", *chosen, step_type(*picked)),
-                parallel.empty() ? "run that step with its own tool; this pipeline has no parallel step"
-                                 : fmt::format("pass --job with a parallel step: {}", list_steps(parallel)));
+            file.fail(*picked,
+                      fmt::format("--job {} names a {} step; prs_mpi runs only parallel steps", *chosen,
+                                  step_type(*picked)),
+                      parallel.empty() ? "run that step with its own tool; this pipeline has no parallel step"
+                                       : fmt::format("pass --job with a parallel step: {}", list_steps(parallel)));
     } else if (parallel.empty()) {
         file.fail(jobs.node(), "jobs",
                   fmt::format("the pipeline has no `type: parallel` step (its steps: {})", list_steps(jobs.fields())),

@@ -17,8 +17,8 @@ LaunchEnvironment detect_launch(const util::EnvLookup& env) {
     }
     // Under these the process is wired into a job even as its only rank (mpirun -np 1,
     // srun --mpi=pmix -n 1), so MPI_Init runs as it always did.
-    for (const char* var : {"OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMIX_NAMESPACE",
-                            "PMI_RANK", "PMI_SIZE", "PMI_FD"}) {
+    for (const char* var : {"OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMIX_NAMESPACE", "PMI_RANK",
+                            "PMI_SIZE", "PMI_FD"}) {
         if (env(var)) {
             out.launched = true;
             return out;

@@ -14,8 +14,8 @@
 #include <fmt/format.h>
 
 #include "prs/logs/layout.hpp"
-#include "prs/util/write_fully.hpp"
 #include "prs/util/user_error.hpp"
+#include "prs/util/write_fully.hpp"
 
 namespace prs::logs {
 

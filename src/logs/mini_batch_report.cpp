@@ -36,8 +36,8 @@ MiniBatchReport::MiniBatchReport(const std::filesystem::path& file) : file_(file
     std::error_code ec;
     if (std::filesystem::file_size(file, ec) == 0 || ec)
         file_.raw(
-        "Mini-batch Id,Picked Count,Node Id,Process,Process Start Time,Total,Succeeded,Failed,Elapsed Seconds,"
-        "Process Seconds,Run Method Seconds,Status,Error Category,Error Message,Mini-batch Detail\n");
+            "Mini-batch Id,Picked Count,Node Id,Process,Process Start Time,Total,Succeeded,Failed,Elapsed Seconds,"
+            "Process Seconds,Run Method Seconds,Status,Error Category,Error Message,Mini-batch Detail\n");
 }
 
 void MiniBatchReport::add(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d) {

@@ -12,8 +12,10 @@ bool is_system_failure(const protocol::AttemptResult& r) {
         case S::RunTimeout:
         case S::LoadFailed:
         case S::LoadTimeout:
-        case S::ProcessDied: return true;
-        default: return r.error_category == "SystemError";  // prs_runtime itself failed
+        case S::ProcessDied:
+            return true;
+        default:
+            return r.error_category == "SystemError";  // prs_runtime itself failed
     }
 }
 

@@ -15,8 +15,8 @@ std::string sample(const protocol::AttemptResult& r) {
     if (r.process.empty())
         return fmt::format("mini-batch {} (attempt {}, node {}; see logs/sys/master_role.txt)", r.mini_batch_id,
                            r.attempt + 1, r.node_id);
-    return fmt::format("mini-batch {} (attempt {}, node {} {}; see logs/user/stderr/{}/{}.stderr.txt)",
-                       r.mini_batch_id, r.attempt + 1, r.node_id, r.process, r.node_id, r.process);
+    return fmt::format("mini-batch {} (attempt {}, node {} {}; see logs/user/stderr/{}/{}.stderr.txt)", r.mini_batch_id,
+                       r.attempt + 1, r.node_id, r.process, r.node_id, r.process);
 }
 }  // namespace
 
@@ -60,13 +60,15 @@ std::string ErrorSummary::render() const {
     });
     std::string out = fmt::format("{} distinct error(s) from the entry script.\n", sorted.size());
     if (ungrouped_)
-        out += fmt::format("Only the first {} distinct errors are grouped; {} later failure(s) with other errors are "
-                           "in sys/job_report/processed_mini-batches.csv.\n",
-                           kMaxGroups, ungrouped_);
+        out += fmt::format(
+            "Only the first {} distinct errors are grouped; {} later failure(s) with other errors are "
+            "in sys/job_report/processed_mini-batches.csv.\n",
+            kMaxGroups, ungrouped_);
     for (const auto* g : sorted) {
         out += fmt::format("\n== {} time(s): {}\n", g->second.count, g->first);
         for (const auto& s : g->second.samples) out += "   " + s + "\n";
-        if (!g->second.traceback.empty()) out += g->second.traceback + (g->second.traceback.ends_with('\n') ? "" : "\n");
+        if (!g->second.traceback.empty())
+            out += g->second.traceback + (g->second.traceback.ends_with('\n') ? "" : "\n");
     }
     return out;
 }

@@ -54,7 +54,8 @@ std::string items_json(const FailedMiniBatch& f, const protocol::InputFormat& in
         return fmt::format("[{{\"partition_key_value\": {}, \"files\": {}}}]", keys + "}", json_list(d.files));
     }
     switch (d.kind) {
-        case InputKind::FileList: return json_list(d.files);
+        case InputKind::FileList:
+            return json_list(d.files);
         case InputKind::Hdf5:
             return fmt::format("[{{\"file\": {}, \"datasets\": {}, \"rows\": [{}, {}]}}]",
                                util::json_quote(d.files.empty() ? "" : d.files[0]), json_list(input.datasets), d.begin,
@@ -93,25 +94,27 @@ const char* header_name(protocol::InputFormat::Header h) {
 
 std::string failed_items_line(const FailedMiniBatch& f, const protocol::InputFormat& input, const RowSpan& rows) {
     const auto& r = f.last;
-    return fmt::format("{{\"mini_batch_id\": {}, \"items\": {}, \"attempts\": {}, \"status\": {}, "
-                       "\"error_category\": {}, \"error_message\": {}, \"logs\": {}}}\n",
-                       f.descriptor.id, items_json(f, input, rows), r.attempt + 1,
-                       util::json_quote(protocol::status_name(r.status)), util::json_quote(r.error_category),
-                       util::json_quote(r.error_message), json_list(attempt_logs(r)));
+    return fmt::format(
+        "{{\"mini_batch_id\": {}, \"items\": {}, \"attempts\": {}, \"status\": {}, "
+        "\"error_category\": {}, \"error_message\": {}, \"logs\": {}}}\n",
+        f.descriptor.id, items_json(f, input, rows), r.attempt + 1, util::json_quote(protocol::status_name(r.status)),
+        util::json_quote(r.error_category), util::json_quote(r.error_message), json_list(attempt_logs(r)));
 }
 
 std::string failed_items_mltable(const std::vector<FailedMiniBatch>& failed, const protocol::InputFormat& input,
                                  const std::string& rows_file) {
-    std::string out = "# The items of the mini-batches that failed (see failed_items.jsonl), written by prs_mpi.\n"
-                      "paths:\n";
+    std::string out =
+        "# The items of the mini-batches that failed (see failed_items.jsonl), written by prs_mpi.\n"
+        "paths:\n";
     if (tabular(input.kind) && input.partition_keys.empty()) {
         out += fmt::format("  - file: ./{}\ntransformations:\n", rows_file);
         if (input.kind == InputKind::JsonLines) return out + "  - read_json_lines:\n      encoding: utf8\n";
         // rows.csv has one header row (or none), whatever the input's files had.
-        return out + fmt::format("  - read_delimited:\n      delimiter: {}\n      header: {}\n      encoding: {}\n"
-                                 "      support_multi_line: {}\n",
-                                 util::json_quote(input.delimiter), header_name(input.header), input.encoding,
-                                 input.support_multi_line ? "true" : "false");
+        return out + fmt::format(
+                         "  - read_delimited:\n      delimiter: {}\n      header: {}\n      encoding: {}\n"
+                         "      support_multi_line: {}\n",
+                         util::json_quote(input.delimiter), header_name(input.header), input.encoding,
+                         input.support_multi_line ? "true" : "false");
     }
     if (input.kind == InputKind::Hdf5) return {};
     // A file list, or the files of failed partitions (the same partition_keys split them again).

@@ -51,13 +51,13 @@ std::optional<ThresholdBreach> FailurePolicy::check(const JobCounters& c, bool a
             "raise `--error_threshold` in task.program_arguments (or on the prs_mpi command line), or -1 to "
             "ignore failed items"};
     if (all_scheduled && allowed_failed_percent_ < 100 && c.mini_batches_total > 0) {
-        const double percent = 100.0 * static_cast<double>(c.mini_batches_failed) /
-                               static_cast<double>(c.mini_batches_total);
+        const double percent =
+            100.0 * static_cast<double>(c.mini_batches_failed) / static_cast<double>(c.mini_batches_total);
         if (percent > allowed_failed_percent_)
             return ThresholdBreach{
                 "allowed_failed_percent",
-                fmt::format("{:.1f}% of the {} mini-batches failed, more than --allowed_failed_percent = {}",
-                            percent, c.mini_batches_total, allowed_failed_percent_),
+                fmt::format("{:.1f}% of the {} mini-batches failed, more than --allowed_failed_percent = {}", percent,
+                            c.mini_batches_total, allowed_failed_percent_),
                 "raise `--allowed_failed_percent` in task.program_arguments, or 100 to ignore"};
     }
     return std::nullopt;

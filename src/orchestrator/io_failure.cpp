@@ -22,12 +22,16 @@ constexpr std::string_view kResume =
 
 std::string fix_for(std::error_code ec) {
     if (ec == std::errc::no_space_on_device || ec.value() == EDQUOT)
-        return fmt::format("free space on that filesystem (or write the output elsewhere: the output's `path`, "
-                           "--run-dir), {}", kResume);
+        return fmt::format(
+            "free space on that filesystem (or write the output elsewhere: the output's `path`, "
+            "--run-dir), {}",
+            kResume);
     if (ec == std::errc::read_only_file_system || ec == std::errc::permission_denied ||
         ec == std::errc::operation_not_permitted)
-        return fmt::format("make that path writable (or write the output elsewhere: the output's `path`, "
-                           "--run-dir), {}", kResume);
+        return fmt::format(
+            "make that path writable (or write the output elsewhere: the output's `path`, "
+            "--run-dir), {}",
+            kResume);
     return fmt::format("check that path and the filesystem it is on, {}", kResume);
 }
 

@@ -63,8 +63,10 @@ std::vector<std::uint64_t> row_starts(std::string_view bytes, std::uint64_t begi
             at_start = false;
         }
         const char c = bytes[i];
-        if (quoted && c == '"') in_quotes = !in_quotes;
-        else if (c == '\n' && !in_quotes) at_start = true;
+        if (quoted && c == '"')
+            in_quotes = !in_quotes;
+        else if (c == '\n' && !in_quotes)
+            at_start = true;
     }
     return starts;
 }
@@ -72,10 +74,13 @@ std::vector<std::uint64_t> row_starts(std::string_view bytes, std::uint64_t begi
 std::uint64_t divisible_items(const protocol::MiniBatchDescriptor& d, const std::vector<std::uint64_t>& rows) {
     if (!d.partition_values.empty()) return 0;
     switch (d.kind) {
-        case InputKind::FileList: return d.files.size();
-        case InputKind::Hdf5: return d.end - d.begin;
+        case InputKind::FileList:
+            return d.files.size();
+        case InputKind::Hdf5:
+            return d.end - d.begin;
         case InputKind::Delimited:
-        case InputKind::JsonLines: return rows.size();
+        case InputKind::JsonLines:
+            return rows.size();
     }
     return 0;
 }

@@ -26,17 +26,18 @@ void JobStats::add(const protocol::AttemptResult& r) {
     w.items_succeeded += std::min(r.succeeded, r.total);
     w.busy_s += r.elapsed_s;
 
-    const AttemptRecord a{r.mini_batch_id,
-                          seq_++,
-                          r.start_us,
-                          static_cast<float>(r.elapsed_s),
-                          static_cast<float>(std::min(r.run_method_s, r.elapsed_s)),
-                          r.total,
-                          r.succeeded,
-                          index,
-                          static_cast<std::uint16_t>(
-                              std::min<std::uint32_t>(r.attempt, std::numeric_limits<std::uint16_t>::max())),
-                          r.status, ok};
+    const AttemptRecord a{
+        r.mini_batch_id,
+        seq_++,
+        r.start_us,
+        static_cast<float>(r.elapsed_s),
+        static_cast<float>(std::min(r.run_method_s, r.elapsed_s)),
+        r.total,
+        r.succeeded,
+        index,
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(r.attempt, std::numeric_limits<std::uint16_t>::max())),
+        r.status,
+        ok};
     keep_slowest(a);
     if (!ok && failed_++ < kFailuresKept) failures_.push_back(a);
     if (a.start_us) {
@@ -58,9 +59,8 @@ void JobStats::add(const protocol::AttemptResult& r) {
 
 void JobStats::keep_slowest(const AttemptRecord& a) {
     if (slowest_.size() == kSlowest && a.elapsed_s <= slowest_.back().elapsed_s) return;
-    const auto at = std::upper_bound(slowest_.begin(), slowest_.end(), a, [](const auto& x, const auto& y) {
-        return x.elapsed_s > y.elapsed_s;
-    });
+    const auto at = std::upper_bound(slowest_.begin(), slowest_.end(), a,
+                                     [](const auto& x, const auto& y) { return x.elapsed_s > y.elapsed_s; });
     slowest_.insert(at, a);
     if (slowest_.size() > kSlowest) slowest_.pop_back();
 }

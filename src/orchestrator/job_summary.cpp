@@ -13,23 +13,26 @@
 namespace prs::orchestrator {
 
 namespace {
-double per_second(std::uint64_t count, double seconds) { return seconds > 0 ? static_cast<double>(count) / seconds : 0; }
+double per_second(std::uint64_t count, double seconds) {
+    return seconds > 0 ? static_cast<double>(count) / seconds : 0;
+}
 
 std::string process_json(const WorkerStats& w) {
-    return fmt::format("{{\"process\": {}, \"mini_batches\": {}, \"failures\": {}, \"items_succeeded\": {}, "
-                       "\"busy_s\": {:.3f}}}",
-                       util::json_quote(w.process.empty() ? "(rank lost)" : w.process), w.attempts,
-                       w.failed_attempts, w.items_succeeded, w.busy_s);
+    return fmt::format(
+        "{{\"process\": {}, \"mini_batches\": {}, \"failures\": {}, \"items_succeeded\": {}, "
+        "\"busy_s\": {:.3f}}}",
+        util::json_quote(w.process.empty() ? "(rank lost)" : w.process), w.attempts, w.failed_attempts,
+        w.items_succeeded, w.busy_s);
 }
 }  // namespace
 
 std::string counters_json(const JobCounters& c, std::string_view separator) {
-    return fmt::format("\"mini_batches\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}, \"attempts\": {}, "
-                       "\"failed_attempts\": {}}}{}\"items\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}}}{}"
-                       "\"rows_written\": {}",
-                       c.mini_batches_total, c.mini_batches_succeeded, c.mini_batches_failed, c.attempts,
-                       c.failed_attempts, separator, c.items_total, c.items_succeeded, c.items_failed, separator,
-                       c.rows_written);
+    return fmt::format(
+        "\"mini_batches\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}, \"attempts\": {}, "
+        "\"failed_attempts\": {}}}{}\"items\": {{\"total\": {}, \"succeeded\": {}, \"failed\": {}}}{}"
+        "\"rows_written\": {}",
+        c.mini_batches_total, c.mini_batches_succeeded, c.mini_batches_failed, c.attempts, c.failed_attempts, separator,
+        c.items_total, c.items_succeeded, c.items_failed, separator, c.rows_written);
 }
 
 ProcessUsage own_usage() {
@@ -60,8 +63,9 @@ std::string job_summary_json(const JobOutcome& outcome, const ProcessUsage& rank
     // Rank 0's own process (the orchestrator, and the agent of its own workers), start-up
     // included.
     const double per_attempt_us = c.attempts ? rank0.cpu_s * 1e6 / static_cast<double>(c.attempts) : 0.0;
-    json += fmt::format("  \"rank0\": {{\"cpu_s\": {:.3f}, \"cpu_us_per_attempt\": {:.2f}, \"peak_rss_mb\": {:.1f}}},\n",
-                        rank0.cpu_s, per_attempt_us, rank0.peak_rss_mb);
+    json +=
+        fmt::format("  \"rank0\": {{\"cpu_s\": {:.3f}, \"cpu_us_per_attempt\": {:.2f}, \"peak_rss_mb\": {:.1f}}},\n",
+                    rank0.cpu_s, per_attempt_us, rank0.peak_rss_mb);
 
     // Attempts of this run only: a resumed job's earlier attempts are in its own summary.
     std::map<int, std::vector<const WorkerStats*>> by_node;
@@ -78,10 +82,11 @@ std::string job_summary_json(const JobOutcome& outcome, const ProcessUsage& rank
             total.busy_s += w->busy_s;
             processes += (processes.empty() ? "\n      " : ",\n      ") + process_json(*w);
         }
-        json += fmt::format("{}\n    {{\"node\": {}, \"mini_batches\": {}, \"failures\": {}, \"items_succeeded\": {}, "
-                            "\"busy_s\": {:.3f}, \"processes\": [{}]}}",
-                            first_node ? "" : ",", node, total.attempts, total.failed_attempts,
-                            total.items_succeeded, total.busy_s, processes);
+        json += fmt::format(
+            "{}\n    {{\"node\": {}, \"mini_batches\": {}, \"failures\": {}, \"items_succeeded\": {}, "
+            "\"busy_s\": {:.3f}, \"processes\": [{}]}}",
+            first_node ? "" : ",", node, total.attempts, total.failed_attempts, total.items_succeeded, total.busy_s,
+            processes);
         first_node = false;
     }
     json += by_node.empty() ? "],\n" : "\n  ],\n";

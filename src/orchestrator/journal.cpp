@@ -62,8 +62,8 @@ void put_counters(std::string& out, const JobCounters& c) {
         put(out, v);
 }
 bool get_counters(std::string_view& in, JobCounters& c) {
-    for (auto* v : {&c.mini_batches_succeeded, &c.mini_batches_failed, &c.items_succeeded, &c.items_failed,
-                    &c.attempts, &c.failed_attempts, &c.rows_written})
+    for (auto* v : {&c.mini_batches_succeeded, &c.mini_batches_failed, &c.items_succeeded, &c.items_failed, &c.attempts,
+                    &c.failed_attempts, &c.rows_written})
         if (!get(in, *v)) return false;
     return true;
 }
@@ -88,8 +88,8 @@ std::string apply(JournalState& s, std::uint8_t type, std::string_view p, bool f
             std::uint32_t checksum = 0;
             std::uint32_t n = 0;
             JobCounters c;
-            if (!get(p, offset) || (type == kCommitChecked && !get(p, checksum)) || !get_counters(p, c) ||
-                !get(p, n) || p.size() != std::size_t{n} * 8)
+            if (!get(p, offset) || (type == kCommitChecked && !get(p, checksum)) || !get_counters(p, c) || !get(p, n) ||
+                p.size() != std::size_t{n} * 8)
                 return "a commit record of the wrong length";
             if (s.failed_count() > 0) return "a commit record after the failed mini-batches' record";
             if (offset < s.output_offset)
@@ -149,7 +149,9 @@ std::string apply(JournalState& s, std::uint8_t type, std::string_view p, bool f
 
 }  // namespace
 
-std::uint64_t JournalState::done_count() const { return static_cast<std::uint64_t>(std::count(done.begin(), done.end(), true)); }
+std::uint64_t JournalState::done_count() const {
+    return static_cast<std::uint64_t>(std::count(done.begin(), done.end(), true));
+}
 std::uint64_t JournalState::failed_count() const {
     return static_cast<std::uint64_t>(std::count(failed.begin(), failed.end(), true));
 }
@@ -236,8 +238,7 @@ Journal Journal::resume(const fs::path& file, const JournalState& state) {
     util::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) throw util::errno_error("cannot open journal " + file.string());
     // Cut a torn tail so new records follow the last intact one.
-    if (::ftruncate(fd.get(), static_cast<off_t>(state.valid_bytes)) != 0 ||
-        ::lseek(fd.get(), 0, SEEK_END) < 0)
+    if (::ftruncate(fd.get(), static_cast<off_t>(state.valid_bytes)) != 0 || ::lseek(fd.get(), 0, SEEK_END) < 0)
         throw util::errno_error("cannot repair journal " + file.string());
     return Journal(std::move(fd), file);
 }
@@ -291,15 +292,16 @@ std::string output_mismatch(const JournalState& state, const fs::path& output, b
         return fmt::format("the output file {} cannot be read ({})", output.string(), std::strerror(errno));
     const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size < state.output_offset || (exact && size != state.output_offset))
-        return fmt::format("the output file {} is {} bytes long, and the journal says {} were written",
-                           output.string(), size, state.output_offset);
+        return fmt::format("the output file {} is {} bytes long, and the journal says {} were written", output.string(),
+                           size, state.output_offset);
     std::uint32_t crc = 0;
     if (const int error = util::crc32_extend_from_file(crc, fd.get(), 0, state.output_offset))
         return fmt::format("the output file {} cannot be read ({})", output.string(), std::strerror(error));
     if (crc != *state.output_checksum)
-        return fmt::format("the output file {} does not hold the rows the journal recorded (its first {} bytes "
-                           "changed)",
-                           output.string(), state.output_offset);
+        return fmt::format(
+            "the output file {} does not hold the rows the journal recorded (its first {} bytes "
+            "changed)",
+            output.string(), state.output_offset);
     return {};
 }
 
@@ -388,8 +390,8 @@ std::vector<std::string> fingerprint_parts(const std::string& f) {
 std::vector<std::string> fingerprint_changes(const std::string& before, const std::string& now) {
     const auto a = fingerprint_parts(before);
     const auto b = fingerprint_parts(now);
-    if (a.empty() || b.empty()) return before == now ? std::vector<std::string>{}
-                                                     : std::vector<std::string>{"a journal of an earlier prs_mpi"};
+    if (a.empty() || b.empty())
+        return before == now ? std::vector<std::string>{} : std::vector<std::string>{"a journal of an earlier prs_mpi"};
     std::vector<std::string> changed;
     if (a[0] != b[0]) changed.emplace_back("job settings");
     if (a[1] != b[1]) changed.emplace_back("entry script");

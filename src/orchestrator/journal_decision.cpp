@@ -22,24 +22,26 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
         const auto changes = fingerprint_changes(previous->fingerprint, fingerprint);
         const auto input = input_fingerprint(fingerprint);
         if (!retry_failed || input.empty() || input_fingerprint(previous->fingerprint) != input) {
-            d.fresh_because = retry_failed ? fmt::format("--retry-failed needs the same input and partitioning, and "
-                                                         "{} changed", fmt::join(changes, " and "))
-                                           : fmt::format("the run directory holds a run of another job, input or "
-                                                         "entry script ({} changed{})",
-                                                         fmt::join(changes, " and "),
-                                                         input_fingerprint(previous->fingerprint) == input &&
-                                                                 !input.empty()
-                                                             ? "; --retry-failed would keep its succeeded "
-                                                               "mini-batches"
-                                                             : "");
+            d.fresh_because = retry_failed ? fmt::format(
+                                                 "--retry-failed needs the same input and partitioning, and "
+                                                 "{} changed",
+                                                 fmt::join(changes, " and "))
+                                           : fmt::format(
+                                                 "the run directory holds a run of another job, input or "
+                                                 "entry script ({} changed{})",
+                                                 fmt::join(changes, " and "),
+                                                 input_fingerprint(previous->fingerprint) == input && !input.empty()
+                                                     ? "; --retry-failed would keep its succeeded "
+                                                       "mini-batches"
+                                                     : "");
             return d;
         }
         changed_parts = fmt::format("{}", fmt::join(changes, " and "));
         changed = " with the changed " + changed_parts;
     }
     if (!previous->damage.empty()) {
-        d.fresh_because = fmt::format("the journal {} is damaged or not this job's ({})", journal_file.string(),
-                                      previous->damage);
+        d.fresh_because =
+            fmt::format("the journal {} is damaged or not this job's ({})", journal_file.string(), previous->damage);
         return d;
     }
     if (previous->finished && previous->succeeded && !retry_failed && !job.is_deterministic) {
@@ -49,8 +51,7 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
     // The output must still hold what the journal says was committed: another job may have
     // written it, or someone cut or edited it.
     if (job.append_row_file) {
-        if (auto mismatch = output_mismatch(*previous, *job.append_row_file, previous->finished);
-            !mismatch.empty()) {
+        if (auto mismatch = output_mismatch(*previous, *job.append_row_file, previous->finished); !mismatch.empty()) {
             d.fresh_because = std::move(mismatch);
             return d;
         }
@@ -65,9 +66,9 @@ JournalDecision decide_from_journal(const config::JobSpec& job, const fs::path& 
     }
     if (previous->finished || failed > 0 || !changed.empty()) {
         d.restart = true;
-        d.resume_because = fmt::format("{} mini-batches failed{}{}", failed,
-                                       previous->finished && !previous->succeeded ? " and the run failed" : "",
-                                       changed);
+        d.resume_because =
+            fmt::format("{} mini-batches failed{}{}", failed,
+                        previous->finished && !previous->succeeded ? " and the run failed" : "", changed);
     }
     d.resume = kept_part(*previous);
     return d;

@@ -56,8 +56,8 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
         writer_ = std::make_unique<output::RowWriter>(*output_file, job.append_row_dataframe_header,
                                                       resumed ? resumed->output_offset : 0);
         if (job.output_order_input)
-            sequencer_ = std::make_unique<output::InputOrderSequencer>(
-                *writer_, resumed ? resumed->done : std::vector<bool>{});
+            sequencer_ =
+                std::make_unique<output::InputOrderSequencer>(*writer_, resumed ? resumed->done : std::vector<bool>{});
     }
     committer_ = std::make_unique<Committer>(journal_, writer_ ? writer_->fd() : -1,
                                              writer_ ? writer_->path() : std::filesystem::path(),
@@ -121,9 +121,8 @@ void Orchestrator::account(const protocol::AttemptResult& r, const protocol::Min
         const std::string name = is_piece ? fmt::format("{} items [{}, {})", piece->second.first,
                                                         piece->second.second.lo, piece->second.second.hi)
                                           : std::to_string(r.mini_batch_id);
-        master_.line("WARNING", fmt::format("mini-batch {} attempt {} on node {} {}: {} {}{}", name,
-                                            r.attempt + 1, r.node_id, r.process, protocol::status_name(r.status),
-                                            r.error_message,
+        master_.line("WARNING", fmt::format("mini-batch {} attempt {} on node {} {}: {} {}{}", name, r.attempt + 1,
+                                            r.node_id, r.process, protocol::status_name(r.status), r.error_message,
                                             verdict == Verdict::WillRetry     ? " (will retry)"
                                             : verdict == Verdict::Interrupted ? " (job stopping: not final)"
                                                                               : " (no retries left)"));
@@ -171,7 +170,8 @@ bool Orchestrator::start_isolation(const protocol::AttemptResult& r, const proto
     if (n < 2) {
         if (!d.partition_values.empty())
             master_.line("INFO", fmt::format("mini-batch {}: a partition_keys mini-batch is indivisible; its failing "
-                                             "items are not isolated.", d.id));
+                                             "items are not isolated.",
+                                             d.id));
         return false;
     }
     master_.line("INFO", fmt::format("mini-batch {}: every attempt failed ({}); isolating its failing items among {} "
@@ -192,10 +192,10 @@ void Orchestrator::queue_pieces(std::uint64_t parent, Isolating& iso, const std:
     }
 }
 
-void Orchestrator::on_piece(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
-                            Verdict verdict, std::uint64_t parent, ItemRange range) {
+void Orchestrator::on_piece(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, Verdict verdict,
+                            std::uint64_t parent, ItemRange range) {
     const auto it = isolating_.find(parent);
-    if (it == isolating_.end()) return;   // given up (the job stops)
+    if (it == isolating_.end()) return;  // given up (the job stops)
     auto& iso = it->second;
     if (verdict == Verdict::Interrupted) {
         // The job stops: the whole mini-batch is not final, and a resumed run does it again.
@@ -246,8 +246,7 @@ void Orchestrator::end_isolation(std::uint64_t parent) {
     if (const auto f = failed_.find(parent); f != failed_.end()) f->second.pieces = std::move(iso.failed);
 }
 
-void Orchestrator::on_final(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d,
-                            bool succeeded) {
+void Orchestrator::on_final(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, bool succeeded) {
     if (write_failed_) return;  // not written, not committed: a rerun does it again
     try {
         write_final(r, d, succeeded);
@@ -370,8 +369,10 @@ void Orchestrator::check_stop_request() {
                                             "for the {} running ones.",
                                             req.signal, job_.timeout, scheduler_.in_flight()));
         progress_.interrupt();
-        fmt::print(stderr, "prs_mpi: stopping (signal {}): waiting up to {} s for {} running mini-batches; signal "
-                   "again to stop at once.\n", req.signal, job_.timeout, scheduler_.in_flight());
+        fmt::print(stderr,
+                   "prs_mpi: stopping (signal {}): waiting up to {} s for {} running mini-batches; signal "
+                   "again to stop at once.\n",
+                   req.signal, job_.timeout, scheduler_.in_flight());
     }
     if (req.count > 1) abort_at_ = Clock::now();
 }
@@ -381,18 +382,18 @@ void Orchestrator::on_worker_event(int rank, const protocol::WorkerEvent& e) {
     switch (e.kind) {
         case K::Ready:
             any_worker_ready_ = true;
-            master_.line("INFO", fmt::format("node {} {} (rank {}) is ready; {}.", e.node_id, e.process, rank,
-                                             e.message));
+            master_.line("INFO",
+                         fmt::format("node {} {} (rank {}) is ready; {}.", e.node_id, e.process, rank, e.message));
             break;
         case K::InitFailed:
             ++init_failures_;
             errors_.add_init_failure(fmt::format("node {} {}", e.node_id, e.process), e.message);
-            master_.line("ERROR", fmt::format("node {} {} (rank {}): init failed: {}", e.node_id, e.process, rank,
-                                              e.message));
+            master_.line("ERROR",
+                         fmt::format("node {} {} (rank {}): init failed: {}", e.node_id, e.process, rank, e.message));
             break;
         case K::Exited:
-            master_.line("INFO", fmt::format("node {} {} (rank {}) exits with returncode {}: {}", e.node_id,
-                                             e.process, rank, e.returncode, e.message));
+            master_.line("INFO", fmt::format("node {} {} (rank {}) exits with returncode {}: {}", e.node_id, e.process,
+                                             rank, e.returncode, e.message));
             break;
         case K::GaveUp:
             lose_agent(rank, e.message);
@@ -474,7 +475,8 @@ void Orchestrator::check_job_rules() {
              fmt::format("no mini-batch finished within --first_task_creation_timeout = {} s",
                          job_.first_task_creation_timeout),
              "raise --first_task_creation_timeout in task.program_arguments, or look at logs/user/stdout for "
-             "where the entry script spends its time", false);
+             "where the entry script spends its time",
+             false);
         return;
     }
     if (any_result_ && now - last_progress_ > std::chrono::seconds(job_.progress_update_timeout)) {
@@ -488,11 +490,11 @@ void Orchestrator::write_progress(bool force) {
     const auto now = Clock::now();
     if (!scheduling_logged_ && scheduler_.all_scheduled()) {
         scheduling_logged_ = true;
-        overview_.raw(fmt::format("{} Scheduling finished. Scheduled {} mini batches in {:.0f} seconds. There are {} "
-                                  "tasks with {} items.\n",
-                                  logs::iso_now(), counters_.mini_batches_total,
-                                  std::chrono::duration<double>(now - started_).count(), counters_.mini_batches_total,
-                                  counters_.items_total));
+        overview_.raw(fmt::format(
+            "{} Scheduling finished. Scheduled {} mini batches in {:.0f} seconds. There are {} "
+            "tasks with {} items.\n",
+            logs::iso_now(), counters_.mini_batches_total, std::chrono::duration<double>(now - started_).count(),
+            counters_.mini_batches_total, counters_.items_total));
     }
     if (!force && now - last_overview_ < kOverviewEvery) return;
     last_overview_ = now;
@@ -500,11 +502,11 @@ void Orchestrator::write_progress(bool force) {
         overview_.raw(fmt::format("{} No task has been processed yet.\n", logs::iso_now()));
         return;
     }
-    overview_.raw(fmt::format("{} {} of {} mini batches processed ({} failed), {} of {} items succeeded, {} rows "
-                              "written.\n",
-                              logs::iso_now(), counters_.mini_batches_done(), counters_.mini_batches_total,
-                              counters_.mini_batches_failed, counters_.items_succeeded, counters_.items_total,
-                              counters_.rows_written));
+    overview_.raw(fmt::format(
+        "{} {} of {} mini batches processed ({} failed), {} of {} items succeeded, {} rows "
+        "written.\n",
+        logs::iso_now(), counters_.mini_batches_done(), counters_.mini_batches_total, counters_.mini_batches_failed,
+        counters_.items_succeeded, counters_.items_total, counters_.rows_written));
 }
 
 logs::ProgressCounts Orchestrator::progress_counts() const {
@@ -620,8 +622,9 @@ void Orchestrator::schedule() {
 }
 
 int Orchestrator::finish() {
-    const bool stopped = stop_signal_ && !failure_ && !(scheduler_.all_scheduled() && scheduler_.in_flight() == 0 &&
-                                                        counters_.mini_batches_done() == counters_.mini_batches_total);
+    const bool stopped = stop_signal_ && !failure_ &&
+                         !(scheduler_.all_scheduled() && scheduler_.in_flight() == 0 &&
+                           counters_.mini_batches_done() == counters_.mini_batches_total);
     if (stopped) {
         // Mini-batches failed so far run again on resume, so their rows are not written.
         commit_and_close(false);
@@ -641,12 +644,11 @@ int Orchestrator::finish() {
         return kExitResumable;
     }
     // job_error.txt is written only when some attempt failed: without one, nothing ran on any data.
-    const std::string fix_no_result = errors_.empty() ? "check that the input holds items"
-                                                      : "see logs/job_error.txt for the entry script's errors";
+    const std::string fix_no_result =
+        errors_.empty() ? "check that the input holds items" : "see logs/job_error.txt for the entry script's errors";
     if (!failure_ && job_.append_row_file && counters_.rows_written == 0)
-        fail("no result to append",
-             "NoResultToAppendError: There is no succeeded mini batch item returned from run()", fix_no_result,
-             false);
+        fail("no result to append", "NoResultToAppendError: There is no succeeded mini batch item returned from run()",
+             fix_no_result, false);
     // Nothing at all: with error_threshold -1 a run() returning [] for every mini-batch
     // succeeds (Azure's many-models example trains a model per partition so), and an
     // isolated mini-batch whose good items succeeded counts as failed.
@@ -693,28 +695,35 @@ int Orchestrator::finish() {
         counters_.attempts, counters_.failed_attempts, counters_.items_succeeded, counters_.items_failed,
         counters_.items_total);
     if (writer_ && write_failed_)
-        summary += fmt::format("Rows: those of the mini-batches committed before the error are in {}; the rerun "
-                               "writes the others.\n", writer_->path().string());
+        summary += fmt::format(
+            "Rows: those of the mini-batches committed before the error are in {}; the rerun "
+            "writes the others.\n",
+            writer_->path().string());
     else if (writer_)
         summary += fmt::format("Rows: {} written to {}.\n", counters_.rows_written, writer_->path().string());
     else
         summary += "Rows: none written (summary_only: no task.append_row_to).\n";
     if (lost_ranks() > 0)
-        summary += fmt::format("Dropped: {} (silent for --rank_timeout = {} s); the other ranks ran their "
-                               "mini-batches.\n", lost_ranks_text(), job_.rank_timeout);
+        summary += fmt::format(
+            "Dropped: {} (silent for --rank_timeout = {} s); the other ranks ran their "
+            "mini-batches.\n",
+            lost_ranks_text(), job_.rank_timeout);
     if (resumed_done_ > 0)
-        summary += fmt::format("Resumed: {} mini-batches and their {} rows were kept from the earlier run and are "
-                               "counted above; the failures and the thresholds' counts are this run's.\n",
-                               resumed_done_, resumed_rows_);
+        summary += fmt::format(
+            "Resumed: {} mini-batches and their {} rows were kept from the earlier run and are "
+            "counted above; the failures and the thresholds' counts are this run's.\n",
+            resumed_done_, resumed_rows_);
     if (isolated_mini_batches_ > 0)
-        summary += fmt::format("Isolation (--isolate_failed_items): {} mini-batches split, {} extra attempts for {} "
-                               "failing items (bound 2 x k x ceil(log2 n): {}){}.\n",
-                               isolated_mini_batches_, isolation_attempts_, isolated_items_, isolation_bound_,
-                               isolating_.empty() ? "" : fmt::format("; {} unfinished, run again on resume",
-                                                                     isolating_.size()));
+        summary += fmt::format(
+            "Isolation (--isolate_failed_items): {} mini-batches split, {} extra attempts for {} "
+            "failing items (bound 2 x k x ceil(log2 n): {}){}.\n",
+            isolated_mini_batches_, isolation_attempts_, isolated_items_, isolation_bound_,
+            isolating_.empty() ? "" : fmt::format("; {} unfinished, run again on resume", isolating_.size()));
     if (failed_count > 0 && !write_failed_)
-        summary += fmt::format("Failed items: {} mini-batches, listed in {} (run the same command again to retry "
-                               "them).\n", failed_count, (layout_.run_dir() / "failed_items").string());
+        summary += fmt::format(
+            "Failed items: {} mini-batches, listed in {} (run the same command again to retry "
+            "them).\n",
+            failed_count, (layout_.run_dir() / "failed_items").string());
     summary += fmt::format("Elapsed: {:.2f} s.\n", elapsed);
 
     std::string result;
@@ -759,8 +768,8 @@ void Orchestrator::write_log(const std::filesystem::path& file, std::string_view
 
 void Orchestrator::write_summaries(const JobOutcome& outcome) {
     write_log(layout_.job_summary(), job_summary_json(outcome, own_usage(), counters_, stats_));
-    write_log(layout_.report_html(), report_html(outcome, counters_, stats_, read_node_usage(layout_.logs() / "perf"),
-                                                 chart_js_source()));
+    write_log(layout_.report_html(),
+              report_html(outcome, counters_, stats_, read_node_usage(layout_.logs() / "perf"), chart_js_source()));
 }
 
 }  // namespace prs::orchestrator

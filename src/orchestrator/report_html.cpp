@@ -25,20 +25,23 @@ const char* colour(const AttemptRecord& a) {
     if (a.ok) return "#3a9d23";
     switch (a.status) {
         case S::RunTimeout:
-        case S::LoadTimeout: return "#e69500";
-        case S::ProcessDied: return "#8e44ad";
-        case S::LoadFailed: return "#8b5a2b";
-        default: return "#d62728";
+        case S::LoadTimeout:
+            return "#e69500";
+        case S::ProcessDied:
+            return "#8e44ad";
+        case S::LoadFailed:
+            return "#8b5a2b";
+        default:
+            return "#d62728";
     }
 }
 
 std::string worker_label(const WorkerStats& w) {
-    return w.process.empty() ? fmt::format("node {} (rank lost)", w.node) : fmt::format("node {} {}", w.node, w.process);
+    return w.process.empty() ? fmt::format("node {} (rank lost)", w.node)
+                             : fmt::format("node {} {}", w.node, w.process);
 }
 
-std::string stderr_path(const WorkerStats& w) {
-    return fmt::format("user/stderr/{}/{}.stderr.txt", w.node, w.process);
-}
+std::string stderr_path(const WorkerStats& w) { return fmt::format("user/stderr/{}/{}.stderr.txt", w.node, w.process); }
 
 std::string stderr_link(const WorkerStats& w) {
     if (w.process.empty()) return "-";
@@ -48,10 +51,11 @@ std::string stderr_link(const WorkerStats& w) {
 // What hovering an attempt says: which mini-batch, where, how many items, and where its
 // time went (loading, including prs_mpi's overhead, then run()).
 std::string attempt_title(const AttemptRecord& a, const WorkerStats& w) {
-    return fmt::format("mini-batch {}, attempt {}: {}\n{}, {} of {} items\nload {:.3f} s, run() {:.3f} s, {:.3f} s in "
-                       "all\nlog: {}",
-                       a.mini_batch_id, a.attempt + 1, protocol::status_name(a.status), worker_label(w), a.succeeded,
-                       a.total, a.elapsed_s - a.run_s, a.run_s, a.elapsed_s, stderr_path(w));
+    return fmt::format(
+        "mini-batch {}, attempt {}: {}\n{}, {} of {} items\nload {:.3f} s, run() {:.3f} s, {:.3f} s in "
+        "all\nlog: {}",
+        a.mini_batch_id, a.attempt + 1, protocol::status_name(a.status), worker_label(w), a.succeeded, a.total,
+        a.elapsed_s - a.run_s, a.run_s, a.elapsed_s, stderr_path(w));
 }
 
 // One row per worker that ran an attempt. Each attempt JobStats::timeline() draws is a
@@ -71,15 +75,18 @@ std::string timeline_svg(const JobStats& stats, const Span& span) {
     if (rows.empty() || span.seconds() <= 0) return "<p>No attempt ran on a worker.</p>\n";
     const double scale = kPlotWidth / span.seconds();
     const int height = static_cast<int>(rows.size()) * kRowHeight + 20;
-    std::string svg = fmt::format("<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
-                                  "height=\"{}\">\n",
-                                  kLabelWidth + kPlotWidth + 10, height);
+    std::string svg = fmt::format(
+        "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
+        "height=\"{}\">\n",
+        kLabelWidth + kPlotWidth + 10, height);
     for (std::size_t r = 0; r < rows.size(); ++r) {
         const WorkerStats& w = workers[rows[r]];
         // Busy: the share of the job's span this worker spent in attempts; the rest it waited.
         const double busy = std::min(100.0, 100.0 * w.busy_s / span.seconds());
-        svg += fmt::format("<g class=\"worker\" data-worker=\"{}\"><text x=\"0\" y=\"{}\">{} ({:.0f}% busy)</text></g>\n",
-                           util::html_escape(worker_label(w)), r * kRowHeight + 12, util::html_escape(worker_label(w)), busy);
+        svg +=
+            fmt::format("<g class=\"worker\" data-worker=\"{}\"><text x=\"0\" y=\"{}\">{} ({:.0f}% busy)</text></g>\n",
+                        util::html_escape(worker_label(w)), r * kRowHeight + 12, util::html_escape(worker_label(w)),
+                        busy);
     }
     for (const AttemptRecord* a : stats.timeline()) {
         if (!a->start_us) continue;
@@ -88,14 +95,16 @@ std::string timeline_svg(const JobStats& stats, const Span& span) {
         const double width = std::max(1.0, a->elapsed_s * scale);
         const double load = std::clamp((a->elapsed_s - a->run_s) * scale, 0.0, width);
         const int y = row[a->worker] * kRowHeight + 2;
-        svg += fmt::format("<g class=\"attempt\"><title>{}</title><a href=\"{}\"><rect class=\"load\" x=\"{:.1f}\" "
-                           "y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/><rect class=\"run\" x=\"{:.1f}\" "
-                           "y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/></a></g>\n",
-                           util::html_escape(attempt_title(*a, w)), util::html_escape(stderr_path(w)), x, y, load, kRowHeight - 4,
-                           kLoadColour, x + load, y, width - load, kRowHeight - 4, colour(*a));
+        svg += fmt::format(
+            "<g class=\"attempt\"><title>{}</title><a href=\"{}\"><rect class=\"load\" x=\"{:.1f}\" "
+            "y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/><rect class=\"run\" x=\"{:.1f}\" "
+            "y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/></a></g>\n",
+            util::html_escape(attempt_title(*a, w)), util::html_escape(stderr_path(w)), x, y, load, kRowHeight - 4,
+            kLoadColour, x + load, y, width - load, kRowHeight - 4, colour(*a));
     }
-    svg += fmt::format("<text x=\"{}\" y=\"{}\">0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.1f} s</text>\n",
-                       kLabelWidth, height - 4, kLabelWidth + kPlotWidth, height - 4, span.seconds());
+    svg +=
+        fmt::format("<text x=\"{}\" y=\"{}\">0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.1f} s</text>\n",
+                    kLabelWidth, height - 4, kLabelWidth + kPlotWidth, height - 4, span.seconds());
     return svg + "</svg>\n";
 }
 
@@ -121,7 +130,8 @@ std::vector<Line> usage_lines(const std::vector<UsageSeries>& series, std::int64
     std::vector<Line> lines;
     for (const auto& s : series) {
         Line line{s.label, {}};
-        for (const auto& p : s.points) line.points.emplace_back(static_cast<double>(p.epoch_us - origin_us) / 1e6, p.value);
+        for (const auto& p : s.points)
+            line.points.emplace_back(static_cast<double>(p.epoch_us - origin_us) / 1e6, p.value);
         lines.push_back(std::move(line));
     }
     return lines;
@@ -134,23 +144,25 @@ std::string line_svg(const char* css_class, const std::vector<Line>& lines, std:
         for (const auto& [x, y] : l.points) x_max = std::max(x_max, x), y_max = std::max(y_max, y);
     if (x_max <= 0) return "<p>Nothing to draw.</p>\n";
     static constexpr const char* kColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
-    std::string svg = fmt::format("<svg class=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n"
-                                  "<text x=\"0\" y=\"16\">{:.2f} {}</text><text x=\"0\" y=\"{}\">0 {}</text>\n"
-                                  "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#888\"/>\n",
-                                  css_class, kLabelWidth + kPlotWidth + 10, kChartHeight, y_max, unit,
-                                  kChartHeight - 20, unit, kLabelWidth, kChartHeight - 20, kLabelWidth + kPlotWidth,
-                                  kChartHeight - 20);
+    std::string svg = fmt::format(
+        "<svg class=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n"
+        "<text x=\"0\" y=\"16\">{:.2f} {}</text><text x=\"0\" y=\"{}\">0 {}</text>\n"
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#888\"/>\n",
+        css_class, kLabelWidth + kPlotWidth + 10, kChartHeight, y_max, unit, kChartHeight - 20, unit, kLabelWidth,
+        kChartHeight - 20, kLabelWidth + kPlotWidth, kChartHeight - 20);
     for (std::size_t i = 0; i < lines.size(); ++i) {
         std::string points;
         for (const auto& [x, y] : lines[i].points)
             points += fmt::format("{:.1f},{:.1f} ", kLabelWidth + x / x_max * kPlotWidth,
                                   10 + (kChartHeight - 30) * (1 - (y_max > 0 ? y / y_max : 0)));
-        svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"><title>{}</title>"
-                           "</polyline>\n",
-                           kColours[i % std::size(kColours)], points, util::html_escape(lines[i].label));
+        svg += fmt::format(
+            "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"><title>{}</title>"
+            "</polyline>\n",
+            kColours[i % std::size(kColours)], points, util::html_escape(lines[i].label));
     }
-    svg += fmt::format("<text x=\"{}\" y=\"{}\">0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.1f} s</text>\n",
-                       kLabelWidth, kChartHeight - 4, kLabelWidth + kPlotWidth, kChartHeight - 4, x_max);
+    svg +=
+        fmt::format("<text x=\"{}\" y=\"{}\">0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.1f} s</text>\n",
+                    kLabelWidth, kChartHeight - 4, kLabelWidth + kPlotWidth, kChartHeight - 4, x_max);
     return svg + "</svg>\n";
 }
 
@@ -159,7 +171,8 @@ std::string lines_json(const std::vector<Line>& lines) {
     for (std::size_t i = 0; i < lines.size(); ++i) {
         json += fmt::format("{}{{\"label\": {}, \"points\": [", i ? ", " : "", util::json_quote(lines[i].label));
         for (std::size_t j = 0; j < lines[i].points.size(); ++j)
-            json += fmt::format("{}[{:.3f}, {:.3f}]", j ? ", " : "", lines[i].points[j].first, lines[i].points[j].second);
+            json +=
+                fmt::format("{}[{:.3f}, {:.3f}]", j ? ", " : "", lines[i].points[j].first, lines[i].points[j].second);
         json += "]}";
     }
     return json + "]";
@@ -227,7 +240,8 @@ std::string script_safe(std::string_view js) {
 std::string attempt_row(const AttemptRecord& a, const JobStats& stats) {
     const WorkerStats& w = stats.workers()[a.worker];
     return fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}</td><td>{:.3f}</td><td>{:.3f}</td><td>{}</td><td>{}</td></tr>\n",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}</td><td>{:.3f}</td><td>{:.3f}</td><td>{}</td><td>{}</td></"
+        "tr>\n",
         a.mini_batch_id, a.attempt + 1, util::html_escape(worker_label(w)), a.elapsed_s, a.elapsed_s - a.run_s, a.run_s,
         protocol::status_name(a.status), stderr_link(w));
 }
@@ -272,46 +286,52 @@ std::string report_html(const JobOutcome& outcome, const JobCounters& c, const J
         c.items_succeeded, c.items_failed, c.items_total, outcome.elapsed_s,
         outcome.elapsed_s > 0 ? static_cast<double>(c.mini_batches_done()) / outcome.elapsed_s : 0.0);
 
-    html += fmt::format("<h2>Timeline</h2>\n<p class=\"legend\"><span style=\"background:{}\">loading</span>"
-                        "<span style=\"background:#3a9d23\">run() succeeded</span>"
-                        "<span style=\"background:#d62728\">run() failed</span><span style=\"background:#e69500\">"
-                        "timeout</span><span style=\"background:#8e44ad\">process died</span>"
-                        "<span style=\"background:#8b5a2b\">load failed</span> (gaps: the worker waited; hover an "
-                        "attempt for its details, click it for its worker's log)</p>\n",
-                        kLoadColour);
+    html += fmt::format(
+        "<h2>Timeline</h2>\n<p class=\"legend\"><span style=\"background:{}\">loading</span>"
+        "<span style=\"background:#3a9d23\">run() succeeded</span>"
+        "<span style=\"background:#d62728\">run() failed</span><span style=\"background:#e69500\">"
+        "timeout</span><span style=\"background:#8e44ad\">process died</span>"
+        "<span style=\"background:#8b5a2b\">load failed</span> (gaps: the worker waited; hover an "
+        "attempt for its details, click it for its worker's log)</p>\n",
+        kLoadColour);
     if (const auto drawn = stats.timeline().size(); drawn < stats.attempts())
-        html += fmt::format("<p>The timeline draws {} of the {} attempts: an even sample of them, and the first {} "
-                            "failed ones.</p>\n",
-                            drawn, stats.attempts(), JobStats::kFailuresKept);
+        html += fmt::format(
+            "<p>The timeline draws {} of the {} attempts: an even sample of them, and the first {} "
+            "failed ones.</p>\n",
+            drawn, stats.attempts(), JobStats::kFailuresKept);
     html += timeline_svg(stats, span);
 
     // Usage samples may begin before the first attempt: the x axis starts at the earlier.
     std::int64_t origin_us = span.begin_us;
     for (const auto& s : usage.cpu_percent)
-        if (!s.points.empty() && (!origin_us || s.points.front().epoch_us < origin_us)) origin_us = s.points.front().epoch_us;
-    std::vector<Chart> charts = {{"throughput", "Throughput (attempts finished per second)", "/s",
-                                  {throughput_line(stats, span)}}};
+        if (!s.points.empty() && (!origin_us || s.points.front().epoch_us < origin_us))
+            origin_us = s.points.front().epoch_us;
+    std::vector<Chart> charts = {
+        {"throughput", "Throughput (attempts finished per second)", "/s", {throughput_line(stats, span)}}};
     if (!usage.cpu_percent.empty()) {
         charts.push_back({"cpu", "CPU in use per node (logs/perf)", "%", usage_lines(usage.cpu_percent, origin_us)});
         charts.push_back(
             {"memory", "Memory in use per node (logs/perf)", "%", usage_lines(usage.memory_used_percent, origin_us)});
     }
     if (!usage.gpu_percent.empty())
-        charts.push_back({"gpu", "GPU utilisation (nvidia-smi, logs/perf)", "%", usage_lines(usage.gpu_percent, origin_us)});
+        charts.push_back(
+            {"gpu", "GPU utilisation (nvidia-smi, logs/perf)", "%", usage_lines(usage.gpu_percent, origin_us)});
     for (const auto& chart : charts) {
         html += fmt::format("<h2>{}</h2>\n", util::html_escape(chart.title));
         const std::string svg = line_svg(chart.id, chart.lines, chart.unit);
         if (chart_js.empty())
             html += svg;
         else
-            html += fmt::format("<canvas id=\"chart-{}\" width=\"{}\" height=\"{}\"></canvas>\n<noscript>{}</noscript>\n",
-                                chart.id, kLabelWidth + kPlotWidth, kChartHeight + 60, svg);
+            html +=
+                fmt::format("<canvas id=\"chart-{}\" width=\"{}\" height=\"{}\"></canvas>\n<noscript>{}</noscript>\n",
+                            chart.id, kLabelWidth + kPlotWidth, kChartHeight + 60, svg);
     }
     if (usage.cpu_percent.empty())
         html += "<p>No resource usage was sampled (--resource_monitor_interval 0, or a job shorter than it).</p>\n";
 
-    const char* const header = "<tr><th>Mini-batch</th><th>Attempt</th><th>Worker</th><th>Seconds</th><th>Load s</th>"
-                               "<th>run() s</th><th>Status</th><th>Log</th></tr>\n";
+    const char* const header =
+        "<tr><th>Mini-batch</th><th>Attempt</th><th>Worker</th><th>Seconds</th><th>Load s</th>"
+        "<th>run() s</th><th>Status</th><th>Log</th></tr>\n";
     html += std::string("<h2>Slowest mini-batches</h2>\n<table class=\"slowest\">") + header;
     for (const auto& a : stats.slowest()) html += attempt_row(a, stats);
     html += "</table>\n";

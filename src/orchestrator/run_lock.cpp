@@ -29,8 +29,7 @@ std::string this_process() {
 bool lock_within(int fd, const std::filesystem::path& file, std::chrono::milliseconds patience) {
     const auto give_up = std::chrono::steady_clock::now() + patience;
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK && errno != EINTR)
-            throw util::errno_error("cannot lock " + file.string());
+        if (errno != EWOULDBLOCK && errno != EINTR) throw util::errno_error("cannot lock " + file.string());
         if (std::chrono::steady_clock::now() >= give_up) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -53,7 +52,8 @@ RunDirLock::RunDirLock(const std::filesystem::path& run_dir, std::chrono::millis
     if (!fd_) throw util::errno_error("cannot open " + file.string());
     if (!lock_within(fd_.get(), file, patience))
         throw RunLockBusy(util::Problem{
-            "", fmt::format("another prs_mpi ({}) is running a job in {}", read_holder(fd_.get()), run_dir.string()),
+            "",
+            fmt::format("another prs_mpi ({}) is running a job in {}", read_holder(fd_.get()), run_dir.string()),
             "wait for it to end (or stop it), or give this run its own --run-dir; two runs in one run directory "
             "would write the same output file.",
             {}});

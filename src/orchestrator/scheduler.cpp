@@ -4,8 +4,7 @@
 
 namespace prs::orchestrator {
 
-Scheduler::Scheduler(partition::Partition& source, int max_retries)
-    : source_(source), max_retries_(max_retries) {}
+Scheduler::Scheduler(partition::Partition& source, int max_retries) : source_(source), max_retries_(max_retries) {}
 
 int Scheduler::add_agent(int credit) {
     agents_.push_back(Agent{credit, 0, true});
@@ -80,8 +79,8 @@ Verdict Scheduler::settle(InFlight&& f, bool ok, protocol::MiniBatchDescriptor* 
     return Verdict::Failed;
 }
 
-Verdict Scheduler::on_result(int agent, const protocol::AttemptResult& result,
-                             protocol::MiniBatchDescriptor* attempted, bool short_succeeds) {
+Verdict Scheduler::on_result(int agent, const protocol::AttemptResult& result, protocol::MiniBatchDescriptor* attempted,
+                             bool short_succeeds) {
     auto it = in_flight_.find(result.mini_batch_id);
     if (it == in_flight_.end() || it->second.agent != agent || it->second.descriptor.attempt != result.attempt)
         return Verdict::Stale;

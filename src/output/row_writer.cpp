@@ -6,15 +6,15 @@
 #include <cerrno>
 #include <system_error>
 
-#include "prs/util/write_fully.hpp"
 #include "prs/util/user_error.hpp"
+#include "prs/util/write_fully.hpp"
 
 namespace prs::output {
 
 namespace {
 constexpr std::size_t kFlushBytes = 4u << 20;  // large writes: append_row must run at disk speed
 constexpr std::size_t kDirectBytes = 256u << 10;
-}
+}  // namespace
 
 RowWriter::RowWriter(const std::filesystem::path& file, bool header_first, std::uint64_t keep_bytes)
     : path_(file), waiting_for_header_(header_first && keep_bytes == 0), bytes_(keep_bytes) {

@@ -75,8 +75,7 @@ private:
     // cost for large inputs). `path` is restored on return.
     void add_files_under(std::string& path) {
         const DirectoryHandle dir(::opendir(path.c_str()));
-        if (!dir)
-            throw InputError(fmt::format("cannot list input folder '{}': {}", path, std::strerror(errno)));
+        if (!dir) throw InputError(fmt::format("cannot list input folder '{}': {}", path, std::strerror(errno)));
         struct stat self {};
         if (::fstat(::dirfd(dir.get()), &self) != 0)
             throw InputError(fmt::format("cannot list input folder '{}': {}", path, std::strerror(errno)));
@@ -119,8 +118,7 @@ private:
         }
         const int error = errno;
         path.resize(length);
-        if (error != 0)
-            throw InputError(fmt::format("cannot list input folder '{}': {}", path, std::strerror(error)));
+        if (error != 0) throw InputError(fmt::format("cannot list input folder '{}': {}", path, std::strerror(error)));
     }
 
     PathList& files_;
@@ -140,9 +138,11 @@ PathList list_files(const fs::path& root, std::vector<std::string>& skipped) {
     std::error_code ec;
     const auto status = fs::status(root, ec);
     if (ec || !fs::exists(status))
-        throw InputError(util::Problem{
-            "", fmt::format("input path '{}' does not exist", root.string()),
-            "point the input's `path` at a folder or file on this machine or a shared filesystem.", {}});
+        throw InputError(
+            util::Problem{"",
+                          fmt::format("input path '{}' does not exist", root.string()),
+                          "point the input's `path` at a folder or file on this machine or a shared filesystem.",
+                          {}});
     std::string base = fs::absolute(root).lexically_normal().string();
     if (base.size() > 1 && base.back() == '/') base.pop_back();  // "data/" lists as "data"
     PathList files(base);
@@ -152,9 +152,11 @@ PathList list_files(const fs::path& root, std::vector<std::string>& skipped) {
     }
     Walker(files, skipped).walk(base);
     if (files.empty())
-        throw InputError(util::Problem{
-            "", fmt::format("input folder '{}' holds no files, so there is nothing to process", base),
-            "check the input's `path`.", {}});
+        throw InputError(
+            util::Problem{"",
+                          fmt::format("input folder '{}' holds no files, so there is nothing to process", base),
+                          "check the input's `path`.",
+                          {}});
     files.sort();
     return files;
 }
@@ -173,8 +175,6 @@ std::optional<protocol::MiniBatchDescriptor> FileListPartition::next() {
     return d;
 }
 
-std::uint64_t FileListPartition::mini_batch_count() const {
-    return (files_.size() + per_batch_ - 1) / per_batch_;
-}
+std::uint64_t FileListPartition::mini_batch_count() const { return (files_.size() + per_batch_ - 1) / per_batch_; }
 
 }  // namespace prs::partition

@@ -60,9 +60,10 @@ std::string missing_dataset_message(const std::string& path, const std::string& 
     std::string present = fmt::format("{}", fmt::join(names.begin(), names.begin() + shown, ", "));
     if (names.empty()) present = "nothing";
     if (names.size() > shown) present += fmt::format(" and {} more", names.size() - shown);
-    return fmt::format("HDF5 input file '{}' has no dataset '{}'; its top level holds {}. Fix: correct the "
-                       "input's `datasets`, or move the file out of the input folder.",
-                       path, name, present);
+    return fmt::format(
+        "HDF5 input file '{}' has no dataset '{}'; its top level holds {}. Fix: correct the "
+        "input's `datasets`, or move the file out of the input folder.",
+        path, name, present);
 }
 
 // Rank 0's metadata pass over one file: every dataset is there, readable into numpy, has
@@ -76,9 +77,10 @@ std::uint64_t count_rows(const std::string& path, const std::vector<std::string>
             if (!dataset) throw InputError(missing_dataset_message(path, name, file.get()));
             const auto dims = h5::shape(dataset->get());
             if (dims.empty())
-                throw InputError(fmt::format("dataset '{}' in HDF5 input file '{}' is a scalar; mini-batches are "
-                                             "rows of the first axis, so every dataset needs at least one axis.",
-                                             name, path));
+                throw InputError(
+                    fmt::format("dataset '{}' in HDF5 input file '{}' is a scalar; mini-batches are "
+                                "rows of the first axis, so every dataset needs at least one axis.",
+                                name, path));
             try {
                 h5::element_type(h5::Datatype(H5Dget_type(dataset->get()), "cannot read the element type").get());
             } catch (const h5::Error& e) {
@@ -89,13 +91,16 @@ std::uint64_t count_rows(const std::string& path, const std::vector<std::string>
     } catch (const h5::Error& e) {
         throw InputError(fmt::format("HDF5 input file '{}': {}", path, e.what()));
     }
-    const auto differs = [&](const auto& l) { return l.second != lengths.front().second; };
+    const auto differs = [&](const auto& l) {
+        return l.second != lengths.front().second;
+    };
     if (std::any_of(lengths.begin(), lengths.end(), differs)) {
         std::vector<std::string> shown;
         for (const auto& [name, rows] : lengths) shown.push_back(fmt::format("{}: {} rows", name, rows));
-        throw InputError(fmt::format("the datasets of HDF5 input file '{}' differ in first-axis length ({}); a "
-                                     "mini-batch takes the same rows of every dataset, so they must be equally long.",
-                                     path, fmt::join(shown, ", ")));
+        throw InputError(
+            fmt::format("the datasets of HDF5 input file '{}' differ in first-axis length ({}); a "
+                        "mini-batch takes the same rows of every dataset, so they must be equally long.",
+                        path, fmt::join(shown, ", ")));
     }
     return lengths.empty() ? 0 : lengths.front().second;
 }
@@ -148,12 +153,15 @@ std::unique_ptr<Partition> make_hdf5_partition(const config::JobSpec& job, const
     const auto& input = job.major();
     if (!job.partition_keys.empty())
         throw InputError(util::Problem{
-            "", fmt::format("partition_keys apply to tabular and file inputs, not to HDF5 input '{}'", input.name),
-            "remove partition_keys, or set mini_batch_size to the rows per mini-batch.", {}});
+            "",
+            fmt::format("partition_keys apply to tabular and file inputs, not to HDF5 input '{}'", input.name),
+            "remove partition_keys, or set mini_batch_size to the rows per mini-batch.",
+            {}});
     if (job.mini_batch_size_has_unit)
-        throw InputError(fmt::format("mini_batch_size has a size unit, but input '{}' is HDF5 ({}), cut into rows: "
-                                     "give the number of rows per mini-batch, e.g. mini_batch_size: \"{}\".",
-                                     input.name, input.path.string(), kDefaultRowsPerBatch));
+        throw InputError(
+            fmt::format("mini_batch_size has a size unit, but input '{}' is HDF5 ({}), cut into rows: "
+                        "give the number of rows per mini-batch, e.g. mini_batch_size: \"{}\".",
+                        input.name, input.path.string(), kDefaultRowsPerBatch));
     const std::uint64_t per_batch = job.mini_batch_size.value_or(kDefaultRowsPerBatch);
     if (per_batch > std::numeric_limits<std::uint32_t>::max())
         throw InputError(fmt::format("mini_batch_size {} is more rows than one mini-batch can hold (at most {}).",
@@ -164,9 +172,10 @@ std::unique_ptr<Partition> make_hdf5_partition(const config::JobSpec& job, const
         files.push_back({std::move(path), rows});
     }
     if (std::all_of(files.begin(), files.end(), [](const RowFile& f) { return f.rows == 0; }))
-        throw InputError(fmt::format("HDF5 input '{}' has no rows: the datasets' first axis is empty in every "
-                                     "file, so there is nothing to process.",
-                                     input.path.string()));
+        throw InputError(
+            fmt::format("HDF5 input '{}' has no rows: the datasets' first axis is empty in every "
+                        "file, so there is nothing to process.",
+                        input.path.string()));
     return std::make_unique<Hdf5Partition>(std::move(files), per_batch);
 }
 

@@ -97,10 +97,11 @@ private:
         const InputFile first(format_.first_file);
         if (!first.regular()) return;
         if (header_row == first_file_header()) return;
-        throw DataError(fmt::format("header of {} differs from the header of {} (header: all_files_same_headers): "
-                                    "[{}] vs [{}]. Fix: give every file the same header row, or split the input",
-                                    path, format_.first_file, util::join(header_names(header_row, format_), ", "),
-                                    util::join(header_names(first_file_header(), format_), ", ")));
+        throw DataError(
+            fmt::format("header of {} differs from the header of {} (header: all_files_same_headers): "
+                        "[{}] vs [{}]. Fix: give every file the same header row, or split the input",
+                        path, format_.first_file, util::join(header_names(header_row, format_), ", "),
+                        util::join(header_names(first_file_header(), format_), ", ")));
     }
 
     void scan(std::uint32_t index, const std::string& path, const std::string& bytes, std::uint64_t base,
@@ -128,12 +129,12 @@ private:
             if (delimited_ && !take_row(path, row, scanner.fields(), offset, row_number, base)) continue;
             const std::size_t bad = append_utf8(out_.text, row, encoding_);
             if (bad != std::string_view::npos)
-                throw DataError(fmt::format("undecodable bytes in {} at byte {} for encoding {} (row {} of the "
-                                            "mini-batch's rows from byte {}). Fix: write the file's real encoding "
-                                            "under read_delimited/read_json_lines in the MLTable ({}), or repair "
-                                            "the file",
-                                            path, offset + bad, format_.encoding, row_number, base,
-                                            supported_encodings()));
+                throw DataError(
+                    fmt::format("undecodable bytes in {} at byte {} for encoding {} (row {} of the "
+                                "mini-batch's rows from byte {}). Fix: write the file's real encoding "
+                                "under read_delimited/read_json_lines in the MLTable ({}), or repair "
+                                "the file",
+                                path, offset + bad, format_.encoding, row_number, base, supported_encodings()));
             ++out_.rows;
             if (out_.file_rows.size() <= index) out_.file_rows.resize(index + 1);
             ++out_.file_rows[index];
@@ -149,18 +150,19 @@ private:
             if (key_columns_.empty()) key_columns_ = key_columns(out_.names, format_.partition_keys, path);
             const auto values = row_key_values(trim_line_break(row), key_columns_, format_, scratch_);
             if (!values)
-                throw DataError(fmt::format("ragged row in {} at byte {} (row {} of the file's rows from byte {}): {} "
-                                            "fields, too few to hold the partition keys [{}], so it belongs to no "
-                                            "partition. Fix: repair the row",
-                                            path, offset, row_number, base, fields,
-                                            util::join(format_.partition_keys, ", ")));
+                throw DataError(
+                    fmt::format("ragged row in {} at byte {} (row {} of the file's rows from byte {}): {} "
+                                "fields, too few to hold the partition keys [{}], so it belongs to no "
+                                "partition. Fix: repair the row",
+                                path, offset, row_number, base, fields, util::join(format_.partition_keys, ", ")));
             if (*values != d_.partition_values) return false;
         }
         if (fields != out_.names.size())
-            throw DataError(fmt::format("ragged row in {} at byte {} (row {} of the mini-batch's rows from byte {}): "
-                                        "{} fields, the header has {}. Fix: repair the row, or quote fields that "
-                                        "hold the delimiter",
-                                        path, offset, row_number, base, fields, out_.names.size()));
+            throw DataError(
+                fmt::format("ragged row in {} at byte {} (row {} of the mini-batch's rows from byte {}): "
+                            "{} fields, the header has {}. Fix: repair the row, or quote fields that "
+                            "hold the delimiter",
+                            path, offset, row_number, base, fields, out_.names.size()));
         return true;
     }
 

@@ -28,25 +28,32 @@ constexpr std::uint64_t kDefaultTabularBytes = 1u << 20;  // Azure's default for
 
 const std::vector<std::string> kTopKeys = {"paths", "transformations", "type", "metadata", "traits", "$schema"};
 const std::vector<std::string> kPathKinds = {"file", "folder", "pattern"};
-const std::vector<std::string> kDelimitedKeys = {"delimiter",          "header",         "encoding",
-                                                 "empty_as_string",    "support_multi_line",
-                                                 "include_path_column", "path_column", "infer_column_types"};
+const std::vector<std::string> kDelimitedKeys = {"delimiter",          "header",
+                                                 "encoding",           "empty_as_string",
+                                                 "support_multi_line", "include_path_column",
+                                                 "path_column",        "infer_column_types"};
 const std::vector<std::string> kJsonLinesKeys = {"encoding", "include_path_column", "path_column", "invalid_lines"};
 const std::vector<std::string> kHeaderModes = {"all_files_same_headers", "from_first_file", "no_header"};
 // Applied by the workers to each mini-batch's frame (python/mltable/_transform.py).
 // take and skip are rank 0's (a row window, see row_window.hpp).
-const std::vector<std::string> kSteps = {"drop_columns", "keep_columns", "convert_column_types",
-                                         "extract_columns_from_partition_format", "filter", "take", "skip"};
+const std::vector<std::string> kSteps = {
+    "drop_columns", "keep_columns", "convert_column_types", "extract_columns_from_partition_format", "filter",
+    "take",         "skip"};
 // They depend on the whole table, which no mini-batch sees: refused.
 const std::vector<std::string> kGlobalSteps = {"take_random_sample", "random_split"};
 
 std::string describe(const YAML::Node& n) {
     switch (n.Type()) {
-        case YAML::NodeType::Null: return "nothing";
-        case YAML::NodeType::Scalar: return fmt::format("'{}'", n.Scalar());
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Map: return "a mapping";
-        default: return "an undefined value";
+        case YAML::NodeType::Null:
+            return "nothing";
+        case YAML::NodeType::Scalar:
+            return fmt::format("'{}'", n.Scalar());
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Map:
+            return "a mapping";
+        default:
+            return "an undefined value";
     }
 }
 
@@ -61,14 +68,17 @@ public:
         try {
             root = YAML::LoadFile(out_.file.string());
         } catch (const YAML::BadFile&) {
-            throw InputError(util::Problem{
-                "", fmt::format("cannot read '{}'", out_.file.string()),
-                "an mltable input's path must be a folder holding an MLTable file.", {}});
+            throw InputError(util::Problem{"",
+                                           fmt::format("cannot read '{}'", out_.file.string()),
+                                           "an mltable input's path must be a folder holding an MLTable file.",
+                                           {}});
         } catch (const YAML::ParserException& e) {
-            throw InputError(util::Problem{fmt::format("{}:{}:{}", out_.file.string(), e.mark.line + 1,
-                                                       e.mark.column + 1),
-                                           "not valid YAML: " + e.msg, "correct the YAML syntax.", {}},
-                             InputError::Form::Terminal);
+            throw InputError(
+                util::Problem{fmt::format("{}:{}:{}", out_.file.string(), e.mark.line + 1, e.mark.column + 1),
+                              "not valid YAML: " + e.msg,
+                              "correct the YAML syntax.",
+                              {}},
+                InputError::Form::Terminal);
         }
         if (!root.IsMap())
             throw InputError(util::Problem{out_.file.string(),
@@ -132,8 +142,7 @@ private:
         static const std::regex uri("^([A-Za-z][A-Za-z0-9+.-]*):");
         std::smatch m;
         if (std::regex_search(text, m, uri) && m[1].length() > 1)
-            fail(n, key,
-                 fmt::format("on-prem jobs take local or shared-filesystem paths, not {}: URIs", m[1].str()),
+            fail(n, key, fmt::format("on-prem jobs take local or shared-filesystem paths, not {}: URIs", m[1].str()),
                  "copy the data to this machine or a shared filesystem and write its path");
         const fs::path p(text);
         return (p.is_absolute() ? p : folder_ / p).lexically_normal();
@@ -359,8 +368,9 @@ private:
     void check_conversions(const YAML::Node& v, const std::string& key,
                            const std::optional<std::vector<std::string>>& columns) const {
         static const std::vector<std::string> types = {"int", "float", "boolean", "string", "datetime"};
-        const std::string example = "write e.g.\n    - convert_column_types:\n        - columns: [a, b]\n"
-                                    "          column_type: int";
+        const std::string example =
+            "write e.g.\n    - convert_column_types:\n        - columns: [a, b]\n"
+            "          column_type: int";
         if (!v.IsSequence() || v.size() == 0)
             fail(v, key, fmt::format("expected a list, got {}", describe(v)), example);
         for (const auto& entry : v) {
@@ -465,9 +475,10 @@ private:
                             std::string d = scalar(v, path, "write delimiter: ','");
                             if (d == "\\t") d = "\t";  // '\t' in single quotes is a backslash and a t
                             if (d.size() != 1 || d == "\"" || d == "\n" || d == "\r")
-                                fail(v, path, fmt::format("expected one character other than a quote or a line "
-                                                          "break, got '{}'",
-                                                          d),
+                                fail(v, path,
+                                     fmt::format("expected one character other than a quote or a line "
+                                                 "break, got '{}'",
+                                                 d),
                                      "write e.g. delimiter: ',' or delimiter: \"\\t\"");
                             f.delimiter = d;
                         } else if (key == "header") {
@@ -498,8 +509,9 @@ private:
         else if (mode == "no_header")
             f.header = protocol::InputFormat::Header::NoHeader;
         else if (mode == "all_files_different_headers")
-            fail(v, path, "all_files_different_headers is not supported: a mini-batch's DataFrame has one set of "
-                          "columns",
+            fail(v, path,
+                 "all_files_different_headers is not supported: a mini-batch's DataFrame has one set of "
+                 "columns",
                  "give the files the same header and write all_files_same_headers");
         else {
             const auto suggestion = config::closest_key(mode, kHeaderModes);
@@ -532,7 +544,7 @@ private:
     MLTable out_;
     bool include_path_column_ = false;
     std::string path_column_name_ = "Path";
-    std::string path_column_;                        // the path column's name once the read options are in
+    std::string path_column_;  // the path column's name once the read options are in
     std::optional<PartitionFormat> partition_format_;
 };
 

@@ -93,7 +93,10 @@ Values to_utf8_lossy_all(Values values) {
 class KeyedPartition final : public Partition {
 public:
     KeyedPartition(PathList files, Groups groups, protocol::InputKind kind, bool from_columns)
-        : files_(std::move(files)), groups_(std::move(groups)), next_(groups_.begin()), kind_(kind),
+        : files_(std::move(files)),
+          groups_(std::move(groups)),
+          next_(groups_.begin()),
+          kind_(kind),
           from_columns_(from_columns) {}
 
     std::optional<protocol::MiniBatchDescriptor> next() override {
@@ -195,8 +198,8 @@ PathFormat::PathFormat(const std::string& format, const std::string& root, const
         if (c == '{') {
             const auto close = f.find('}', i);
             if (close == std::string_view::npos)
-                throw InputError(util::Problem{"", fmt::format("partition_format '{}': '{{' without '}}'", format),
-                                               "write keys as {Store}.", {}});
+                throw InputError(util::Problem{
+                    "", fmt::format("partition_format '{}': '{{' without '}}'", format), "write keys as {Store}.", {}});
             names.emplace_back(f.substr(i + 1, close - i - 1));
             regex += "([^/]+?)";
             i = close;
@@ -211,8 +214,10 @@ PathFormat::PathFormat(const std::string& format, const std::string& root, const
         const auto it = std::find(names.begin(), names.end(), key);
         if (it == names.end())
             throw InputError(util::Problem{
-                "", fmt::format("partition_format '{}' has no {{{}}}, but partition_keys names it", format, key),
-                fmt::format("add {{{}}} where its value stands in the path.", key), {}});
+                "",
+                fmt::format("partition_format '{}' has no {{{}}}, but partition_keys names it", format, key),
+                fmt::format("add {{{}}} where its value stands in the path.", key),
+                {}});
         if (std::find(it + 1, names.end(), key) != names.end())
             throw InputError(fmt::format("partition_format '{}' names {{{}}} twice.", format, key));
         group_of_key_.push_back(static_cast<std::size_t>(it - names.begin()) + 1);
@@ -244,9 +249,10 @@ std::vector<std::size_t> key_columns(const std::vector<std::string>& names, cons
     for (const auto& key : keys) {
         const auto it = std::find(names.begin(), names.end(), key);
         if (it == names.end())
-            throw InputError(fmt::format("partition key '{}' is not a column of '{}' (its columns: {}). Fix: correct "
-                                         "partition_keys, or lay the files out in {}=<value> folders.",
-                                         key, file, util::join(names, ", "), key));
+            throw InputError(
+                fmt::format("partition key '{}' is not a column of '{}' (its columns: {}). Fix: correct "
+                            "partition_keys, or lay the files out in {}=<value> folders.",
+                            key, file, util::join(names, ", "), key));
         columns.push_back(static_cast<std::size_t>(it - names.begin()));
     }
     return columns;
@@ -268,14 +274,12 @@ std::optional<std::vector<std::string>> row_key_values(std::string_view row, con
 std::unique_ptr<Partition> make_path_values_partition(PathList files, std::vector<std::vector<std::string>> values,
                                                       protocol::InputKind kind) {
     Groups groups;
-    for (std::uint32_t i = 0; i < values.size(); ++i)
-        groups[to_utf8_lossy_all(std::move(values[i]))].push_back(i);
+    for (std::uint32_t i = 0; i < values.size(); ++i) groups[to_utf8_lossy_all(std::move(values[i]))].push_back(i);
     return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), kind, false);
 }
 
 std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& job,
-                                                         const protocol::InputFormat& format,
-                                                         PathList files) {
+                                                         const protocol::InputFormat& format, PathList files) {
     const auto& keys = job.partition_keys;
     Groups groups;
     if (!format.partition_format.empty()) {
@@ -284,10 +288,10 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
         for (std::uint32_t i = 0; i < files.size(); ++i) {
             auto values = path_format.values(files[i]);
             if (!values)
-                throw InputError(fmt::format("input '{}': '{}' does not match partition_format '{}' (relative to {}). "
-                                             "Fix: correct partition_format, or move the file.",
-                                             job.major().name, files[i], format.partition_format,
-                                             format.partition_root));
+                throw InputError(
+                    fmt::format("input '{}': '{}' does not match partition_format '{}' (relative to {}). "
+                                "Fix: correct partition_format, or move the file.",
+                                job.major().name, files[i], format.partition_format, format.partition_root));
             groups[std::move(*values)].push_back(i);
         }
         return std::make_unique<KeyedPartition>(std::move(files), std::move(groups), format.kind, false);
@@ -311,10 +315,11 @@ std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& 
             job.major().name, util::join(keys, ", "), files[*lacking], layout, layout));
     }
     if (is_wide_encoding(format.encoding))
-        throw InputError(fmt::format("input '{}': partition_keys [{}] from the columns of {} files are not supported "
-                                     "(rank 0 reads key columns as bytes). Fix: convert the files to UTF-8, or take "
-                                     "the keys from the paths with extract_columns_from_partition_format.",
-                                     job.major().name, util::join(keys, ", "), format.encoding));
+        throw InputError(
+            fmt::format("input '{}': partition_keys [{}] from the columns of {} files are not supported "
+                        "(rank 0 reads key columns as bytes). Fix: convert the files to UTF-8, or take "
+                        "the keys from the paths with extract_columns_from_partition_format.",
+                        job.major().name, util::join(keys, ", "), format.encoding));
     groups.clear();
     for (std::uint32_t i = 0; i < files.size(); ++i)
         for (auto& values : file_key_values(files[i], format, keys)) groups[values].push_back(i);

@@ -87,10 +87,11 @@ std::vector<FileRange> row_window_ranges(const std::vector<std::string>& files, 
         if (row >= stop) break;
         const InputFile file(path);
         if (!file.regular())
-            throw InputError(util::Problem{"",
-                                           fmt::format("'{}' is not a regular file: skip/take need to count its rows",
-                                                       path),
-                                           "copy it to a regular file, or remove skip/take", {}});
+            throw InputError(
+                util::Problem{"",
+                              fmt::format("'{}' is not a regular file: skip/take need to count its rows", path),
+                              "copy it to a regular file, or remove skip/take",
+                              {}});
         const std::uint64_t data_begin = has_header_row(path, format) ? first_row_end(file, format) : 0;
         // Rows of this file are in the window from its first row when the skip is behind.
         FileRange range{path, row >= window.skip ? data_begin : file.size(), file.size()};

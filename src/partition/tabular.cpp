@@ -15,9 +15,9 @@ namespace prs::partition {
 
 namespace {
 
-constexpr std::size_t kFirstWindow = 4096;       // a few rows: where most cuts find their '\n'
-constexpr std::size_t kMaxWindow = 1u << 20;     // long rows: read on in growing windows
-constexpr std::size_t kScanBuffer = 1u << 20;    // support_multi_line's sequential scan
+constexpr std::size_t kFirstWindow = 4096;     // a few rows: where most cuts find their '\n'
+constexpr std::size_t kMaxWindow = 1u << 20;   // long rows: read on in growing windows
+constexpr std::size_t kScanBuffer = 1u << 20;  // support_multi_line's sequential scan
 // Cuts whose windows are asked for ahead: on a cold cache or a network filesystem the
 // reads then overlap instead of paying one latency each.
 constexpr std::uint64_t kPrefetchCuts = 64;
@@ -91,9 +91,12 @@ private:
 bool has_header_row(const std::string& file, const protocol::InputFormat& format) {
     if (format.kind != protocol::InputKind::Delimited) return false;
     switch (format.header) {
-        case protocol::InputFormat::Header::AllFilesSameHeaders: return true;
-        case protocol::InputFormat::Header::FromFirstFile: return file == format.first_file;
-        case protocol::InputFormat::Header::NoHeader: return false;
+        case protocol::InputFormat::Header::AllFilesSameHeaders:
+            return true;
+        case protocol::InputFormat::Header::FromFirstFile:
+            return file == format.first_file;
+        case protocol::InputFormat::Header::NoHeader:
+            return false;
     }
     return false;
 }

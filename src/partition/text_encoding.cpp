@@ -18,10 +18,10 @@ std::string squeeze(std::string_view name) {
 
 // Windows-1252's 0x80..0x9F; 0 marks the five bytes it leaves undefined (Python's cp1252
 // refuses them too).
-constexpr std::array<std::uint16_t, 32> kCp1252High = {
-    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+constexpr std::array<std::uint16_t, 32> kCp1252High = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                                       0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+                                                       0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                                       0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 void put_utf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
@@ -39,10 +39,14 @@ void put_utf8(std::string& out, std::uint32_t cp) {
 // Length of the valid UTF-8 sequence at s[i], 0 if invalid (overlong forms, surrogates
 // and code points above U+10FFFF are invalid, as for Python's strict decoder).
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const auto b = [&](std::size_t k) {
+        return static_cast<unsigned char>(s[i + k]);
+    };
     const unsigned char c = b(0);
     const std::size_t left = s.size() - i;
-    const auto cont = [&](std::size_t k) { return k < left && (b(k) & 0xC0) == 0x80; };
+    const auto cont = [&](std::size_t k) {
+        return k < left && (b(k) & 0xC0) == 0x80;
+    };
     if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
     if (c >= 0xE0 && c <= 0xEF) {
         if (!cont(1) || !cont(2)) return 0;
@@ -73,11 +77,16 @@ std::optional<Encoding> parse_encoding(std::string_view name) {
 
 const char* encoding_name(Encoding e) {
     switch (e) {
-        case Encoding::Utf8: return "utf8";
-        case Encoding::Utf8Bom: return "utf8bom";
-        case Encoding::Ascii: return "ascii";
-        case Encoding::Latin1: return "latin1";
-        case Encoding::Windows1252: return "windows1252";
+        case Encoding::Utf8:
+            return "utf8";
+        case Encoding::Utf8Bom:
+            return "utf8bom";
+        case Encoding::Ascii:
+            return "ascii";
+        case Encoding::Latin1:
+            return "latin1";
+        case Encoding::Windows1252:
+            return "windows1252";
     }
     return "utf8";
 }
@@ -106,7 +115,8 @@ std::size_t append_utf8(std::string& out, std::string_view bytes, Encoding e) {
         if (i == bytes.size()) break;
         const auto c = static_cast<unsigned char>(bytes[i]);
         switch (e) {
-            case Encoding::Ascii: return i;
+            case Encoding::Ascii:
+                return i;
             case Encoding::Latin1:
                 put_utf8(out, c);
                 ++i;

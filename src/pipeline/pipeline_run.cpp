@@ -79,11 +79,13 @@ int command_step(const config::PipelineSpec& pipeline, const PipelineStep& step,
     for (const auto& out : step.outputs) skip.push_back(out.path);
     const std::string fingerprint = step_fingerprint(step, skip);
     if (!fresh && read_text(marker) == fingerprint) {
-        const bool outputs_there = std::all_of(step.outputs.begin(), step.outputs.end(),
-                                               [](const auto& o) { return fs::exists(o.path); });
+        const bool outputs_there =
+            std::all_of(step.outputs.begin(), step.outputs.end(), [](const auto& o) { return fs::exists(o.path); });
         if (outputs_there) {
-            fmt::print(stderr, "prs_mpi: step {}: reused (same command, code and inputs as the finished run; "
-                       "--fresh runs it again).\n", step.name);
+            fmt::print(stderr,
+                       "prs_mpi: step {}: reused (same command, code and inputs as the finished run; "
+                       "--fresh runs it again).\n",
+                       step.name);
             return kStepReused;
         }
     }
@@ -95,8 +97,7 @@ int command_step(const config::PipelineSpec& pipeline, const PipelineStep& step,
                step.command.code_dir.string(), log.string());
     const auto outcome = run_command_step(step, dir, log);
     if (outcome.stopped) {
-        fmt::print(stderr, "prs_mpi: step {}: stopped by a signal; run the same command to run it again.\n",
-                   step.name);
+        fmt::print(stderr, "prs_mpi: step {}: stopped by a signal; run the same command to run it again.\n", step.name);
         return kExitResumable;
     }
     if (outcome.exit_code == 0) logs::write_file_atomically(marker, fingerprint);
@@ -126,8 +127,8 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
     if (!edge.broadcast(locked)) return kExitBadInput;
     if (rank0) {
         std::string list;
-        for (const auto& s : pipeline.steps) list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", s.name,
-                                                                 kind_name(s.kind));
+        for (const auto& s : pipeline.steps)
+            list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", s.name, kind_name(s.kind));
         fmt::print(stderr, "prs_mpi: pipeline {}: {} step(s) in this order: {}; run directory {}\n", pipeline.name,
                    pipeline.steps.size(), list, pipeline.run_dir.string());
     }
@@ -176,8 +177,8 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
                 if (r.detail.empty())
                     r.detail = fmt::format("the command exited with code {}; see {}", step_code, r.logs.string());
                 r.exit_code = step_code;
-                if (rank0) fmt::print(stderr, "prs_mpi: step {} failed: {}\n{}", step.name, r.detail,
-                                      last_lines(r.logs, 10));
+                if (rank0)
+                    fmt::print(stderr, "prs_mpi: step {} failed: {}\n{}", step.name, r.detail, last_lines(r.logs, 10));
                 step_code = kExitJobFailed;
             }
         } else {
@@ -219,14 +220,15 @@ int run_pipeline(const config::PipelineSpec& pipeline, const config::CommandLine
                 }
                 // Every rank must agree on reuse, or downstream steps would disagree on --fresh.
                 const int reran_flag = edge.broadcast(reran.count(step.name) ? 1 : 0);
-                if (reran_flag) reran.insert(step.name); else reran.erase(step.name);
+                if (reran_flag)
+                    reran.insert(step.name);
+                else
+                    reran.erase(step.name);
             }
         }
         r.seconds = seconds_since(started);
         if (r.status == "not run") {
-            r.status = step_code == kExitSucceeded   ? "succeeded"
-                       : step_code == kExitResumable ? "stopped"
-                                                     : "failed";
+            r.status = step_code == kExitSucceeded ? "succeeded" : step_code == kExitResumable ? "stopped" : "failed";
         }
         if (step_code != kExitSucceeded) {
             broken.insert(step.name);

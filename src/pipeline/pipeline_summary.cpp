@@ -30,10 +30,11 @@ std::string summary_json(const std::string& pipeline, int exit_code, const std::
                     util::json_quote(pipeline), pipeline_result(exit_code), exit_code);
     for (std::size_t i = 0; i < steps.size(); ++i) {
         const auto& s = steps[i];
-        out += fmt::format("{}\n    {{\"name\": {}, \"type\": \"{}\", \"status\": \"{}\", \"seconds\": {:.3f}, "
-                           "\"exit_code\": {}, \"logs\": {}, \"detail\": {}}}",
-                           i ? "," : "", util::json_quote(s.name), s.type, s.status, s.seconds, s.exit_code,
-                           util::json_quote(s.logs.string()), util::json_quote(s.detail));
+        out += fmt::format(
+            "{}\n    {{\"name\": {}, \"type\": \"{}\", \"status\": \"{}\", \"seconds\": {:.3f}, "
+            "\"exit_code\": {}, \"logs\": {}, \"detail\": {}}}",
+            i ? "," : "", util::json_quote(s.name), s.type, s.status, s.seconds, s.exit_code,
+            util::json_quote(s.logs.string()), util::json_quote(s.detail));
     }
     return out + "\n  ]\n}\n";
 }
@@ -45,11 +46,12 @@ std::string summary_html(const std::string& pipeline, int exit_code, const std::
         const auto rel = s.logs.empty() ? std::string() : s.logs.lexically_relative(run_dir / "logs").string();
         const bool parallel = s.type == "parallel";
         const std::string link = rel.empty() ? "" : parallel ? rel + "/report.html" : rel;
-        rows += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.1f} s</td><td>{}</td><td>{}"
-                            "</td></tr>\n",
-                            util::html_escape(s.status), util::html_escape(s.name), s.type, util::html_escape(s.status), s.seconds,
-                            link.empty() ? "" : fmt::format("<a href=\"{0}\">{0}</a>", util::html_escape(link)),
-                            util::html_escape(s.detail));
+        rows += fmt::format(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.1f} s</td><td>{}</td><td>{}"
+            "</td></tr>\n",
+            util::html_escape(s.status), util::html_escape(s.name), s.type, util::html_escape(s.status), s.seconds,
+            link.empty() ? "" : fmt::format("<a href=\"{0}\">{0}</a>", util::html_escape(link)),
+            util::html_escape(s.detail));
     }
     return fmt::format(R"(<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{0}: pipeline report</title>

@@ -2,9 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -159,7 +159,9 @@ std::optional<Message> Channel::next() {
 }
 
 bool Channel::has_message() {
-    const auto whole = [&] { return whole_frame_size(in_.view()).has_value(); };
+    const auto whole = [&] {
+        return whole_frame_size(in_.view()).has_value();
+    };
     return whole() || (read_available() && whole());
 }
 

@@ -7,13 +7,20 @@ namespace prs::protocol {
 
 const char* status_name(AttemptStatus s) {
     switch (s) {
-        case AttemptStatus::RunDone: return "RUN_DONE";
-        case AttemptStatus::RunException: return "RUN_EXCEPTION";
-        case AttemptStatus::BadReturn: return "RUN_BAD_RETURN";
-        case AttemptStatus::RunTimeout: return "RUN_TIMEOUT";
-        case AttemptStatus::LoadFailed: return "LOAD_FAILED";
-        case AttemptStatus::LoadTimeout: return "LOAD_TIMEOUT";
-        case AttemptStatus::ProcessDied: return "PROCESS_DIED";
+        case AttemptStatus::RunDone:
+            return "RUN_DONE";
+        case AttemptStatus::RunException:
+            return "RUN_EXCEPTION";
+        case AttemptStatus::BadReturn:
+            return "RUN_BAD_RETURN";
+        case AttemptStatus::RunTimeout:
+            return "RUN_TIMEOUT";
+        case AttemptStatus::LoadFailed:
+            return "LOAD_FAILED";
+        case AttemptStatus::LoadTimeout:
+            return "LOAD_TIMEOUT";
+        case AttemptStatus::ProcessDied:
+            return "PROCESS_DIED";
     }
     return "UNKNOWN";
 }
@@ -38,7 +45,7 @@ struct Writer {
         for (const auto& s : v) (*this)(s);
     }
     template <class T>
-        requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+    requires std::is_arithmetic_v<T> || std::is_enum_v<T>
     void operator()(const T& v) { raw(v); }
 };
 
@@ -68,36 +75,83 @@ struct Reader {
         for (auto& s : v) (*this)(s);
     }
     template <class T>
-        requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+    requires std::is_arithmetic_v<T> || std::is_enum_v<T>
     void operator()(T& v) { raw(v); }
 };
 
-template <class Ar, class D> void fields(Ar& ar, D& d) requires std::is_same_v<std::remove_const_t<D>, MiniBatchDescriptor> {
-    ar(d.id); ar(d.attempt); ar(d.kind); ar(d.files); ar(d.begin); ar(d.end); ar(d.items); ar(d.partition_values);
+template <class Ar, class D>
+void fields(Ar& ar, D& d) requires std::is_same_v<std::remove_const_t<D>, MiniBatchDescriptor> {
+    ar(d.id);
+    ar(d.attempt);
+    ar(d.kind);
+    ar(d.files);
+    ar(d.begin);
+    ar(d.end);
+    ar(d.items);
+    ar(d.partition_values);
     ar(d.keys_from_columns);
 }
-template <class Ar, class R> void fields(Ar& ar, R& r) requires std::is_same_v<std::remove_const_t<R>, AttemptResult> {
-    ar(r.mini_batch_id); ar(r.attempt); ar(r.status); ar(r.total); ar(r.succeeded); ar(r.row_count);
-    ar(r.rows); ar(r.header); ar(r.error_category); ar(r.error_message); ar(r.traceback);
-    ar(r.node_id); ar(r.process); ar(r.pid); ar(r.start_us); ar(r.elapsed_s); ar(r.process_cpu_s);
+template <class Ar, class R>
+void fields(Ar& ar, R& r) requires std::is_same_v<std::remove_const_t<R>, AttemptResult> {
+    ar(r.mini_batch_id);
+    ar(r.attempt);
+    ar(r.status);
+    ar(r.total);
+    ar(r.succeeded);
+    ar(r.row_count);
+    ar(r.rows);
+    ar(r.header);
+    ar(r.error_category);
+    ar(r.error_message);
+    ar(r.traceback);
+    ar(r.node_id);
+    ar(r.process);
+    ar(r.pid);
+    ar(r.start_us);
+    ar(r.elapsed_s);
+    ar(r.process_cpu_s);
     ar(r.run_method_s);
 }
-template <class Ar, class T> void message_fields(Ar& ar, T& m) {
+template <class Ar, class T>
+void message_fields(Ar& ar, T& m) {
     using M = std::remove_const_t<T>;
     if constexpr (std::is_same_v<M, WorkerSetup>) {
-        ar(m.entry_script); ar(m.code_dir); ar(m.argv); ar(m.python_path); ar(m.logging_level);
-        ar(m.process_name); ar(m.node_id); ar(m.log_dir); ar(m.output_dir); ar(m.input_path);
-        ar(m.append_rows); ar(m.dataframe_header); ar(m.to_csv_kwargs_json); ar(m.profiling_module);
-        ar(m.input.kind); ar(m.input.delimiter); ar(m.input.header); ar(m.input.encoding);
-        ar(m.input.empty_as_string); ar(m.input.support_multi_line); ar(m.input.first_file);
-        ar(m.input.infer_column_types); ar(m.input.drop_invalid_lines); ar(m.input.mltable_file);
-        ar(m.input.datasets); ar(m.input.partition_keys); ar(m.input.partition_format); ar(m.input.partition_root);
+        ar(m.entry_script);
+        ar(m.code_dir);
+        ar(m.argv);
+        ar(m.python_path);
+        ar(m.logging_level);
+        ar(m.process_name);
+        ar(m.node_id);
+        ar(m.log_dir);
+        ar(m.output_dir);
+        ar(m.input_path);
+        ar(m.append_rows);
+        ar(m.dataframe_header);
+        ar(m.to_csv_kwargs_json);
+        ar(m.profiling_module);
+        ar(m.input.kind);
+        ar(m.input.delimiter);
+        ar(m.input.header);
+        ar(m.input.encoding);
+        ar(m.input.empty_as_string);
+        ar(m.input.support_multi_line);
+        ar(m.input.first_file);
+        ar(m.input.infer_column_types);
+        ar(m.input.drop_invalid_lines);
+        ar(m.input.mltable_file);
+        ar(m.input.datasets);
+        ar(m.input.partition_keys);
+        ar(m.input.partition_format);
+        ar(m.input.partition_root);
     } else if constexpr (std::is_same_v<M, RunTask> || std::is_same_v<M, Assign>) {
         fields(ar, m.descriptor);
     } else if constexpr (std::is_same_v<M, TaskDone> || std::is_same_v<M, Result>) {
         fields(ar, m.result);
     } else if constexpr (std::is_same_v<M, WorkerReady>) {
-        ar(m.ok); ar(m.error_message); ar(m.traceback);
+        ar(m.ok);
+        ar(m.error_message);
+        ar(m.traceback);
     } else if constexpr (std::is_same_v<M, RunStarted>) {
         ar(m.mini_batch_id);
     } else if constexpr (std::is_same_v<M, Finish>) {
@@ -105,7 +159,11 @@ template <class Ar, class T> void message_fields(Ar& ar, T& m) {
     } else if constexpr (std::is_same_v<M, Credit>) {
         ar(m.credit);
     } else if constexpr (std::is_same_v<M, WorkerEvent>) {
-        ar(m.kind); ar(m.node_id); ar(m.process); ar(m.returncode); ar(m.message);
+        ar(m.kind);
+        ar(m.node_id);
+        ar(m.process);
+        ar(m.returncode);
+        ar(m.message);
     } else {
         static_assert(std::is_empty_v<M>, "every message with fields must be listed above");
     }

@@ -62,8 +62,7 @@ WorkerBoard WorkerBoard::map_and_close(int fd) {
     return board;
 }
 
-WorkerBoard::WorkerBoard(WorkerBoard&& o) noexcept
-    : fd_(std::move(o.fd_)), page_(std::exchange(o.page_, nullptr)) {}
+WorkerBoard::WorkerBoard(WorkerBoard&& o) noexcept : fd_(std::move(o.fd_)), page_(std::exchange(o.page_, nullptr)) {}
 
 WorkerBoard& WorkerBoard::operator=(WorkerBoard&& o) noexcept {
     if (this != &o) {

@@ -1,9 +1,9 @@
 #include "prs/transport/mpi_transport.hpp"
 
 #include <chrono>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -120,8 +120,8 @@ bool MpiTransport::post_to(int to) {
     reap_sends();
     auto& p = pending_.emplace_back();
     p.bytes.swap(box);
-    if (MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, to, kTag, MPI_COMM_WORLD,
-                  &p.request) != MPI_SUCCESS) {
+    if (MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, to, kTag, MPI_COMM_WORLD, &p.request) !=
+        MPI_SUCCESS) {
         pending_.pop_back();
         return false;
     }

@@ -14,11 +14,16 @@ Datatype copy_of(hid_t type) { return Datatype(H5Tcopy(type), "cannot copy a dat
 // Little-endian explicitly, as the numpy dtype strings say "<".
 hid_t integer_type(std::size_t size, bool is_signed) {
     switch (size) {
-        case 1: return is_signed ? H5T_STD_I8LE : H5T_STD_U8LE;
-        case 2: return is_signed ? H5T_STD_I16LE : H5T_STD_U16LE;
-        case 4: return is_signed ? H5T_STD_I32LE : H5T_STD_U32LE;
-        case 8: return is_signed ? H5T_STD_I64LE : H5T_STD_U64LE;
-        default: return H5I_INVALID_HID;
+        case 1:
+            return is_signed ? H5T_STD_I8LE : H5T_STD_U8LE;
+        case 2:
+            return is_signed ? H5T_STD_I16LE : H5T_STD_U16LE;
+        case 4:
+            return is_signed ? H5T_STD_I32LE : H5T_STD_U32LE;
+        case 8:
+            return is_signed ? H5T_STD_I64LE : H5T_STD_U64LE;
+        default:
+            return H5I_INVALID_HID;
     }
 }
 
@@ -63,19 +68,30 @@ Datatype bool_type() {
 
 std::string describe(hid_t type, H5T_class_t type_class, std::size_t size) {
     switch (type_class) {
-        case H5T_INTEGER: return fmt::format("a {}-byte integer", size);
-        case H5T_FLOAT: return fmt::format("a {}-byte float", size);
+        case H5T_INTEGER:
+            return fmt::format("a {}-byte integer", size);
+        case H5T_FLOAT:
+            return fmt::format("a {}-byte float", size);
         case H5T_STRING:
             return H5Tis_variable_str(type) > 0 ? "a variable-length string" : "a fixed-length string";
-        case H5T_ENUM: return "an enum (other than h5py's booleans)";
-        case H5T_COMPOUND: return "a compound (struct) type";
-        case H5T_ARRAY: return "an array type";
-        case H5T_VLEN: return "a variable-length sequence";
-        case H5T_TIME: return "a time type";
-        case H5T_BITFIELD: return "a bitfield";
-        case H5T_OPAQUE: return "an opaque type";
-        case H5T_REFERENCE: return "a reference";
-        default: return "an unknown type";
+        case H5T_ENUM:
+            return "an enum (other than h5py's booleans)";
+        case H5T_COMPOUND:
+            return "a compound (struct) type";
+        case H5T_ARRAY:
+            return "an array type";
+        case H5T_VLEN:
+            return "a variable-length sequence";
+        case H5T_TIME:
+            return "a time type";
+        case H5T_BITFIELD:
+            return "a bitfield";
+        case H5T_OPAQUE:
+            return "an opaque type";
+        case H5T_REFERENCE:
+            return "a reference";
+        default:
+            return "an unknown type";
     }
 }
 
@@ -107,11 +123,13 @@ ElementType element_type(hid_t file_type) {
                 return {fmt::format("S{}", size), std::move(t)};
             }
             break;
-        default: break;
+        default:
+            break;
     }
-    throw Error(fmt::format("its elements are {}, which prs_mpi does not read into numpy; it reads integers, "
-                            "floats, h5py booleans and fixed-length strings (numpy/h5py dtype 'S<n>')",
-                            describe(file_type, type_class, size)));
+    throw Error(
+        fmt::format("its elements are {}, which prs_mpi does not read into numpy; it reads integers, "
+                    "floats, h5py booleans and fixed-length strings (numpy/h5py dtype 'S<n>')",
+                    describe(file_type, type_class, size)));
 }
 
 }  // namespace prs::util::h5

@@ -26,9 +26,12 @@ bool path_exists(hid_t file, const std::string& name) {
 
 std::string_view kind_of(H5I_type_t type) {
     switch (type) {
-        case H5I_GROUP: return "a group";
-        case H5I_DATATYPE: return "a named datatype";
-        default: return "not a dataset";
+        case H5I_GROUP:
+            return "a group";
+        case H5I_DATATYPE:
+            return "a named datatype";
+        default:
+            return "not a dataset";
     }
 }
 
@@ -56,8 +59,7 @@ std::optional<Dataset> find_dataset(hid_t file, const std::string& name) {
 
 std::vector<std::string> top_level_names(hid_t file) {
     std::vector<std::string> names;
-    check(H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, nullptr, append_name, &names),
-          "cannot list the root group");
+    check(H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, nullptr, append_name, &names), "cannot list the root group");
     return names;
 }
 

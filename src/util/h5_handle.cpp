@@ -25,9 +25,7 @@ std::string error_stack() {
 
 }  // namespace
 
-void throw_error(std::string_view what) {
-    throw Error(std::string(what) + ": " + error_stack());
-}
+void throw_error(std::string_view what) { throw Error(std::string(what) + ": " + error_stack()); }
 
 void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 

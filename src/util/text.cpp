@@ -24,11 +24,21 @@ void append_json_quoted(std::string& out, std::string_view s) {
         if (plain == s.size()) break;
         const char c = s[plain];
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 fmt::format_to(std::back_inserter(out), "\\u{:04x}",
                                static_cast<unsigned>(static_cast<unsigned char>(c)));
@@ -54,8 +64,8 @@ void append_csv_field(std::string& out, std::string_view s) {
 }
 
 void append_fixed(std::string& out, double value, int decimals) {
-    static constexpr std::uint64_t kScale[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
-                                               1000000000};
+    static constexpr std::uint64_t kScale[] = {1,      10,      100,      1000,      10000,
+                                               100000, 1000000, 10000000, 100000000, 1000000000};
     const std::uint64_t scale = kScale[std::clamp(decimals, 0, 9)];
     const double scaled = std::max(value, 0.0) * static_cast<double>(scale) + 0.5;
     if (!(scaled < 1.8e19)) {  // beyond 64 bits (or NaN): the general code
@@ -99,11 +109,20 @@ std::string html_escape(std::string_view text) {
     std::string out;
     for (char c : text) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;

@@ -14,9 +14,9 @@ namespace prs::worker {
 class AttemptClock {
 public:
     AttemptClock()
-        : start_us_(std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count()),
+        : start_us_(
+              std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count()),
           start_(std::chrono::steady_clock::now()),
           start_cpu_s_(process_cpu_seconds()) {}
 

@@ -23,10 +23,13 @@ LoadedMiniBatch load_file_list(const protocol::MiniBatchDescriptor& d) {
 
 LoadedMiniBatch load_mini_batch(const protocol::MiniBatchDescriptor& d, const protocol::InputFormat& format) {
     switch (d.kind) {
-        case protocol::InputKind::FileList: return load_file_list(d);
+        case protocol::InputKind::FileList:
+            return load_file_list(d);
         case protocol::InputKind::Delimited:
-        case protocol::InputKind::JsonLines: return load_tabular(d, format);
-        case protocol::InputKind::Hdf5: return load_hdf5(d, format);
+        case protocol::InputKind::JsonLines:
+            return load_tabular(d, format);
+        case protocol::InputKind::Hdf5:
+            return load_hdf5(d, format);
     }
     throw LoadError("unknown mini-batch kind " + std::to_string(static_cast<int>(d.kind)));
 }

@@ -24,8 +24,8 @@ py::array read_rows(hid_t file, const std::string& name, hsize_t begin, hsize_t 
     const auto dims = h5::shape(dataset->get());
     if (dims.empty()) throw h5::Error("the dataset is a scalar, it has no rows");
     if (end > dims[0])
-        throw h5::Error(fmt::format("the dataset has only {} rows (did the file change after the job started?)",
-                                    dims[0]));
+        throw h5::Error(
+            fmt::format("the dataset has only {} rows (did the file change after the job started?)", dims[0]));
     const h5::Datatype file_type(H5Dget_type(dataset->get()), "cannot read the element type");
     const auto element = h5::element_type(file_type.get());
 

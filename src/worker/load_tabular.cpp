@@ -26,8 +26,8 @@ py::list str_list(const std::vector<std::string>& items) {
 // (pandas then skips the others: those steps cost nothing).
 py::object parsed_columns(const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
     if (format.mltable_file.empty()) return py::none();
-    return py::module_::import("prs_runtime").attr("mltable_usecols")(fs_str(format.mltable_file),
-                                                                       str_list(rows.names));
+    return py::module_::import("prs_runtime")
+        .attr("mltable_usecols")(fs_str(format.mltable_file), str_list(rows.names));
 }
 
 py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol::InputFormat& format) {
@@ -137,8 +137,8 @@ py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescr
         const std::string where = d.files.size() == 1
                                       ? d.files.front() + fmt::format(" bytes {}-{}", d.begin, d.end)
                                       : fmt::format("{} files from {}", d.files.size(), d.files.front());
-        throw LoadError(fmt::format("{}: {} (rows of {})", format.mltable_file,
-                                    py::str(e.value()).cast<std::string>(), where));
+        throw LoadError(
+            fmt::format("{}: {} (rows of {})", format.mltable_file, py::str(e.value()).cast<std::string>(), where));
     }
 }
 
@@ -154,10 +154,9 @@ LoadedMiniBatch load_wide_files(const protocol::MiniBatchDescriptor& d, const pr
         return {std::move(frame), items};
     } catch (const py::error_already_set& e) {
         if (!e.matches(PyExc_ValueError)) throw;  // UnicodeDecodeError and the module's errors are ValueErrors
-        throw LoadError(fmt::format("{}: {} (reading {})", format.mltable_file, py::str(e.value()).cast<std::string>(),
-                                    d.files.size() == 1 ? d.files.front()
-                                                        : fmt::format("{} files from {}", d.files.size(),
-                                                                      d.files.front())));
+        throw LoadError(fmt::format(
+            "{}: {} (reading {})", format.mltable_file, py::str(e.value()).cast<std::string>(),
+            d.files.size() == 1 ? d.files.front() : fmt::format("{} files from {}", d.files.size(), d.files.front())));
     }
 }
 

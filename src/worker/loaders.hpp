@@ -14,8 +14,8 @@
 namespace prs::worker {
 
 struct [[gnu::visibility("hidden")]] LoadedMiniBatch {
-    pybind11::object value;     // run()'s mini_batch
-    std::uint32_t items = 0;    // its item count (files, rows)
+    pybind11::object value;   // run()'s mini_batch
+    std::uint32_t items = 0;  // its item count (files, rows)
 };
 
 // Bad input data: what() names the file and the row or byte offset, and what is wrong.

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
     }
     const auto args = parse_arguments(argc, argv);
     if (!args) {
-        std::fprintf(stderr, "usage: prs_mpi_worker --fd N --board-fd N --parent-pid PID  (started by prs_mpi)\n"
+        std::fprintf(stderr,
+                     "usage: prs_mpi_worker --fd N --board-fd N --parent-pid PID  (started by prs_mpi)\n"
                      "       prs_mpi_worker --version\n");
         return 2;
     }

@@ -25,7 +25,7 @@ public:
     protocol::AttemptResult run(const protocol::MiniBatchDescriptor& descriptor, const std::function<void()>& loaded);
     // Hands back a sent result's rows: the next result reuses their memory, since
     // fresh megabyte buffers cost a page fault per 4 KB.
-    void recycle(std::string&& rows) { spare_rows_ = std::move(rows); }
+    void recycle(std::string && rows) { spare_rows_ = std::move(rows); }
     // The entry script's shutdown(), if it has one; its errors go to stderr only.
     void shutdown();
     // Flushes sys.stdout/sys.stderr and ends the process without finalising Python

@@ -56,8 +56,8 @@ public:
         constexpr auto kMaxAge = std::chrono::milliseconds(1);
         const auto now = Clock::now();
         if (count_++ == 0) first_ = now;
-        return kind == protocol::InputKind::FileList && count_ < kMaxResults &&
-               channel.output_bytes() < kMaxBytes && now - first_ < kMaxAge && channel.has_message();
+        return kind == protocol::InputKind::FileList && count_ < kMaxResults && channel.output_bytes() < kMaxBytes &&
+               now - first_ < kMaxAge && channel.has_message();
     }
     bool any() const { return count_ > 0; }
     // Sends what waits; false if the agent is gone.
@@ -104,8 +104,9 @@ int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protoc
             board.begin();
             protocol::TaskDone done{python.run(d, loaded)};
             if (!guard.intact()) {
-                std::fprintf(stderr, "prs_mpi_worker: the entry script closed or replaced descriptor 3, the worker's "
-                                     "channel to prs_mpi, in mini-batch %llu; this worker stops.\n",
+                std::fprintf(stderr,
+                             "prs_mpi_worker: the entry script closed or replaced descriptor 3, the worker's "
+                             "channel to prs_mpi, in mini-batch %llu; this worker stops.\n",
                              static_cast<unsigned long long>(d.id));
                 python.exit_now(k_channel_lost);
             }
@@ -118,8 +119,7 @@ int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protoc
             python.shutdown();
             return 0;  // finalising Python runs the entry script's atexit handlers
         } else {
-            throw protocol::ProtocolError("worker got unexpected message type " +
-                                          std::to_string(message->index()));
+            throw protocol::ProtocolError("worker got unexpected message type " + std::to_string(message->index()));
         }
     }
 }

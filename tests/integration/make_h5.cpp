@@ -112,8 +112,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s FILE OFFSET NAME:TYPE:DIMS[:chunk=ROWS][:foreign_filter]...\n", argv[0]);
         return 2;
     }
-    const H5Z_class2_t filter = {H5Z_CLASS_T_VERS, kForeignFilter, 1, 1, "prs test filter", nullptr, nullptr,
-                                 pass_through};
+    const H5Z_class2_t filter = {H5Z_CLASS_T_VERS,  kForeignFilter, 1,       1,
+                                 "prs test filter", nullptr,        nullptr, pass_through};
     try {
         h5::check(H5Zregister(&filter), "register filter");
         const h5::File file(H5Fcreate(argv[1], H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), argv[1]);

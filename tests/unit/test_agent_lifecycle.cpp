@@ -85,8 +85,9 @@ TEST_F(AgentLifecycle, NoCreditUntilAWorkerFinishedInit) {
 }
 
 TEST_F(AgentLifecycle, AShutdownThatNeverReturnsIsKilledAfterTheTimeout) {
-    start("import time\ndef init():\n    pass\n\ndef run(mini_batch):\n    return mini_batch\n\n"
-          "def shutdown():\n    time.sleep(3600)\n");
+    start(
+        "import time\ndef init():\n    pass\n\ndef run(mini_batch):\n    return mini_batch\n\n"
+        "def shutdown():\n    time.sleep(3600)\n");
     ASSERT_TRUE(poll_until([&] { return ready(); }));
     agent_->drain();
     const auto drained = Clock::now();

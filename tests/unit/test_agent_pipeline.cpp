@@ -5,9 +5,7 @@
 namespace prs::agent {
 namespace {
 
-TEST(PipelineDepth, OneAtATimeUntilDurationsAreKnown) {
-    EXPECT_EQ(PipelineDepth{}.depth(), 1);
-}
+TEST(PipelineDepth, OneAtATimeUntilDurationsAreKnown) { EXPECT_EQ(PipelineDepth{}.depth(), 1); }
 
 TEST(PipelineDepth, ShortMiniBatchesArePipelinedUpToTheCap) {
     PipelineDepth d;

@@ -74,8 +74,9 @@ TEST(FailedItems, Hdf5AndPartitionLinesNameRowsAndKeyValues) {
     keyed.partition_keys = {"Store", "Brand"};
     auto p = failed_files(2, {"/d/Store=1/Brand=x/a.csv"});
     p.descriptor.partition_values = {"1", "x"};
-    EXPECT_NE(failed_items_line(p, keyed, {}).find("\"items\": [{\"partition_key_value\": {\"Store\": \"1\", "
-                                                   "\"Brand\": \"x\"}, \"files\": [\"/d/Store=1/Brand=x/a.csv\"]}]"),
+    EXPECT_NE(failed_items_line(p, keyed, {})
+                  .find("\"items\": [{\"partition_key_value\": {\"Store\": \"1\", "
+                        "\"Brand\": \"x\"}, \"files\": [\"/d/Store=1/Brand=x/a.csv\"]}]"),
               std::string::npos);
 }
 

@@ -14,10 +14,14 @@ EnvLookup env_of(std::map<std::string, std::string> vars) {
     };
 }
 GpuLister no_smi() {
-    return [] { return std::optional<std::string>(); };
+    return [] {
+        return std::optional<std::string>();
+    };
 }
 GpuLister smi(std::string out) {
-    return [out] { return std::optional<std::string>(out); };
+    return [out] {
+        return std::optional<std::string>(out);
+    };
 }
 }  // namespace
 
@@ -49,8 +53,7 @@ TEST(GpuPinning, OverrideCountWins) {
 }
 
 TEST(GpuPinning, SlurmVariablesAndNothing) {
-    EXPECT_EQ(detect_gpus(env_of({{"SLURM_JOB_GPUS", "1,3"}}), no_smi()).devices,
-              (std::vector<std::string>{"1", "3"}));
+    EXPECT_EQ(detect_gpus(env_of({{"SLURM_JOB_GPUS", "1,3"}}), no_smi()).devices, (std::vector<std::string>{"1", "3"}));
     EXPECT_EQ(detect_gpus(env_of({{"SLURM_GPUS_ON_NODE", "2"}}), no_smi()).devices,
               (std::vector<std::string>{"0", "1"}));
     EXPECT_TRUE(detect_gpus(env_of({{"CUDA_VISIBLE_DEVICES", "NoDevFiles"}}), smi("GPU 0: x\n")).devices.empty());

@@ -21,10 +21,10 @@ namespace fs = std::filesystem;
 namespace h5 = util::h5;
 
 struct DatasetSpec {
-    std::string name;                // may hold groups: "/group/x"
+    std::string name;  // may hold groups: "/group/x"
     std::vector<hsize_t> dims;
     hid_t type = H5T_NATIVE_INT32;
-    hsize_t chunk_rows = 0;          // > 0: chunked and deflate-compressed
+    hsize_t chunk_rows = 0;  // > 0: chunked and deflate-compressed
 };
 
 void write_h5(const fs::path& path, const std::vector<DatasetSpec>& datasets) {
@@ -41,9 +41,9 @@ void write_h5(const fs::path& path, const std::vector<DatasetSpec>& datasets) {
             h5::check(H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()), "chunk");
             h5::check(H5Pset_deflate(create.get(), 6), "deflate");
         }
-        const h5::Dataset dataset(
-            H5Dcreate2(file.get(), spec.name.c_str(), spec.type, space.get(), links.get(), create.get(), H5P_DEFAULT),
-            "dataset");
+        const h5::Dataset dataset(H5Dcreate2(file.get(), spec.name.c_str(), spec.type, space.get(), links.get(),
+                                             create.get(), H5P_DEFAULT),
+                                  "dataset");
         hsize_t elements = 1;
         for (const auto d : spec.dims) elements *= d;
         std::vector<char> zeros(elements * H5Tget_size(spec.type) + 1);
@@ -206,8 +206,8 @@ TEST_F(Hdf5Partition, NoRowsAtAllIsAnInputError) {
 // The numpy dtype each HDF5 element type reads as, byte order made explicit.
 TEST(H5ElementType, MapsNumbersBooleansAndFixedStringsToNumpyDtypes) {
     const std::vector<std::pair<hid_t, std::string>> cases = {
-        {H5T_STD_I8LE, "<i1"},   {H5T_STD_U8BE, "<u1"},    {H5T_STD_I16BE, "<i2"},   {H5T_NATIVE_UINT16, "<u2"},
-        {H5T_STD_I32BE, "<i4"},  {H5T_NATIVE_UINT, "<u4"}, {H5T_NATIVE_INT64, "<i8"}, {H5T_STD_U64BE, "<u8"},
+        {H5T_STD_I8LE, "<i1"},   {H5T_STD_U8BE, "<u1"},      {H5T_STD_I16BE, "<i2"},    {H5T_NATIVE_UINT16, "<u2"},
+        {H5T_STD_I32BE, "<i4"},  {H5T_NATIVE_UINT, "<u4"},   {H5T_NATIVE_INT64, "<i8"}, {H5T_STD_U64BE, "<u8"},
         {H5T_IEEE_F32BE, "<f4"}, {H5T_NATIVE_DOUBLE, "<f8"},
     };
     for (const auto& [type, dtype] : cases) EXPECT_EQ(h5::element_type(type).numpy_dtype, dtype);

@@ -21,9 +21,7 @@ TEST(ProbeWritable, CreatesTheFolderAndLeavesNothingBehind) {
     fs::remove_all(dir.parent_path().parent_path());
 }
 
-TEST(ProbeWritable, AFolderThatCannotBeCreatedIsAnError) {
-    EXPECT_TRUE(probe_writable("/proc/self/no_such_folder"));
-}
+TEST(ProbeWritable, AFolderThatCannotBeCreatedIsAnError) { EXPECT_TRUE(probe_writable("/proc/self/no_such_folder")); }
 
 TEST(UnwritableMessage, NamesTheFolderTheCauseAndTheFix) {
     const auto text =
@@ -46,12 +44,12 @@ TEST(IoErrorFix, OverQuotaIsAFullDiskToo) {
 
 TEST(IoErrorFix, ReadOnlyAndPermissionAskForAWritableFolder) {
     for (int e : {EROFS, EACCES, EPERM})
-        EXPECT_EQ(io_error_fix(std::system_error(e, std::generic_category(), "x")).find("make that path writable"),
-                  0u);
+        EXPECT_EQ(io_error_fix(std::system_error(e, std::generic_category(), "x")).find("make that path writable"), 0u);
 }
 
 TEST(IoErrorFix, OtherErrorsStillSayHowToResume) {
-    EXPECT_NE(io_error_fix(std::system_error(EIO, std::generic_category(), "x")).find("check that path and the filesystem it is on"),
+    EXPECT_NE(io_error_fix(std::system_error(EIO, std::generic_category(), "x"))
+                  .find("check that path and the filesystem it is on"),
               std::string::npos);
     EXPECT_NE(io_error_fix(std::runtime_error("MPI error")).find("it resumes"), std::string::npos);
 }

@@ -1,5 +1,5 @@
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -96,7 +96,8 @@ TEST(Journal, TornTailAtEveryByteIsIgnored) {
     std::string bytes(full_size, '\0');
     std::ifstream(j.file, std::ios::binary).read(bytes.data(), static_cast<std::streamsize>(full_size));
     for (auto cut = good_size; cut < full_size; ++cut) {
-        std::ofstream(j.file, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(cut));
+        std::ofstream(j.file, std::ios::binary | std::ios::trunc)
+            .write(bytes.data(), static_cast<std::streamsize>(cut));
         const auto s = Journal::read(j.file, kMiniBatches);
         ASSERT_TRUE(s) << cut;
         EXPECT_EQ(s->output_offset, 50u) << cut;
@@ -105,7 +106,8 @@ TEST(Journal, TornTailAtEveryByteIsIgnored) {
     }
     // A flipped byte inside the last record is caught by its checksum.
     bytes[full_size - 3] ^= 0x55;
-    std::ofstream(j.file, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(full_size));
+    std::ofstream(j.file, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), static_cast<std::streamsize>(full_size));
     auto s = Journal::read(j.file, kMiniBatches);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->done_count(), 2u);
@@ -356,8 +358,7 @@ TEST(JournalDamage, AnIdBeyondThePartitionIsDamageNotACrash) {
     }
     const auto s = Journal::read(j.file, 10);
     ASSERT_TRUE(s);
-    EXPECT_NE(s->damage.find("mini-batch id 4611686018427387904, and the input has 10 mini-batches"),
-              std::string::npos)
+    EXPECT_NE(s->damage.find("mini-batch id 4611686018427387904, and the input has 10 mini-batches"), std::string::npos)
         << s->damage;
     // The same journal of a job with more mini-batches than the id is fine up to 10 here.
     {

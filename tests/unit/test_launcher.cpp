@@ -23,7 +23,9 @@ TEST(Launcher, AloneIsRankZeroWithoutMpi) {
 
 TEST(Launcher, MpirunEvenWithOneRankInitializesMpi) {
     // What Open MPI 4.1's mpirun -np 1 sets (among others).
-    const auto l = launch_of({{"OMPI_COMM_WORLD_SIZE", "1"}, {"OMPI_COMM_WORLD_RANK", "0"}, {"PMIX_RANK", "0"},
+    const auto l = launch_of({{"OMPI_COMM_WORLD_SIZE", "1"},
+                              {"OMPI_COMM_WORLD_RANK", "0"},
+                              {"PMIX_RANK", "0"},
                               {"PMIX_NAMESPACE", "776929281"}});
     EXPECT_TRUE(l.launched);
     EXPECT_TRUE(l.rank0);
@@ -32,8 +34,8 @@ TEST(Launcher, MpirunEvenWithOneRankInitializesMpi) {
 
 TEST(Launcher, PmixAndPmiLaunchers) {
     // srun --mpi=pmix -n 1, and a PMI-2 launcher (Hydra, srun --mpi=pmi2).
-    const auto pmix = launch_of({{"PMIX_RANK", "0"}, {"PMIX_NAMESPACE", "slurm.pmix.7.0"}, {"SLURM_PROCID", "0"},
-                                 {"SLURM_NTASKS", "1"}});
+    const auto pmix = launch_of(
+        {{"PMIX_RANK", "0"}, {"PMIX_NAMESPACE", "slurm.pmix.7.0"}, {"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}});
     EXPECT_TRUE(pmix.launched);
     const auto pmi = launch_of({{"PMI_RANK", "3"}, {"PMI_SIZE", "4"}, {"PMI_FD", "6"}});
     EXPECT_TRUE(pmi.launched);

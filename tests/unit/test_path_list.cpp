@@ -31,7 +31,8 @@ TEST(PathList, StoresPathsAfterTheSharedPrefix) {
 
 TEST(PathList, SortsLikeTheStringsWould) {
     // '-' < '.' < '/' < letters, and bytes >= 0x80 after ASCII.
-    std::vector<std::string> paths = {"/r/a/b", "/r/a.txt", "/r/a-b/c", "/r/\xc3\xa9t\xc3\xa9", "/r/Z", "/r/a", "/r/ab"};
+    std::vector<std::string> paths = {"/r/a/b", "/r/a.txt", "/r/a-b/c", "/r/\xc3\xa9t\xc3\xa9",
+                                      "/r/Z",   "/r/a",     "/r/ab"};
     PathList list("/r/");
     for (const auto& p : paths) list.add(p);
     list.sort();
@@ -82,8 +83,8 @@ const std::vector<std::string> kTree = {"a.txt", "sub/b.txt", "sub/deeper/c.txt"
 }  // namespace
 
 TEST_F(LoopedInput, ALinkBackUpTheTreeListsEachFileOnce) {
-    fs::create_directory_symlink(".", data() / "loop");            // the root itself
-    fs::create_directory_symlink("..", data() / "sub" / "up");     // a parent
+    fs::create_directory_symlink(".", data() / "loop");         // the root itself
+    fs::create_directory_symlink("..", data() / "sub" / "up");  // a parent
     std::vector<std::string> skipped;
     EXPECT_EQ(listed(&skipped), kTree);
     ASSERT_EQ(skipped.size(), 2u);

@@ -97,12 +97,14 @@ TEST_F(PipelineLoad, SetAndDatastoreFlagsChangeTheDocument) {
 TEST_F(PipelineLoad, CyclesAndUnknownReferencesNameTheirPlace) {
     std::string cycle = kThreeSteps;
     cycle.replace(cycle.find("${{parent.inputs.raw}}"), 22, "${{parent.jobs.report.outputs.done}}");
-    EXPECT_HAS(error_text(cycle), "pipeline.yml:10:14: error: jobs.report: steps report, prep, train read each "
-                                  "other's outputs: a cycle");
+    EXPECT_HAS(error_text(cycle),
+               "pipeline.yml:10:14: error: jobs.report: steps report, prep, train read each "
+               "other's outputs: a cycle");
     std::string unknown = kThreeSteps;
     unknown.replace(unknown.find("parent.jobs.train"), 17, "parent.jobs.trian");
-    EXPECT_HAS(error_text(unknown), "pipeline.yml:10:14: error: jobs.report: ${{parent.jobs.trian.outputs.model}} "
-                                    "names no step of this pipeline (its steps: report, prep, train)");
+    EXPECT_HAS(error_text(unknown),
+               "pipeline.yml:10:14: error: jobs.report: ${{parent.jobs.trian.outputs.model}} "
+               "names no step of this pipeline (its steps: report, prep, train)");
     std::string no_output = kThreeSteps;
     no_output.replace(no_output.find("train.outputs.model"), 19, "train.outputs.weights");
     EXPECT_HAS(error_text(no_output), "step train has no output weights (its outputs: model)");
@@ -145,9 +147,8 @@ jobs:
 )");
     ASSERT_EQ(p.steps.size(), 1u);
     EXPECT_EQ(p.steps[0].command.code_dir, dir() / "comp");
-    EXPECT_EQ(p.steps[0].command.command,
-              "python prep.py --raw " + (dir() / "mnist").string() + " --level 4  --out " +
-                  (dir() / "run" / "prep" / "outputs" / "clean").string());
+    EXPECT_EQ(p.steps[0].command.command, "python prep.py --raw " + (dir() / "mnist").string() + " --level 4  --out " +
+                                              (dir() / "run" / "prep" / "outputs" / "clean").string());
     EXPECT_EQ(p.steps[0].outputs.at(0).type, "mltable");
     EXPECT_HAS(error_text("type: pipeline\njobs:\n  prep:\n    component: ./comp/prep.yml\n"),
                "pipeline.yml:4:5: error: jobs.prep.inputs.raw: the component " +
@@ -178,8 +179,9 @@ TEST(PipelineSummary, NamesEveryStepAndItsLogs) {
     const std::string text = pipeline::summary_text("demo", 42, steps);
     EXPECT_HAS(text, "pipeline demo: failed (exit code 42)");
     EXPECT_HAS(text, "prep                     command  failed         1.2 s  /run/prep/logs/user_logs/std_log.txt");
-    EXPECT_HAS(pipeline::summary_json("demo", 42, steps), "\"name\": \"score\", \"type\": \"parallel\", \"status\": "
-                                                           "\"not run\"");
+    EXPECT_HAS(pipeline::summary_json("demo", 42, steps),
+               "\"name\": \"score\", \"type\": \"parallel\", \"status\": "
+               "\"not run\"");
     EXPECT_HAS(pipeline::summary_html("demo", 42, steps, "/run"), "<a href=\"../score/logs/report.html\">");
 }
 

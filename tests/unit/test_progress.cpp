@@ -3,9 +3,9 @@
 
 #include "prs/logs/progress.hpp"
 
-using prs::logs::ProgressCounts;
 using prs::logs::progress_bar_line;
 using prs::logs::progress_text;
+using prs::logs::ProgressCounts;
 
 TEST(Progress, TextHasCountsRateEtaAndFailures) {
     ProgressCounts c{.done = 10, .total = 40, .items_done = 50, .items_total = 200, .failed = 1, .failed_attempts = 3};
@@ -19,8 +19,8 @@ TEST(Progress, UnknownTotalsAndNoRateShowQuestionMarks) {
 }
 
 TEST(Progress, ResumedMiniBatchesDoNotInflateTheRate) {
-    ProgressCounts c{.done = 30, .total = 40, .items_done = 0, .items_total = 0, .failed = 0,
-                     .failed_attempts = 0, .resumed = 20};
+    ProgressCounts c{
+        .done = 30, .total = 40, .items_done = 0, .items_total = 0, .failed = 0, .failed_attempts = 0, .resumed = 20};
     EXPECT_EQ(progress_text(c, 10.0), "30/40 mini-batches, 0/? items, 1.0/s, ETA 0:00:10, 0 failed");
 }
 

@@ -11,9 +11,15 @@ namespace prs::protocol {
 namespace {
 
 MiniBatchDescriptor sample_descriptor() {
-    return {.id = 1234567890123ULL, .attempt = 2, .kind = InputKind::Delimited,
-            .files = {"/data/a.csv", "/data/b \xff.csv", ""}, .begin = 7, .end = 99, .items = 3,
-            .partition_values = {"store1", "brand \xfe"}, .keys_from_columns = true};
+    return {.id = 1234567890123ULL,
+            .attempt = 2,
+            .kind = InputKind::Delimited,
+            .files = {"/data/a.csv", "/data/b \xff.csv", ""},
+            .begin = 7,
+            .end = 99,
+            .items = 3,
+            .partition_values = {"store1", "brand \xfe"},
+            .keys_from_columns = true};
 }
 
 AttemptResult sample_result() {
@@ -109,7 +115,7 @@ TEST(ProtocolCodec, TrailingBytesAndUnknownTypesAreErrors) {
 
 TEST(ProtocolCodec, HugeListLengthIsAnErrorNotAnAllocation) {
     std::string bytes = encode(RunTask{});
-    bytes.resize(bytes.size() - 4);  // drop the empty file list's count...
+    bytes.resize(bytes.size() - 4);               // drop the empty file list's count...
     bytes += std::string("\xff\xff\xff\x7f", 4);  // ...and claim two billion files
     EXPECT_THROW(decode(bytes), ProtocolError);
 }
@@ -257,8 +263,8 @@ TEST(ProtocolFrame, ImpossibleHeaderIsAnErrorBeforeItsBody) {
     EXPECT_THROW(read_frame(std::string("\xff\xff\xff\xff", 4)), ProtocolError);
     const auto just_over = static_cast<std::uint32_t>(kMaxFrameBytes + 1);
     EXPECT_THROW(read_frame(std::string(reinterpret_cast<const char*>(&just_over), 4)), ProtocolError);
-    EXPECT_THROW(read_frame(std::string("\0\0\0\0", 4)), ProtocolError);            // empty
-    EXPECT_THROW(read_frame(std::string("\x10\0\0\0\xc8", 5)), ProtocolError);     // unknown type 200
+    EXPECT_THROW(read_frame(std::string("\0\0\0\0", 4)), ProtocolError);        // empty
+    EXPECT_THROW(read_frame(std::string("\x10\0\0\0\xc8", 5)), ProtocolError);  // unknown type 200
 }
 
 TEST(ProtocolFrame, PlausibleHeaderWaitsForItsBody) {

@@ -12,8 +12,9 @@ constexpr const char* kHeader =
 TEST(ReportUsage, ReadsCpuAndMemoryPerSample) {
     NodeUsage usage;
     add_node_usage(usage, 3,
-                   std::string(kHeader) + "2026-12-01T19:55:00.250000,0.5,0.4,12.5,1000,750,25.0\n"
-                                          "2026-12-01T19:55:01.250000,0.6,0.4,80.0,1000,500,50.0\n");
+                   std::string(kHeader) +
+                       "2026-12-01T19:55:00.250000,0.5,0.4,12.5,1000,750,25.0\n"
+                       "2026-12-01T19:55:01.250000,0.6,0.4,80.0,1000,500,50.0\n");
     ASSERT_EQ(usage.cpu_percent.size(), 1u);
     EXPECT_EQ(usage.cpu_percent[0].label, "node 3");
     ASSERT_EQ(usage.cpu_percent[0].points.size(), 2u);
@@ -25,9 +26,10 @@ TEST(ReportUsage, ReadsCpuAndMemoryPerSample) {
 TEST(ReportUsage, SkipsRowsItCannotReadAndALineStillBeingWritten) {
     NodeUsage usage;
     add_node_usage(usage, 0,
-                   std::string(kHeader) + "garbage\n2026-12-01T19:55:00.000000,0.5,0.4,x,1000,750,25.0\n"
-                                          "2026-12-01T19:55:02.000000,0.5,0.4,10,1000,750,25.0\n"
-                                          "2026-12-01T19:55:03.000000,0.5,0.4,20");
+                   std::string(kHeader) +
+                       "garbage\n2026-12-01T19:55:00.000000,0.5,0.4,x,1000,750,25.0\n"
+                       "2026-12-01T19:55:02.000000,0.5,0.4,10,1000,750,25.0\n"
+                       "2026-12-01T19:55:03.000000,0.5,0.4,20");
     ASSERT_EQ(usage.cpu_percent.size(), 1u);
     ASSERT_EQ(usage.cpu_percent[0].points.size(), 1u);
     EXPECT_DOUBLE_EQ(usage.cpu_percent[0].points[0].value, 10.0);

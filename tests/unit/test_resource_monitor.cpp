@@ -44,8 +44,9 @@ TEST(ResourceMonitor, PidStatSurvivesSpacesAndParenthesesInTheName) {
 }
 
 TEST(ResourceMonitor, PidStatReadsANegativeNice) {
-    const auto s = parse_pid_stat("7 (kworker/0:1H) I 2 0 0 0 -1 69238880 0 0 0 0 0 3 0 0 0 -20 1 0 90 0 0 "
-                                  "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0\n");
+    const auto s = parse_pid_stat(
+        "7 (kworker/0:1H) I 2 0 0 0 -1 69238880 0 0 0 0 0 3 0 0 0 -20 1 0 90 0 0 "
+        "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0\n");
     ASSERT_TRUE(s);
     EXPECT_EQ(s->nice, -20);
     EXPECT_EQ(s->cpu_ticks, 3u);
@@ -77,8 +78,8 @@ TEST(DiskUsage, MountinfoGivesUnescapedMountPointsAndTypes) {
 }
 
 TEST(DiskUsage, EachFolderGoesToItsDeepestMountAndSharedDisksShareARow) {
-    const std::vector<Mount> mounts = {{"/", "ext4"}, {"/scratch", "lustre"}, {"/scratch", "nfs"},
-                                       {"/scratchpad", "xfs"}};
+    const std::vector<Mount> mounts = {
+        {"/", "ext4"}, {"/scratch", "lustre"}, {"/scratch", "nfs"}, {"/scratchpad", "xfs"}};
     const auto watched = watched_filesystems({{"run directory", "/scratch/run"},
                                               {"output", "/scratch/run/outputs/not-yet-created"},
                                               {"input", "/scratchpad/in"},
@@ -114,10 +115,10 @@ ListedProcess python_worker() {
     p.stat.session = 4242;
     p.stat.tpgid = 4242;
     p.stat.threads = 3;
-    p.stat.cpu_ticks = 15000;       // 150 s of CPU
-    p.stat.start_ticks = 100000;    // 1000 s after boot
+    p.stat.cpu_ticks = 15000;     // 150 s of CPU
+    p.stat.start_ticks = 100000;  // 1000 s after boot
     p.stat.vsize_bytes = 2048u * 1024 * 1024;
-    p.stat.rss_pages = 25600;       // 100 MiB
+    p.stat.rss_pages = 25600;  // 100 MiB
     p.command = "/usr/bin/prs_mpi_worker --fd 3";
     return p;
 }
@@ -138,9 +139,9 @@ TEST(ProcessListing, StatFlagsAreThoseOfPs) {
 
 TEST(ProcessListing, RowsHavePsAuxColumns) {
     ListingClock clock;
-    clock.uptime_s = 1300;          // the worker has lived 300 s and used 150 s of CPU: 50 %
+    clock.uptime_s = 1300;  // the worker has lived 300 s and used 150 s of CPU: 50 %
     clock.now = 1700000000;
-    clock.mem_total_kb = 1024000;   // 100 MiB of 1000 MiB: 10 %
+    clock.mem_total_kb = 1024000;  // 100 MiB of 1000 MiB: 10 %
     clock.ticks_per_s = 100;
     clock.page_bytes = 4096;
     auto kernel = python_worker();

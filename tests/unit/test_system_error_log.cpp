@@ -20,8 +20,8 @@ protocol::AttemptResult failed(AttemptStatus status, std::string category) {
 }  // namespace
 
 TEST(SystemErrorLog, DeathsTimeoutsAndLoadFailuresAreTheSystemsSide) {
-    for (auto status : {AttemptStatus::ProcessDied, AttemptStatus::RunTimeout, AttemptStatus::LoadTimeout,
-                        AttemptStatus::LoadFailed})
+    for (auto status :
+         {AttemptStatus::ProcessDied, AttemptStatus::RunTimeout, AttemptStatus::LoadTimeout, AttemptStatus::LoadFailed})
         EXPECT_TRUE(logs::is_system_failure(failed(status, "SystemError"))) << protocol::status_name(status);
     // prs_runtime itself failing while run() ran is not the entry script's exception either.
     EXPECT_TRUE(logs::is_system_failure(failed(AttemptStatus::RunException, "SystemError")));

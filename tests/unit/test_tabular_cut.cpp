@@ -32,12 +32,24 @@ std::string csv_text(bool multi_line) {
     for (int i = 0; i < 30; ++i) {
         s += std::to_string(i) + ",";
         switch (i % 6) {
-            case 0: s += "plain,x\n"; break;
-            case 1: s += "\"with, comma\",\"say \"\"hi\"\"\"\n"; break;
-            case 2: s += "\"\",\"\"\"\"\r\n"; break;
-            case 3: s += multi_line ? "\"two\nlines\",\"a\n\nb, \"\"c\"\"\"\n" : "q\"mid,y\n"; break;
-            case 4: s += "long," + std::string(40, 'L') + "\n\n"; break;
-            case 5: s += "a,\"\"\"quoted\"\" start\"\n"; break;
+            case 0:
+                s += "plain,x\n";
+                break;
+            case 1:
+                s += "\"with, comma\",\"say \"\"hi\"\"\"\n";
+                break;
+            case 2:
+                s += "\"\",\"\"\"\"\r\n";
+                break;
+            case 3:
+                s += multi_line ? "\"two\nlines\",\"a\n\nb, \"\"c\"\"\"\n" : "q\"mid,y\n";
+                break;
+            case 4:
+                s += "long," + std::string(40, 'L') + "\n\n";
+                break;
+            case 5:
+                s += "a,\"\"\"quoted\"\" start\"\n";
+                break;
         }
     }
     return s + "30,last,row";  // no final line break

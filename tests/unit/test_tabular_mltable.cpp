@@ -2,8 +2,8 @@
 
 #include "prs/partition/mltable.hpp"
 #include "prs/partition/partition_format.hpp"
-#include "prs/partition/row_window.hpp"
 #include "prs/partition/path_pattern.hpp"
+#include "prs/partition/row_window.hpp"
 #include "test_tabular_fixture.hpp"
 
 namespace prs::partition::testing {
@@ -176,14 +176,16 @@ TEST_F(MLTableTest, UnknownAndIgnoredKeysWarn) {
 
 TEST_F(MLTableTest, StepsAreCheckedAgainstTheHeaderAndPaths) {
     write("s1/b1/sales.csv", "week,units\n1,2\n");
-    const std::string head = "paths:\n  - pattern: ./**/*.csv\ntransformations:\n  - read_delimited:\n"
-                             "      include_path_column: true\n";
-    write("MLTable", head + "  - extract_columns_from_partition_format:\n"
-                            "      partition_format: \"{Store}/{Brand}/{file_name}.{extension}\"\n"
-                            "  - drop_columns: [Path, file_name, extension]\n"
-                            "  - keep_columns: [Store, units]\n"
-                            "  - convert_column_types:\n      - columns: units\n        column_type: float\n"
-                            "  - filter: 'col(\"units\") > 1 and col(\"Store\") == \"s1\"'\n");
+    const std::string head =
+        "paths:\n  - pattern: ./**/*.csv\ntransformations:\n  - read_delimited:\n"
+        "      include_path_column: true\n";
+    write("MLTable", head +
+                         "  - extract_columns_from_partition_format:\n"
+                         "      partition_format: \"{Store}/{Brand}/{file_name}.{extension}\"\n"
+                         "  - drop_columns: [Path, file_name, extension]\n"
+                         "  - keep_columns: [Store, units]\n"
+                         "  - convert_column_types:\n      - columns: units\n        column_type: float\n"
+                         "  - filter: 'col(\"units\") > 1 and col(\"Store\") == \"s1\"'\n");
     const auto table = read_mltable(dir());
     EXPECT_EQ(table.format.mltable_file, (dir() / "MLTable").string());
     EXPECT_EQ(table.partition_format, "{Store}/{Brand}/{file_name}.{extension}");
@@ -247,8 +249,7 @@ TEST(PartitionFormat, MatchesThePathsTail) {
               (std::vector<std::string>{"1001", "tropicana", "part.1", "csv"}));
     EXPECT_EQ(f.values("/data/part.csv"), std::nullopt);
     const PartitionFormat dated("{Dept}/{Day:yyyy/MM/dd}/data.csv");
-    EXPECT_EQ(dated.values("/x/Accounts/2019/01/02/data.csv"),
-              (std::vector<std::string>{"Accounts", "2019/01/02"}));
+    EXPECT_EQ(dated.values("/x/Accounts/2019/01/02/data.csv"), (std::vector<std::string>{"Accounts", "2019/01/02"}));
     EXPECT_EQ(dated.values("/x/Accounts/2019/1/02/data.csv"), std::nullopt);
     EXPECT_THROW(PartitionFormat("{a}/{a}.csv"), InputError);
     EXPECT_THROW(PartitionFormat("plain.csv"), InputError);

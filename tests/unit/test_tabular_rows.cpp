@@ -43,7 +43,9 @@ protected:
 };
 
 TEST_F(TabularRows, HeaderNamesAsPandasGivesThem) {
-    const auto a = write("a.csv", "\xEF\xBB\xBF" "id,,\"x,y\",id\n1,2,3,4\n");
+    const auto a = write("a.csv",
+                         "\xEF\xBB\xBF"
+                         "id,,\"x,y\",id\n1,2,3,4\n");
     auto f = format(Header::AllFilesSameHeaders, a);
     const auto rows = read_mini_batch_rows(range(a), f);
     EXPECT_EQ(rows.names, (std::vector<std::string>{"id", "Unnamed: 1", "x,y", "id.1"}));
@@ -65,7 +67,8 @@ TEST_F(TabularRows, FromFirstFileAndNoHeader) {
 TEST_F(TabularRows, RaggedRowNamesFileAndByte) {
     const auto a = write("a.csv", "a,b,c,d\n1,2,3,4\n1,2,3,4,5\n");
     const auto e = error_of(range(a, 8), format(Header::AllFilesSameHeaders, a));
-    EXPECT_NE(e.find("ragged row in " + a + " at byte 16 (row 2 of the mini-batch's rows from byte 8): 5 fields, "
+    EXPECT_NE(e.find("ragged row in " + a +
+                     " at byte 16 (row 2 of the mini-batch's rows from byte 8): 5 fields, "
                      "the header has 4"),
               std::string::npos)
         << e;

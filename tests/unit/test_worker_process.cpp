@@ -29,7 +29,6 @@ protocol::RunTask file_task(std::uint64_t id, std::uint32_t attempt, std::vector
     return protocol::RunTask{std::move(d)};
 }
 
-
 namespace fs = std::filesystem;
 using namespace protocol;
 
@@ -46,8 +45,8 @@ std::optional<Message> receive(Channel& channel, std::chrono::seconds limit = st
     const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
         if (auto m = channel.next()) return m;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) throw std::runtime_error("timed out waiting for the worker");
         pollfd p{channel.fd(), POLLIN, 0};
         ::poll(&p, 1, static_cast<int>(left.count()));
@@ -59,8 +58,7 @@ class WorkerProcessTest : public testing::Test {
 protected:
     void SetUp() override {
         const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("prs_worker_" + std::to_string(::getpid()) + "_" + info->name());
+        dir_ = fs::temp_directory_path() / ("prs_worker_" + std::to_string(::getpid()) + "_" + info->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_ / "code");
         launch_.worker_binary = PRS_WORKER_BINARY;
@@ -122,9 +120,9 @@ constexpr const char* k_echo = "def init():\n    pass\n\ndef run(mini_batch):\n 
 
 TEST_F(WorkerProcessTest, ListReturnCountsEveryItemAndBecomesRows) {
     start_ok(k_echo);
-    const auto before_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+    const auto before_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     const auto f = files(3);
     const auto r = run(f, 5);
     EXPECT_EQ(r.status, AttemptStatus::RunDone);
@@ -237,8 +235,7 @@ TEST_F(WorkerProcessTest, ExceptionPrintAndLoggingGoToTheirFiles) {
     EXPECT_EQ(r.succeeded, 0u);
     EXPECT_EQ(r.error_category, "UserError");
     EXPECT_EQ(r.error_message, "ValueError: bad input 2");
-    EXPECT_NE(r.traceback.find("raise ValueError('bad input %d' % len(mini_batch))"), std::string::npos)
-        << r.traceback;
+    EXPECT_NE(r.traceback.find("raise ValueError('bad input %d' % len(mini_batch))"), std::string::npos) << r.traceback;
     EXPECT_NE(r.traceback.find("score.py\", line 7, in run"), std::string::npos) << r.traceback;
     EXPECT_EQ(r.traceback.find("<prs_runtime>"), std::string::npos) << r.traceback;
 
@@ -260,8 +257,7 @@ TEST_F(WorkerProcessTest, WrongReturnTypeIsNamed) {
     auto r = run(files(1));
     EXPECT_EQ(r.status, AttemptStatus::BadReturn);
     EXPECT_EQ(r.error_category, "UserError");
-    EXPECT_NE(r.error_message.find("should return a list, tuple or pandas DataFrame, got NoneType"),
-              std::string::npos)
+    EXPECT_NE(r.error_message.find("should return a list, tuple or pandas DataFrame, got NoneType"), std::string::npos)
         << r.error_message;
     EXPECT_EQ(r.succeeded, 0u);
     r = run(files(2));
@@ -390,8 +386,7 @@ TEST_F(WorkerProcessTest, ExitIsSeenAndTheGroupEndsWhileAForkedChildHoldsTheChan
 TEST_F(WorkerProcessTest, MissingRunIsNotReady) {
     const auto ready = start("def init():\n    pass\n");
     EXPECT_FALSE(ready.ok);
-    EXPECT_EQ(ready.error_message,
-              "entry script " + setup_.entry_script + " has no run(mini_batch) function");
+    EXPECT_EQ(ready.error_message, "entry script " + setup_.entry_script + " has no run(mini_batch) function");
     EXPECT_EQ(worker_->wait(), 1);
 }
 
@@ -441,8 +436,10 @@ TEST_F(WorkerProcessTest, SurvivesJobStopSignals) {
 
 TEST_F(WorkerProcessTest, StopWorkerCallsShutdown) {
     const fs::path marker = dir_ / "shutdown.marker";
-    start_ok("def init():\n    pass\ndef run(mb):\n    return mb\n"
-             "def shutdown():\n    open(" + ("'" + marker.string() + "'") + ", 'w').write('done')\n");
+    start_ok(
+        "def init():\n    pass\ndef run(mb):\n    return mb\n"
+        "def shutdown():\n    open(" +
+        ("'" + marker.string() + "'") + ", 'w').write('done')\n");
     ASSERT_TRUE(worker_->channel().send(StopWorker{}));
     EXPECT_EQ(worker_->wait(), 0);
     EXPECT_EQ(read_file(marker), "done");

@@ -27,15 +27,15 @@ namespace prs::agent {
 
 struct AgentConfig {
     int node_id = 0;
-    int local_rank = 0;             // this rank's index among the ranks of its node
-    int local_size = 1;             // ranks on this node
-    int slots = 1;                  // workers this agent runs
-    int timeout_s = 60;             // retry_settings.timeout, per run() call
-    int load_timeout_s = 600;       // --task_overhead_timeout, per data load
+    int local_rank = 0;                   // this rank's index among the ranks of its node
+    int local_size = 1;                   // ranks on this node
+    int slots = 1;                        // workers this agent runs
+    int timeout_s = 60;                   // retry_settings.timeout, per run() call
+    int load_timeout_s = 600;             // --task_overhead_timeout, per data load
     int resource_monitor_interval_s = 0;  // logs/perf sampling period, 0 = off
-    protocol::WorkerSetup setup;    // process_name and node_id are filled per worker
-    WorkerLaunch launch;            // stdout/stderr files are filled per worker
-    hpc::GpuInventory gpus;         // the node's GPUs; workers are pinned by local index
+    protocol::WorkerSetup setup;          // process_name and node_id are filled per worker
+    WorkerLaunch launch;                  // stdout/stderr files are filled per worker
+    hpc::GpuInventory gpus;               // the node's GPUs; workers are pinned by local index
     std::filesystem::path run_dir;
 };
 
@@ -47,11 +47,11 @@ struct AgentConfig {
 class PipelineDepth {
 public:
     static constexpr int kMax = 32;
-    void observe(double seconds);   // one finished mini-batch's duration
+    void observe(double seconds);  // one finished mini-batch's duration
     int depth() const { return depth_; }
 
 private:
-    double average_s_ = -1;        // exponential moving average; < 0: nothing seen yet
+    double average_s_ = -1;  // exponential moving average; < 0: nothing seen yet
     int depth_ = 1;
 };
 
@@ -61,16 +61,16 @@ public:
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;
 
-    void start();                                        // spawns the workers
+    void start();  // spawns the workers
     void enqueue(protocol::MiniBatchDescriptor d);
-    void drain();                                        // no more work will come
-    void abort();                                        // kill everything now
+    void drain();  // no more work will come
+    void abort();  // kill everything now
 
     // Waits up to `timeout_ms` for worker activity, handles it and returns what the
     // orchestrator must hear (Result, WorkerEvent).
     std::vector<protocol::Message> poll(int timeout_ms);
 
-    bool finished() const;                               // drained/aborted and no worker left
+    bool finished() const;  // drained/aborted and no worker left
     // How many mini-batches rank 0 should let this agent hold: every ready worker's
     // pipeline plus one queued here per ready worker. A worker still in init() counts for
     // nothing: work queued for it would wait as long as its init() does, maybe forever.
@@ -85,13 +85,13 @@ private:
         State state = State::Dead;
         std::optional<WorkerProcess> process;
         std::string name;
-        std::string gpu;                // CUDA_VISIBLE_DEVICES, empty: none
+        std::string gpu;  // CUDA_VISIBLE_DEVICES, empty: none
         int generation = 0;
         // Sent to the worker and not yet answered, in the order it runs them. The worker may
         // have finished the first few and hold their results back; its board tells which
         // one runs.
         std::deque<protocol::MiniBatchDescriptor> tasks;
-        std::uint64_t answered = 0;     // results received from this process
+        std::uint64_t answered = 0;  // results received from this process
         // A loaded kind's run() phase began (RunStarted) for the board's `run_phase`-th
         // mini-batch at `run_phase_started`: from then on retry_settings.timeout applies,
         // before it --task_overhead_timeout.
@@ -109,11 +109,11 @@ private:
     using Clock = std::chrono::steady_clock;
     // The mini-batch a worker is loading or running now, from its board.
     struct Running {
-        std::uint64_t ordinal;          // the worker's how-manyth mini-batch (its board's count)
-        std::size_t index;              // in Slot::tasks
-        bool loading;                   // a loaded kind before its RunStarted
-        Clock::time_point started;      // when the worker began it
-        Clock::time_point deadline;     // when the timeout of its current phase falls due
+        std::uint64_t ordinal;       // the worker's how-manyth mini-batch (its board's count)
+        std::size_t index;           // in Slot::tasks
+        bool loading;                // a loaded kind before its RunStarted
+        Clock::time_point started;   // when the worker began it
+        Clock::time_point deadline;  // when the timeout of its current phase falls due
         std::int64_t start_epoch_us;
     };
 
@@ -137,8 +137,7 @@ private:
     // it ran, see on_exit) is a failed attempt; the others it finished without sending
     // their results, and the ones it never started, go back to the queue, not being
     // attempts that failed.
-    void fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status,
-                      std::string message);
+    void fail_running(Slot& s, const std::optional<Running>& r, protocol::AttemptStatus status, std::string message);
     void check_timeouts();
     // Asks a worker to call shutdown() and exit, with the deadline that bounds it.
     void stop(Slot& s);
@@ -164,7 +163,7 @@ private:
     AgentConfig cfg_;
     logs::Layout layout_;
     logs::LogFile main_log_;
-    std::string ip_;                // this node's address, for the per-process logs
+    std::string ip_;  // this node's address, for the per-process logs
     ResourceMonitor monitor_;
     std::vector<Slot> slots_;
     std::deque<protocol::MiniBatchDescriptor> queue_;

@@ -29,7 +29,6 @@ private:
 enum class AgentExit { Finalize, Abandon, RankZeroLost };
 AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank_timeout_s);
 
-
 // How long an event loop may sleep in poll() while MPI messages, which do not wake
 // poll(), may arrive: a millisecond (agents hold more than that of work, so nobody waits
 // on it, and oversubscribed ranks leave the cores to the workers), zero while sends are

@@ -13,13 +13,13 @@
 namespace prs::agent {
 
 struct JobFolder {
-    std::string role;                   // "run directory", "output", ...
-    std::filesystem::path path;         // need not exist yet (an output folder)
+    std::string role;            // "run directory", "output", ...
+    std::filesystem::path path;  // need not exist yet (an output folder)
 };
 
 struct Mount {
-    std::string point;                  // "/scratch"
-    std::string type;                   // "ext4", "lustre", ...
+    std::string point;  // "/scratch"
+    std::string type;   // "ext4", "lustre", ...
     bool operator==(const Mount&) const = default;
 };
 
@@ -29,7 +29,7 @@ std::vector<Mount> parse_mountinfo(std::string_view text);
 // One filesystem to sample, with the roles of the job's folders that live on it.
 struct WatchedFilesystem {
     Mount mount;
-    std::string roles;                  // "run directory; output"
+    std::string roles;  // "run directory; output"
 };
 // Each folder goes to the mount with the longest mount point that holds it; folders on
 // the same filesystem share a row.
@@ -39,8 +39,8 @@ std::vector<WatchedFilesystem> watched_filesystems(const std::vector<JobFolder>&
 struct DiskSpace {
     std::uint64_t total = 0;
     std::uint64_t used = 0;
-    std::uint64_t free = 0;             // what an unprivileged process may still write
-    double used_percent = 0;            // used / (used + free), as df computes Use%
+    std::uint64_t free = 0;   // what an unprivileged process may still write
+    double used_percent = 0;  // used / (used + free), as df computes Use%
 };
 std::optional<DiskSpace> disk_space(const std::string& mount_point);
 

@@ -9,20 +9,20 @@
 
 namespace prs::agent {
 
-struct CpuTimes {                       // /proc/stat's first line, in clock ticks
+struct CpuTimes {  // /proc/stat's first line, in clock ticks
     std::uint64_t busy = 0;
     std::uint64_t total = 0;
 };
-struct ProcessSample {                  // /proc/<pid>/stat
-    std::string comm;                   // the executable's name, as in "(python3)"
+struct ProcessSample {  // /proc/<pid>/stat
+    std::string comm;   // the executable's name, as in "(python3)"
     char state = '?';
     int pgrp = 0;
     int session = 0;
-    int tpgid = -1;                     // foreground process group of its terminal, -1: none
+    int tpgid = -1;  // foreground process group of its terminal, -1: none
     std::int64_t nice = 0;
-    std::uint64_t cpu_ticks = 0;        // utime + stime
+    std::uint64_t cpu_ticks = 0;  // utime + stime
     std::uint64_t threads = 0;
-    std::uint64_t start_ticks = 0;      // since boot
+    std::uint64_t start_ticks = 0;  // since boot
     std::uint64_t vsize_bytes = 0;
     std::uint64_t rss_pages = 0;
 };

@@ -22,12 +22,12 @@ struct ListedProcess {
     int pid = 0;
     std::string user;
     ProcessSample stat;
-    std::string command;                // the command line; "[comm]" for a kernel thread
+    std::string command;  // the command line; "[comm]" for a kernel thread
 };
 
 // The node's figures each row is relative to.
 struct ListingClock {
-    double uptime_s = 0;                // /proc/uptime
+    double uptime_s = 0;  // /proc/uptime
     std::time_t now = 0;
     std::uint64_t mem_total_kb = 0;
     double ticks_per_s = 100;

@@ -22,7 +22,7 @@
 namespace prs::agent {
 
 struct MonitoredWorker {
-    std::string name;                   // "process001"
+    std::string name;  // "process001"
     int pid = 0;
 };
 

@@ -24,11 +24,11 @@
 namespace prs::agent {
 
 struct WorkerLaunch {
-    std::filesystem::path worker_binary;      // prs_mpi_worker
+    std::filesystem::path worker_binary;  // prs_mpi_worker
     // Set on top of the filtered parent environment (job environment_variables,
     // CUDA_VISIBLE_DEVICES, ...). An empty value removes the variable.
     std::vector<std::pair<std::string, std::string>> env;
-    std::filesystem::path stdout_file;        // opened O_APPEND|O_CREAT; parent dirs created
+    std::filesystem::path stdout_file;  // opened O_APPEND|O_CREAT; parent dirs created
     std::filesystem::path stderr_file;
 };
 

@@ -11,13 +11,13 @@ namespace prs::config {
 
 struct CommandLine {
     std::filesystem::path job_file;
-    std::optional<std::filesystem::path> run_dir;   // --run-dir
-    std::optional<std::string> job;                 // --job NAME (pipeline with several parallel steps)
-    bool dry_run = false;                           // --dry-run
-    bool fresh = false;                             // --fresh
-    bool retry_failed = false;                      // --retry-failed
-    bool print_launch = false;                      // --print-launch
-    std::optional<std::string> until;               // --until STEP: a pipeline stops after this step
+    std::optional<std::filesystem::path> run_dir;  // --run-dir
+    std::optional<std::string> job;                // --job NAME (pipeline with several parallel steps)
+    bool dry_run = false;                          // --dry-run
+    bool fresh = false;                            // --fresh
+    bool retry_failed = false;                     // --retry-failed
+    bool print_launch = false;                     // --print-launch
+    std::optional<std::string> until;              // --until STEP: a pipeline stops after this step
     // --set key.path=value (as `az ml job create --set`), in order: applied to the job file.
     std::vector<std::pair<std::string, std::string>> sets;
     // --datastore NAME=DIR: azureml://datastores/NAME/paths/... is DIR/...

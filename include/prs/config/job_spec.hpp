@@ -20,9 +20,9 @@ enum class OutputType { UriFolder, UriFile };
 struct InputSpec {
     std::string name;
     InputType type = InputType::UriFolder;
-    fs::path path;                       // absolute, resolved against the job file's folder
-    std::string mode;                    // accepted and ignored: everything is read in place
-    std::vector<std::string> datasets;   // type: hdf5 only
+    fs::path path;                      // absolute, resolved against the job file's folder
+    std::string mode;                   // accepted and ignored: everything is read in place
+    std::vector<std::string> datasets;  // type: hdf5 only
     // Ours (Azure v1 datasets' partition_format): a path template below `path` naming the
     // partition keys, e.g. "{Store}/{Brand}/*.csv"; partition_keys then come from paths.
     std::string partition_format;
@@ -51,24 +51,24 @@ struct OutputSpec {
 // Where a resolved setting came from, for --dry-run and error messages.
 struct Origin {
     enum class Kind { Default, Yaml, ProgramArgument, CommandLine, Computed } kind = Kind::Default;
-    std::string detail;                  // "job.yml:12:3", "program_arguments", "--timeout", ...
+    std::string detail;  // "job.yml:12:3", "program_arguments", "--timeout", ...
 };
 
 struct JobSpec {
-    fs::path job_file;                   // absolute
+    fs::path job_file;  // absolute
     JobForm form = JobForm::Parallel;
-    std::string job_name;                // pipeline step key, else `name`, else the file stem
+    std::string job_name;  // pipeline step key, else `name`, else the file stem
     std::string display_name;
     std::string description;
 
-    std::vector<InputSpec> inputs;       // data inputs in file order (v1: the major input, then side_inputs)
+    std::vector<InputSpec> inputs;             // data inputs in file order (v1: the major input, then side_inputs)
     std::vector<LiteralInput> literal_inputs;  // value inputs, in file order
-    std::vector<OutputSpec> outputs;     // in file order
-    std::string major_input;             // name of the input bound by input_data
+    std::vector<OutputSpec> outputs;           // in file order
+    std::string major_input;                   // name of the input bound by input_data
 
     // mini_batch_size as written: a count for file inputs, bytes for tabular ones.
     std::optional<std::uint64_t> mini_batch_size;
-    bool mini_batch_size_has_unit = false;   // "10kb" (true) vs "10" (false)
+    bool mini_batch_size_has_unit = false;  // "10kb" (true) vs "10" (false)
     std::vector<std::string> partition_keys;
 
     int instance_count = 1;
@@ -76,11 +76,11 @@ struct JobSpec {
 
     long mini_batch_error_threshold = -1;
     int max_retries = 2;
-    int timeout = 60;                    // seconds per run() call
+    int timeout = 60;  // seconds per run() call
     std::string logging_level = "INFO";
 
-    fs::path code_dir;                   // absolute
-    fs::path entry_script;               // absolute
+    fs::path code_dir;      // absolute
+    fs::path entry_script;  // absolute
     // task.program_arguments (v1: arguments) as written, ${{...}} not yet replaced; a v1 list
     // is joined with quote_argument(). bind_run_dir() re-binds from it.
     std::string program_arguments_source;
@@ -91,20 +91,20 @@ struct JobSpec {
     // program_arguments joined with quote_argument(): splitting it gives them back. For display.
     std::string program_arguments_raw;
     std::vector<std::pair<std::string, std::string>> environment_variables;
-    std::vector<fs::path> python_path;   // extra sys.path entries (environment.python_path / venv)
+    std::vector<fs::path> python_path;  // extra sys.path entries (environment.python_path / venv)
 
     // Absent: summary_only. Absolute when the bound output has a path; otherwise RELATIVE to
     // the run directory: "outputs/<Y>" (uri_file) or "outputs/<Y>/parallel_run_step.txt"
     // (uri_folder; v1: "outputs/output/<append_row_file_name>"). bind_run_dir() resolves it.
     std::optional<fs::path> append_row_file;
     bool is_deterministic = true;
-    bool output_order_input = false;     // our `output_order: input`
+    bool output_order_input = false;  // our `output_order: input`
 
     // Settings Azure takes as program arguments (also prs_mpi's own flags, which win).
-    long error_threshold = -1;           // failed items allowed, -1 = ignore
+    long error_threshold = -1;  // failed items allowed, -1 = ignore
     int allowed_failed_percent = 100;
     int task_overhead_timeout = 600;
-    int progress_update_timeout = 0;     // resolved: 3 * (timeout + task_overhead_timeout) unless set
+    int progress_update_timeout = 0;  // resolved: 3 * (timeout + task_overhead_timeout) unless set
     int first_task_creation_timeout = 600;
     bool copy_logs_to_parent = false;
     int resource_monitor_interval = 600;

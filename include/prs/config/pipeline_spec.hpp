@@ -42,14 +42,14 @@ struct PipelineStep {
     std::vector<StepOutput> outputs;
     std::vector<fs::path> input_paths;  // data this step reads, for its fingerprint
     bool is_deterministic = true;
-    CommandStep command;                // Kind::Command only
+    CommandStep command;                               // Kind::Command only
     std::shared_ptr<const detail::StepSource> source;  // Kind::Parallel: read by load_pipeline_step
 };
 
 struct PipelineSpec {
-    fs::path job_file;  // absolute
-    std::string name;   // `name:`, else the file's stem: the default run directory's name
-    fs::path run_dir;   // absolute
+    fs::path job_file;                      // absolute
+    std::string name;                       // `name:`, else the file's stem: the default run directory's name
+    fs::path run_dir;                       // absolute
     bool force_rerun = false;               // settings.force_rerun
     bool continue_on_step_failure = false;  // settings.continue_on_step_failure
     std::vector<PipelineStep> steps;        // in run order (dependencies first, else file order)

@@ -13,13 +13,13 @@
 
 namespace prs::logs {
 
-std::string timestamp_now();        // "2020-10-09 01:38:51,269" (local time)
+std::string timestamp_now();                    // "2020-10-09 01:38:51,269" (local time)
 std::string iso_timestamp(long long epoch_us);  // "2020-10-24T02:59:04.227237"
-long long epoch_us_now();           // wall clock, µs since the epoch (what iso_timestamp takes)
-std::string iso_now();              // iso_timestamp(epoch_us_now())
+long long epoch_us_now();                       // wall clock, µs since the epoch (what iso_timestamp takes)
+std::string iso_now();                          // iso_timestamp(epoch_us_now())
 // Appends iso_timestamp(epoch_us) to `out` (per-mini-batch paths: no allocation).
 void append_iso_timestamp(std::string& out, long long epoch_us);
-std::string hour_stamp_now();       // "2020102402"
+std::string hour_stamp_now();  // "2020102402"
 // One line in the format above, "\n" included.
 std::string log_line(std::string_view level, std::string_view message);
 // Appends the start of such a line, up to the message: "2020-10-09 01:38:51,269|INFO|812|1403|".

@@ -26,7 +26,7 @@ public:
 private:
     LogFile file_;
     std::string buffer_;
-    std::string detail_;   // the Mini-batch Detail JSON of the row being written
+    std::string detail_;  // the Mini-batch Detail JSON of the row being written
     void add_row(const protocol::AttemptResult& r, const protocol::MiniBatchDescriptor& d, const Piece* piece);
 };
 

@@ -10,8 +10,8 @@
 namespace prs::logs {
 
 struct ProgressCounts {
-    std::uint64_t done = 0;             // mini-batches finished (succeeded or failed for good)
-    std::uint64_t total = 0;            // 0: not known yet
+    std::uint64_t done = 0;   // mini-batches finished (succeeded or failed for good)
+    std::uint64_t total = 0;  // 0: not known yet
     std::uint64_t items_done = 0;
     std::uint64_t items_total = 0;      // 0: not known yet
     std::uint64_t failed = 0;           // mini-batches failed for good
@@ -30,7 +30,7 @@ void set_progress_label(std::string label);
 
 class ProgressDisplay {
 public:
-    explicit ProgressDisplay(int fd);   // decides TTY or plain once, from `fd`
+    explicit ProgressDisplay(int fd);  // decides TTY or plain once, from `fd`
     // Shows `c` if enough time passed since the last update (¼ s on a terminal, 10 s otherwise).
     void update(const ProgressCounts& c);
     // The last line, always shown; a terminal's line is ended so later text starts afresh.

@@ -37,8 +37,7 @@ public:
     void wait();
     // The run's end, after every request: the failed mini-batches `ids`, whose rows were handed
     // to the kernel after the committed ones, up to `output_offset`. Syncs and journals them here.
-    void commit_failed(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset,
-                       const JobCounters& counters);
+    void commit_failed(const std::vector<std::uint64_t>& ids, std::uint64_t output_offset, const JobCounters& counters);
 
 private:
     void loop();
@@ -47,17 +46,17 @@ private:
     Journal& journal_;
     int output_fd_;
     std::filesystem::path output_file_;
-    std::uint64_t checked_offset_;     // the output's bytes before this are in checksum_ (thread only)
+    std::uint64_t checked_offset_;  // the output's bytes before this are in checksum_ (thread only)
     std::uint32_t checksum_;
     std::mutex mutex_;
     std::condition_variable changed_;
-    std::vector<std::uint64_t> ids_;   // asked for, not yet taken by the thread
+    std::vector<std::uint64_t> ids_;  // asked for, not yet taken by the thread
     std::uint64_t offset_ = 0;
     JobCounters counters_;
-    bool busy_ = false;                // the thread is committing
+    bool busy_ = false;  // the thread is committing
     bool stopping_ = false;
     std::exception_ptr error_;
-    std::thread thread_;               // last: starts once the fields above exist
+    std::thread thread_;  // last: starts once the fields above exist
 };
 
 }  // namespace prs::orchestrator

@@ -27,7 +27,7 @@ private:
     struct Group {
         std::uint64_t count = 0;
         std::size_t order = 0;
-        std::vector<std::string> samples;   // "mini-batch 3 (attempt 1, node 0 process001)"
+        std::vector<std::string> samples;  // "mini-batch 3 (attempt 1, node 0 process001)"
         std::string traceback;
     };
     Group* group(std::string key);  // null once kMaxGroups others exist

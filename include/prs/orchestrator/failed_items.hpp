@@ -27,7 +27,7 @@ struct RowSpan {
     std::uint64_t begin = 0;
     std::uint64_t end = 0;
     std::uint64_t first_row = 0;
-    std::uint64_t last_row = 0;   // first_row - 1 when the range holds no row
+    std::uint64_t last_row = 0;  // first_row - 1 when the range holds no row
 };
 
 // One failed_items.jsonl line (with its '\n'). `rows`: the span of a Delimited/JsonLines
@@ -42,6 +42,6 @@ std::string failed_items_mltable(const std::vector<FailedMiniBatch>& failed, con
 // Writes `dir` anew for `failed` (in id order), or removes it when there are none: the
 // folder always describes the last run. Reads the failed rows of tabular inputs.
 void write_failed_items_folder(const std::filesystem::path& dir, const std::vector<FailedMiniBatch>& failed,
-                        const protocol::InputFormat& input);
+                               const protocol::InputFormat& input);
 
 }  // namespace prs::orchestrator

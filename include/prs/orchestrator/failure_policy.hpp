@@ -10,7 +10,7 @@
 namespace prs::orchestrator {
 
 struct JobCounters {
-    std::uint64_t mini_batches_total = 0;      // from the partition
+    std::uint64_t mini_batches_total = 0;  // from the partition
     std::uint64_t items_total = 0;
     std::uint64_t mini_batches_succeeded = 0;  // final
     std::uint64_t mini_batches_failed = 0;     // final
@@ -26,9 +26,9 @@ struct JobCounters {
 };
 
 struct ThresholdBreach {
-    std::string rule;      // which threshold
-    std::string detail;    // the numbers
-    std::string fix;       // which setting to change
+    std::string rule;    // which threshold
+    std::string detail;  // the numbers
+    std::string fix;     // which setting to change
 };
 
 class FailurePolicy {

@@ -43,7 +43,7 @@ public:
     std::uint64_t items() const { return items_; }
     std::uint64_t attempts() const { return attempts_; }
     std::uint64_t failed_items() const;
-    const std::vector<ItemRange>& failed() const { return failed_; }   // in the order they failed
+    const std::vector<ItemRange>& failed() const { return failed_; }  // in the order they failed
 
 private:
     std::uint64_t items_;

@@ -18,22 +18,22 @@ namespace prs::orchestrator {
 
 struct WorkerStats {
     int node = 0;
-    std::string process;                // "process001"; empty: a lost rank's attempt
+    std::string process;  // "process001"; empty: a lost rank's attempt
     std::uint64_t attempts = 0;
     std::uint64_t failed_attempts = 0;
     std::uint64_t items_succeeded = 0;
-    double busy_s = 0;                  // sum of the attempts' elapsed seconds
+    double busy_s = 0;  // sum of the attempts' elapsed seconds
 };
 
 struct AttemptRecord {
     std::uint64_t mini_batch_id = 0;
-    std::uint64_t seq = 0;              // the attempt's place in the order reported, from 0
-    std::int64_t start_us = 0;          // 0: never started on a worker (its rank was lost)
+    std::uint64_t seq = 0;      // the attempt's place in the order reported, from 0
+    std::int64_t start_us = 0;  // 0: never started on a worker (its rank was lost)
     float elapsed_s = 0;
-    float run_s = 0;                    // of elapsed_s, inside run(); the rest is loading and overhead
-    std::uint32_t total = 0;            // items in the mini-batch
-    std::uint32_t succeeded = 0;        // items run() returned
-    std::uint32_t worker = 0;           // index into JobStats::workers()
+    float run_s = 0;              // of elapsed_s, inside run(); the rest is loading and overhead
+    std::uint32_t total = 0;      // items in the mini-batch
+    std::uint32_t succeeded = 0;  // items run() returned
+    std::uint32_t worker = 0;     // index into JobStats::workers()
     std::uint16_t attempt = 0;
     protocol::AttemptStatus status = protocol::AttemptStatus::RunDone;
     bool ok = false;
@@ -82,7 +82,7 @@ private:
     std::vector<AttemptRecord> sample_;
     std::vector<AttemptRecord> slowest_;
     std::vector<AttemptRecord> failures_;
-    std::int64_t begin_us_ = 0;         // 0 until an attempt ran on a worker
+    std::int64_t begin_us_ = 0;  // 0 until an attempt ran on a worker
     std::int64_t end_us_ = 0;
     // Attempts finished in each bucket of bucket_us_ from origin_us_ (the first start
     // reported); when an end falls past the last bucket, pairs merge and buckets double.

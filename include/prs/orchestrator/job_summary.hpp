@@ -12,15 +12,15 @@ namespace prs::orchestrator {
 
 // What rank 0's own process cost: every thread, no child (workers are children).
 struct ProcessUsage {
-    double cpu_s = 0;          // user + system, getrusage(RUSAGE_SELF)
-    double peak_rss_mb = 0;    // VmHWM
+    double cpu_s = 0;        // user + system, getrusage(RUSAGE_SELF)
+    double peak_rss_mb = 0;  // VmHWM
 };
 ProcessUsage own_usage();
 
 struct JobOutcome {
-    std::string result;                 // "succeeded", "failed" or "stopped"
+    std::string result;  // "succeeded", "failed" or "stopped"
     int exit_code = 0;
-    std::string reason;                 // why it failed or stopped; empty on success
+    std::string reason;  // why it failed or stopped; empty on success
     double elapsed_s = 0;
 };
 

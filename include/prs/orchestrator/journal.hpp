@@ -33,16 +33,16 @@
 namespace prs::orchestrator {
 
 struct JournalState {
-    std::string fingerprint;               // of the job settings, input listing and entry script
-    std::uint64_t output_offset = 0;       // the output file's length after the committed rows
+    std::string fingerprint;                           // of the job settings, input listing and entry script
+    std::uint64_t output_offset = 0;                   // the output file's length after the committed rows
     std::optional<std::uint32_t> output_checksum = 0;  // CRC-32 of those bytes; none in old journals
-    JobCounters counters;                  // as of the last commit
-    std::vector<bool> done;                // by mini-batch id: final and committed
-    bool finished = false;                 // the run ended (succeeded or failed)
+    JobCounters counters;                              // as of the last commit
+    std::vector<bool> done;                            // by mini-batch id: final and committed
+    bool finished = false;                             // the run ended (succeeded or failed)
     bool succeeded = false;
-    std::uint64_t valid_bytes = 0;         // where the intact records end
-    std::uint64_t file_bytes = 0;          // the journal's length (more than valid_bytes: a torn tail)
-    std::string damage;                    // why the journal cannot be used; empty when it can
+    std::uint64_t valid_bytes = 0;  // where the intact records end
+    std::uint64_t file_bytes = 0;   // the journal's length (more than valid_bytes: a torn tail)
+    std::string damage;             // why the journal cannot be used; empty when it can
     // The run ended with failed mini-batches (by id): their rows are the output's tail from
     // `kept_offset` (CRC-32 `kept_checksum`) on; `kept_counters` leave them out, `counters` not.
     std::vector<bool> failed;
@@ -75,8 +75,7 @@ public:
     static Journal resume(const std::filesystem::path& file, const JournalState& state);
     // A journal holding only `kept` (kept_part of a finished or failed run) under `fingerprint`,
     // written beside `file` and renamed over it: a kill meanwhile leaves the old one whole.
-    static Journal restart(const std::filesystem::path& file, const std::string& fingerprint,
-                           const JournalState& kept);
+    static Journal restart(const std::filesystem::path& file, const std::string& fingerprint, const JournalState& kept);
 
     // Appends and syncs one record: these mini-batches are final, the output file (already
     // synced by the caller) ends at `output_offset`, its bytes before that have the CRC-32
@@ -94,8 +93,8 @@ private:
     Journal(util::UniqueFd fd, std::filesystem::path file) : fd_(std::move(fd)), file_(std::move(file)) {}
     void append(std::uint8_t type, const std::string& payload);
     util::UniqueFd fd_;
-    std::filesystem::path file_;                   // for errors: a full disk names the file
-    std::filesystem::path pending_file_;           // create_when_known: where the journal goes
+    std::filesystem::path file_;          // for errors: a full disk names the file
+    std::filesystem::path pending_file_;  // create_when_known: where the journal goes
     std::future<std::string> pending_fingerprint_;
 };
 

@@ -14,9 +14,9 @@ namespace prs::orchestrator {
 
 struct JournalDecision {
     std::optional<JournalState> resume;  // what the run keeps (kept_part of one that ended)
-    bool restart = false;        // the journal is written anew from `resume` (Journal::restart)
+    bool restart = false;                // the journal is written anew from `resume` (Journal::restart)
     bool reuse = false;
-    std::string reuse_because;   // --retry-failed, and nothing failed: why nothing runs
+    std::string reuse_because;  // --retry-failed, and nothing failed: why nothing runs
     std::string fresh_because;
     std::string resume_because;  // why a run that ended goes on: its failed mini-batches run again
 };

@@ -39,7 +39,7 @@ namespace prs::orchestrator {
 struct Topology {
     int world_size = 1;
     int node_count = 1;
-    int workers_per_node = 1;          // for Azure's init-failure rules
+    int workers_per_node = 1;  // for Azure's init-failure rules
     // mpirun --enable-recovery: a rank dropped for silence leaves the job a success. Without
     // it the launcher fails the job anyway (rank 0 cannot finalize MPI), so the job fails,
     // resumably.
@@ -54,8 +54,7 @@ public:
     // failed mini-batches run again).
     Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
                  agent::Agent& local, transport::Transport* transport, Topology topology,
-                 std::optional<std::filesystem::path> output_file, Journal& journal,
-                 const JournalState* resumed);
+                 std::optional<std::filesystem::path> output_file, Journal& journal, const JournalState* resumed);
     int run();  // the job's exit code
     // Ranks that fell silent and were left behind; MPI_Finalize would wait on them.
     int lost_ranks() const { return static_cast<int>(std::count(lost_.begin(), lost_.end(), true)); }
@@ -100,7 +99,7 @@ private:
     // synced, on the committer's thread): at most every 100 ms (or 4096 mini-batches), so
     // the cost per mini-batch stays small. `now`: at once, and waits until it is done.
     void commit(bool now);
-    void commit_rows(bool now);   // commit's work; throws what the writer or the committer threw
+    void commit_rows(bool now);  // commit's work; throws what the writer or the committer threw
     // The event loop: hands out work and gathers results until the job is done or must stop.
     void schedule();
     // The end: the rows held back for a header are written, everything is committed (with
@@ -136,16 +135,16 @@ private:
     std::uint64_t resumed_done_ = 0;
     std::unique_ptr<output::RowWriter> writer_;
     std::unique_ptr<output::InputOrderSequencer> sequencer_;
-    std::unique_ptr<Committer> committer_;       // after writer_: stops before the output closes
+    std::unique_ptr<Committer> committer_;  // after writer_: stops before the output closes
     std::optional<ThresholdBreach> failure_;
-    bool write_failed_ = false;   // stop_on_error: the output and the journal are left alone
+    bool write_failed_ = false;       // stop_on_error: the output and the journal are left alone
     bool resumable_failure_ = false;  // the journal stays unfinished: the rerun resumes
     Journal& journal_;
     std::vector<std::uint64_t> uncommitted_;
     // output_order input: final mini-batches whose rows wait for earlier ones, with what
     // they added to counters_ (kept out of the journal until their rows are written).
     std::map<std::uint64_t, JobCounters> held_;
-    JobCounters held_total_;   // final mini-batches whose rows are written but not journaled
+    JobCounters held_total_;  // final mini-batches whose rows are written but not journaled
     // Mini-batches that failed for good, by id, with their last attempt: its rows wait for the
     // run's end (write_failed_rows), and failed_items/ lists them. Out of the journal's counts.
     std::map<std::uint64_t, FailedMiniBatch> failed_;
@@ -155,17 +154,17 @@ private:
     // final; the whole is then final as one mini-batch (journaled, or failed with its pieces).
     struct Isolating {
         protocol::MiniBatchDescriptor whole;
-        protocol::AttemptResult last_failure;   // the whole's last attempt, then its latest failing piece
+        protocol::AttemptResult last_failure;  // the whole's last attempt, then its latest failing piece
         Bisection bisection;
-        std::vector<std::uint64_t> rows;        // tabular: where each row starts
+        std::vector<std::uint64_t> rows;                  // tabular: where each row starts
         std::map<std::uint64_t, std::string> piece_rows;  // by the piece's first item: rows in item order
         std::string header;
         std::uint32_t row_count = 0;
-        std::vector<FailedMiniBatch> failed;    // the pieces that failed alone
+        std::vector<FailedMiniBatch> failed;  // the pieces that failed alone
     };
     std::map<std::uint64_t, Isolating> isolating_;
     std::unordered_map<std::uint64_t, std::pair<std::uint64_t, ItemRange>> pieces_;  // piece id -> whole, items
-    std::uint64_t next_piece_id_ = std::uint64_t{1} << 48;  // beyond any partition's ids
+    std::uint64_t next_piece_id_ = std::uint64_t{1} << 48;                           // beyond any partition's ids
     std::uint64_t isolated_mini_batches_ = 0;
     std::uint64_t isolation_attempts_ = 0;
     std::uint64_t isolated_items_ = 0;
@@ -182,7 +181,7 @@ private:
     bool any_worker_ready_ = false;
     bool scheduling_logged_ = false;
     std::uint64_t init_failures_ = 0;
-    std::vector<agent::PeerClock> peers_;   // per rank (index 0 unused)
+    std::vector<agent::PeerClock> peers_;  // per rank (index 0 unused)
     std::vector<bool> lost_;
 };
 

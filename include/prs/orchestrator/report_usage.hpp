@@ -17,8 +17,8 @@ struct UsagePoint {
 };
 
 struct UsageSeries {
-    std::string label;                  // "node 0"
-    std::vector<UsagePoint> points;     // in the CSV's order
+    std::string label;               // "node 0"
+    std::vector<UsagePoint> points;  // in the CSV's order
 };
 
 struct NodeUsage {

@@ -26,11 +26,11 @@ struct Assignment {
 
 // What became of a reported attempt.
 enum class Verdict {
-    Succeeded,   // final: first fully successful attempt
-    Failed,      // final: the last allowed attempt failed
-    WillRetry,   // not final: another attempt is queued; its rows must not be written
-    Stale,       // not in flight (e.g. its agent was declared lost): ignore it
-    Interrupted, // failed while the job was stopping: not final, a resumed run does it again
+    Succeeded,    // final: first fully successful attempt
+    Failed,       // final: the last allowed attempt failed
+    WillRetry,    // not final: another attempt is queued; its rows must not be written
+    Stale,        // not in flight (e.g. its agent was declared lost): ignore it
+    Interrupted,  // failed while the job was stopping: not final, a resumed run does it again
 };
 
 class Scheduler {

@@ -10,8 +10,8 @@ namespace prs::orchestrator {
 void install_stop_handlers(bool rank0);
 
 struct StopRequest {
-    int signal = 0;   // the first signal received, 0 when none
-    int count = 0;    // a second request means: do not wait any longer
+    int signal = 0;  // the first signal received, 0 when none
+    int count = 0;   // a second request means: do not wait any longer
 };
 StopRequest stop_request();
 

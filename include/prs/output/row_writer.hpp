@@ -28,13 +28,13 @@ public:
     // list-returning entry script will not send (held rows could not be committed).
     void offer_header(std::string_view header);
     void append(std::string_view rows);
-    void flush();   // hands buffered rows to the kernel
+    void flush();  // hands buffered rows to the kernel
     // flush, for a commit (which syncs the file descriptor): false while rows are held
     // back for the header, when there is nothing to commit yet.
     bool flush_for_commit();
     // No header is coming (the job ends): rows held back for it are written now.
     void stop_waiting_for_header();
-    void close();   // flush + fsync
+    void close();  // flush + fsync
     int fd() const { return fd_.get(); }
     std::uint64_t bytes_written() const { return bytes_; }
     const std::filesystem::path& path() const { return path_; }

@@ -15,8 +15,8 @@
 namespace prs::partition {
 
 struct MiniBatchRows {
-    std::vector<std::string> names;   // Delimited: the column names; JsonLines: none
-    std::string text;                 // the rows, UTF-8, each ending in '\n'; no header, no blank lines
+    std::vector<std::string> names;  // Delimited: the column names; JsonLines: none
+    std::string text;                // the rows, UTF-8, each ending in '\n'; no header, no blank lines
     std::uint32_t rows = 0;
     // JsonLines: the file (index into the descriptor's files) and byte each row starts
     // at, so that a line pandas rejects can be named.

@@ -22,10 +22,10 @@
 namespace prs::partition {
 
 struct MLTable {
-    std::filesystem::path file;          // <folder>/MLTable
-    std::vector<std::string> files;      // absolute, sorted, each once
-    protocol::InputFormat format;        // first_file set for read_delimited; no partition_keys
-    std::vector<std::string> warnings;   // "<folder>/MLTable:4:7: warning: ..."
+    std::filesystem::path file;         // <folder>/MLTable
+    std::vector<std::string> files;     // absolute, sorted, each once
+    protocol::InputFormat format;       // first_file set for read_delimited; no partition_keys
+    std::vector<std::string> warnings;  // "<folder>/MLTable:4:7: warning: ..."
     // extract_columns_from_partition_format's format; every file matches it.
     std::optional<std::string> partition_format;
     // skip / take: the rows of the table run() sees; rank 0 cuts only those.

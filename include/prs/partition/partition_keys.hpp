@@ -35,7 +35,7 @@ public:
 private:
     std::string root_;
     std::regex pattern_;
-    std::vector<std::size_t> group_of_key_;   // capture group (1-based) of each partition key
+    std::vector<std::size_t> group_of_key_;  // capture group (1-based) of each partition key
 };
 
 // Where each key is among a file's column names. Throws InputError naming the file and
@@ -60,7 +60,6 @@ std::unique_ptr<Partition> make_path_values_partition(PathList files, std::vecto
 // `files` absolute and sorted. Throws InputError (a key column missing in a file, keys
 // neither in the paths nor readable as columns).
 std::unique_ptr<Partition> make_partition_keys_partition(const config::JobSpec& job,
-                                                         const protocol::InputFormat& format,
-                                                         PathList files);
+                                                         const protocol::InputFormat& format, PathList files);
 
 }  // namespace prs::partition

@@ -30,8 +30,8 @@ private:
     std::string_view rest(std::size_t i) const { return rests_.data() + starts_[i]; }
 
     std::string prefix_;
-    std::string rests_;                   // what follows the prefix, each ended by a NUL (paths hold none)
-    std::vector<std::uint64_t> starts_;   // where each path's rest begins, in list order
+    std::string rests_;                  // what follows the prefix, each ended by a NUL (paths hold none)
+    std::vector<std::uint64_t> starts_;  // where each path's rest begins, in list order
 };
 
 }  // namespace prs::partition

@@ -71,7 +71,7 @@ private:
 
     std::vector<std::string> files_;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_;  // per file when given: [begin, end)
-    std::vector<std::uint64_t> bounds_;   // per file: ceil(size / target), 1 for a non-regular file
+    std::vector<std::uint64_t> bounds_;  // per file: ceil(size / target), 1 for a non-regular file
     protocol::InputFormat format_;
     std::uint64_t target_;
     std::size_t next_file_ = 0;

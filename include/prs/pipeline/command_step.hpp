@@ -10,8 +10,8 @@
 namespace prs::pipeline {
 
 struct CommandOutcome {
-    int exit_code = 0;      // the command's; 128+N when killed by signal N
-    bool stopped = false;   // prs_mpi was asked to stop (SIGTERM, SIGINT, SIGUSR1) and ended it
+    int exit_code = 0;     // the command's; 128+N when killed by signal N
+    bool stopped = false;  // prs_mpi was asked to stop (SIGTERM, SIGINT, SIGUSR1) and ended it
 };
 
 // The interpreter `python` and `python3` name in a command step: the venv's when the step

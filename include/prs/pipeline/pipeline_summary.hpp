@@ -10,12 +10,12 @@ namespace prs::pipeline {
 
 struct StepResult {
     std::string name;
-    std::string type;              // command, parallel
+    std::string type;                // command, parallel
     std::string status = "not run";  // succeeded, reused, failed, stopped, not run
     double seconds = 0;
     int exit_code = 0;
-    std::filesystem::path logs;    // the step's log folder (parallel) or std_log.txt (command)
-    std::string detail;            // why it failed or was not run
+    std::filesystem::path logs;  // the step's log folder (parallel) or std_log.txt (command)
+    std::string detail;          // why it failed or was not run
 };
 
 // "succeeded", "failed", "stopped": the pipeline's result from its exit code.

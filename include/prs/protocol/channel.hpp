@@ -89,7 +89,7 @@ private:
     bool write_some(int flags);
     util::UniqueFd fd_;
     InBuffer in_;
-    std::string out_;         // frames not yet written, from out_[sent_]
+    std::string out_;  // frames not yet written, from out_[sent_]
     std::size_t sent_ = 0;
 };
 

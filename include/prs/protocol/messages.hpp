@@ -12,15 +12,15 @@ namespace prs::protocol {
 
 // How the worker turns a descriptor into run()'s argument.
 enum class InputKind : std::uint8_t {
-    FileList,    // a list of absolute paths
-    Delimited,   // MLTable read_delimited: a byte range of one file -> pandas DataFrame
-    JsonLines,   // MLTable read_json_lines: a byte range of one file -> pandas DataFrame
-    Hdf5,        // a row range of the first axis of one .h5 file's datasets -> numpy arrays
+    FileList,   // a list of absolute paths
+    Delimited,  // MLTable read_delimited: a byte range of one file -> pandas DataFrame
+    JsonLines,  // MLTable read_json_lines: a byte range of one file -> pandas DataFrame
+    Hdf5,       // a row range of the first axis of one .h5 file's datasets -> numpy arrays
 };
 
 struct MiniBatchDescriptor {
-    std::uint64_t id = 0;                // 0-based, in partition order
-    std::uint32_t attempt = 0;           // 0 for the first try; Azure's "Picked Count" is attempt + 1
+    std::uint64_t id = 0;       // 0-based, in partition order
+    std::uint32_t attempt = 0;  // 0 for the first try; Azure's "Picked Count" is attempt + 1
     InputKind kind = InputKind::FileList;
     // FileList: the paths. Delimited/JsonLines/Hdf5: one file (several for a partition
     // mini-batch whose key values occur in several files).
@@ -46,14 +46,17 @@ struct InputFormat {
     InputKind kind = InputKind::FileList;
     // MLTable read_delimited
     std::string delimiter = ",";
-    enum class Header : std::uint8_t { AllFilesSameHeaders, FromFirstFile, NoHeader } header =
-        Header::AllFilesSameHeaders;
+    enum class Header : std::uint8_t {
+        AllFilesSameHeaders,
+        FromFirstFile,
+        NoHeader
+    } header = Header::AllFilesSameHeaders;
     std::string encoding = "utf8";
     bool empty_as_string = false;
     bool support_multi_line = false;
-    std::string first_file;              // Header::FromFirstFile: the file whose first line names the columns
-    bool infer_column_types = true;      // false: every column is text
-    bool drop_invalid_lines = false;     // read_json_lines invalid_lines: drop
+    std::string first_file;           // Header::FromFirstFile: the file whose first line names the columns
+    bool infer_column_types = true;   // false: every column is text
+    bool drop_invalid_lines = false;  // read_json_lines invalid_lines: drop
     // The MLTable file when it has steps for the workers' Python to apply to each
     // mini-batch's frame (a path column, transformations after the read); else empty.
     std::string mltable_file;
@@ -70,13 +73,13 @@ struct InputFormat {
 
 // Azure's Status column of processed_mini-batches.csv.
 enum class AttemptStatus : std::uint8_t {
-    RunDone,        // run() returned a list/tuple/DataFrame
-    RunException,   // run() raised
-    BadReturn,      // run() returned something that is not a list/tuple/DataFrame/array
-    RunTimeout,     // run() exceeded retry_settings.timeout; the worker was killed
-    LoadFailed,     // the worker could not load the mini-batch's data
-    LoadTimeout,    // loading exceeded --task_overhead_timeout
-    ProcessDied,    // the worker exited or was killed by a signal mid-run
+    RunDone,       // run() returned a list/tuple/DataFrame
+    RunException,  // run() raised
+    BadReturn,     // run() returned something that is not a list/tuple/DataFrame/array
+    RunTimeout,    // run() exceeded retry_settings.timeout; the worker was killed
+    LoadFailed,    // the worker could not load the mini-batch's data
+    LoadTimeout,   // loading exceeded --task_overhead_timeout
+    ProcessDied,   // the worker exited or was killed by a signal mid-run
 };
 const char* status_name(AttemptStatus s);
 
@@ -84,18 +87,18 @@ struct AttemptResult {
     std::uint64_t mini_batch_id = 0;
     std::uint32_t attempt = 0;
     AttemptStatus status = AttemptStatus::RunDone;
-    std::uint32_t total = 0;             // items in the mini-batch
-    std::uint32_t succeeded = 0;         // length of run()'s return
-    std::uint32_t row_count = 0;         // lines in `rows`
-    std::string rows;                    // append_row text, every line ends in '\n'
-    std::string header;                  // DataFrame header line, when asked for
-    std::string error_category;          // "UserError" / "SystemError", empty on success
-    std::string error_message;           // one line
+    std::uint32_t total = 0;      // items in the mini-batch
+    std::uint32_t succeeded = 0;  // length of run()'s return
+    std::uint32_t row_count = 0;  // lines in `rows`
+    std::string rows;             // append_row text, every line ends in '\n'
+    std::string header;           // DataFrame header line, when asked for
+    std::string error_category;   // "UserError" / "SystemError", empty on success
+    std::string error_message;    // one line
     std::string traceback;
     std::int32_t node_id = 0;
-    std::string process;                 // "process001"
+    std::string process;  // "process001"
     std::int32_t pid = 0;
-    std::int64_t start_us = 0;           // wall clock, µs since the epoch
+    std::int64_t start_us = 0;  // wall clock, µs since the epoch
     double elapsed_s = 0;
     double process_cpu_s = 0;
     double run_method_s = 0;
@@ -107,20 +110,20 @@ struct AttemptResult {
 
 // ---- agent -> worker child (socketpair) ----
 struct WorkerSetup {
-    std::string entry_script;            // absolute path
-    std::string code_dir;                // put first on sys.path
-    std::vector<std::string> argv;       // sys.argv, argv[0] is the entry script
+    std::string entry_script;       // absolute path
+    std::string code_dir;           // put first on sys.path
+    std::vector<std::string> argv;  // sys.argv, argv[0] is the entry script
     std::vector<std::string> python_path;
-    std::string logging_level;           // INFO / WARNING / DEBUG
-    std::string process_name;            // "process001"
+    std::string logging_level;  // INFO / WARNING / DEBUG
+    std::string process_name;   // "process001"
     std::int32_t node_id = 0;
-    std::string log_dir;                 // <run_dir>/logs
-    std::string output_dir;              // the append_row output's folder
-    std::string input_path;              // the major input, for mini_batch_context.dataset
-    bool append_rows = true;             // false: summary_only, rows are not formatted
-    bool dataframe_header = false;       // --append_row_dataframe_header
-    std::string to_csv_kwargs_json;      // parallel_run_step.settings.json's to_csv arguments
-    std::string profiling_module;        // --profiling_module ("cProfile"): profile run() calls; empty: off
+    std::string log_dir;             // <run_dir>/logs
+    std::string output_dir;          // the append_row output's folder
+    std::string input_path;          // the major input, for mini_batch_context.dataset
+    bool append_rows = true;         // false: summary_only, rows are not formatted
+    bool dataframe_header = false;   // --append_row_dataframe_header
+    std::string to_csv_kwargs_json;  // parallel_run_step.settings.json's to_csv arguments
+    std::string profiling_module;    // --profiling_module ("cProfile"): profile run() calls; empty: off
     InputFormat input;
     bool operator==(const WorkerSetup&) const = default;
 };
@@ -134,7 +137,7 @@ struct StopWorker {
 
 // ---- worker child -> agent ----
 struct WorkerReady {
-    bool ok = true;                      // false: init() (or the import) failed
+    bool ok = true;  // false: init() (or the import) failed
     std::string error_message;
     std::string traceback;
     bool operator==(const WorkerReady&) const = default;
@@ -155,10 +158,10 @@ struct Assign {
     MiniBatchDescriptor descriptor;
     bool operator==(const Assign&) const = default;
 };
-struct Drain {                           // no more work: finish the queue, stop workers, say Bye
+struct Drain {  // no more work: finish the queue, stop workers, say Bye
     bool operator==(const Drain&) const = default;
 };
-struct Abort {                           // stop now: kill workers, drop the queue, say Bye
+struct Abort {  // stop now: kill workers, drop the queue, say Bye
     bool operator==(const Abort&) const = default;
 };
 
@@ -173,7 +176,7 @@ struct WorkerEvent {
     enum class Kind : std::uint8_t { Ready, InitFailed, Exited, GaveUp } kind = Kind::Ready;
     std::int32_t node_id = 0;
     std::string process;
-    std::int32_t returncode = 0;         // Exited: exit code, or -signal
+    std::int32_t returncode = 0;  // Exited: exit code, or -signal
     std::string message;
     bool operator==(const WorkerEvent&) const = default;
 };
@@ -201,7 +204,7 @@ struct Heartbeat {
     bool operator==(const Heartbeat&) const = default;
 };
 
-using Message = std::variant<WorkerSetup, RunTask, StopWorker, WorkerReady, TaskDone, Assign, Drain,
-                             Abort, Result, WorkerEvent, Bye, Heartbeat, Finish, RunStarted, Credit>;
+using Message = std::variant<WorkerSetup, RunTask, StopWorker, WorkerReady, TaskDone, Assign, Drain, Abort, Result,
+                             WorkerEvent, Bye, Heartbeat, Finish, RunStarted, Credit>;
 
 }  // namespace prs::protocol

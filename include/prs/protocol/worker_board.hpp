@@ -14,8 +14,8 @@
 namespace prs::protocol {
 
 struct BoardReading {
-    std::uint64_t started = 0;     // mini-batches the worker began (loading or run())
-    std::uint64_t finished = 0;    // of those, how many it finished (result made)
+    std::uint64_t started = 0;        // mini-batches the worker began (loading or run())
+    std::uint64_t finished = 0;       // of those, how many it finished (result made)
     std::int64_t start_mono_ns = 0;   // CLOCK_MONOTONIC when the latest began
     std::int64_t start_epoch_us = 0;  // the same moment, wall clock
     // The latest begun mini-batch is being loaded or run now: the worker's

@@ -74,8 +74,8 @@ private:
     // Per destination: frames (u32 length + codec bytes) gathered for one MPI message, so
     // a loop iteration's results or assignments cost one MPI send, not one each.
     std::vector<std::string> outbox_;
-    std::list<Pending> pending_;   // std::list: buffers must not move while MPI owns them
-    std::string in_;               // the last MPI message received, consumed from in_at_
+    std::list<Pending> pending_;  // std::list: buffers must not move while MPI owns them
+    std::string in_;              // the last MPI message received, consumed from in_at_
     std::size_t in_at_ = 0;
     int in_from_ = 0;
 };

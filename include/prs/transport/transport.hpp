@@ -18,9 +18,9 @@ public:
     // next post(), receive() or flush(); their order is kept. False when the message
     // cannot be sent (the peer is gone).
     virtual bool send(int to, const protocol::Message& m) = 0;
-    virtual void post() = 0;                                           // sends what send() gathered
+    virtual void post() = 0;                                                 // sends what send() gathered
     virtual std::optional<std::pair<int, protocol::Message>> receive() = 0;  // non-blocking
-    virtual void flush() = 0;                                          // waits until all sends completed
+    virtual void flush() = 0;                                                // waits until all sends completed
     // Moves sends along; true while some are still in flight. A large message crosses
     // in fragments, each needing a call on the sending side, so a loop that has sends
     // in flight must not sleep.

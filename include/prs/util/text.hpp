@@ -7,8 +7,8 @@
 
 namespace prs::util {
 
-std::string json_quote(std::string_view s);  // "..." with JSON escapes
-std::string csv_field(std::string_view s);   // RFC 4180: quoted only when needed
+std::string json_quote(std::string_view s);   // "..." with JSON escapes
+std::string csv_field(std::string_view s);    // RFC 4180: quoted only when needed
 std::string html_escape(std::string_view s);  // &, <, > and " as HTML entities
 std::string join(const std::vector<std::string>& items, std::string_view separator);  // "a, b" for ", "
 // The same, appended to `out` (per-mini-batch report rows: no temporary strings).
