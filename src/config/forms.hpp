@@ -11,6 +11,13 @@
 
 namespace prs::config::detail {
 
+// The top-level keys of Azure's v2 pipeline job schema: whether the whole pipeline runs or
+// `--job` picks one of its parallel steps, none of them is reported as unknown.
+inline const std::vector<std::string> kPipelineKeys = {
+    "$schema",    "type",     "name",    "display_name", "description",     "tags",
+    "settings",   "jobs",     "inputs",  "outputs",      "experiment_name", "compute",
+    "properties", "identity", "services"};
+
 // What a pipeline step's ${{parent.inputs.X}} / ${{parent.outputs.Y}} refer to.
 struct ParentScope {
     std::optional<Mapping> inputs;

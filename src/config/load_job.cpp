@@ -18,11 +18,8 @@ namespace {
 
 using detail::Field;
 using detail::JobFile;
+using detail::kPipelineKeys;
 using detail::Mapping;
-
-const std::vector<std::string> kPipelineKeys = {
-    "$schema",  "type", "name",   "display_name", "description",     "tags",
-    "settings", "jobs", "inputs", "outputs",      "experiment_name", "compute"};
 
 // Keys only a v1 (ParallelRunConfig / ParallelRunStep) file has.
 const std::vector<std::string> kV1OnlyKeys = {"entry_script",

@@ -39,12 +39,9 @@ namespace {
 
 using detail::Field;
 using detail::JobFile;
+using detail::kPipelineKeys;
 using detail::Mapping;
 
-const std::vector<std::string> kPipelineKeys = {
-    "$schema",    "type",     "name",    "display_name", "description",     "tags",
-    "settings",   "jobs",     "inputs",  "outputs",      "experiment_name", "compute",
-    "properties", "identity", "services"};
 const std::vector<std::string> kSettingsKeys = {"default_datastore", "default_compute",     "continue_on_step_failure",
                                                 "force_rerun",       "default_environment", "on_init",
                                                 "on_finalize"};

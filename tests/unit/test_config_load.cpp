@@ -110,6 +110,16 @@ TEST_F(ConfigLoad, SeedPipelineLoadsAsWritten) {
     EXPECT_HAS(spec.origins.at("retry_settings.timeout").detail, "seed_pipeline.yml:42:16");
 }
 
+TEST_F(ConfigLoad, PipelineKeysOfAzuresSchemaAreNeverUnknownWhenOneStepIsRead) {
+    std::ifstream in(copy_data("seed_pipeline.yml"));
+    const std::string seed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    write("with_keys.yml", "properties: {a: b}\nidentity: {type: managed}\nservices: {}\n" + seed);
+    const JobSpec spec = load("with_keys.yml");
+    EXPECT_EQ(spec.job_name, "batch_prediction");
+    for (const auto& w : spec.warnings)
+        for (const char* key : {"properties", "identity", "services"}) EXPECT_EQ(w.find(key), std::string::npos) << w;
+}
+
 TEST_F(ConfigLoad, SeedStepWithoutProgramArgumentsKeepsDefaults) {
     const JobSpec spec = load(copy_data("seed_parallel_step_minimal.yml").filename());
     EXPECT_EQ(spec.error_threshold, -1);
