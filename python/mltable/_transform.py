@@ -16,11 +16,11 @@ import re
 from ._errors import UserErrorException
 
 READERS = ("read_delimited", "read_json_lines", "read_parquet", "read_delta_lake")
-# Steps that depend on a row's place in the whole table, not on the row itself
-# (take_random_sample does not: see sample_mask).
-GLOBAL_STEPS = ("take", "skip", "take_random_sample", "random_split")
+# Steps that depend on a row's place in the whole table, not on the row itself.
+GLOBAL_STEPS = ("take", "skip", "random_split")
+# take_random_sample depends on the row only (see sample_mask).
 STEPS = ("drop_columns", "keep_columns", "convert_column_types", "extract_columns_from_partition_format",
-         "filter") + GLOBAL_STEPS
+         "filter", "take_random_sample") + GLOBAL_STEPS
 DEFAULT_TRUE = ["True", "true", "TRUE", "1", "yes", "Yes", "YES", "t", "T", "y", "Y"]
 DEFAULT_FALSE = ["False", "false", "FALSE", "0", "no", "No", "NO", "f", "F", "n", "N"]
 
