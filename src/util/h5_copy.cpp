@@ -39,7 +39,8 @@ void copy_range(hid_t from, hid_t to, hid_t type, const std::vector<hsize_t>& di
 void copy_rows(const std::string& source, const std::vector<std::string>& datasets,
                const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges, const std::string& target) {
     const File in = open_file(source);
-    const File out(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create '" + target + "'");
+    const File out(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                   "cannot create '" + target + "'");
     // "/group/x" needs its groups made on the way.
     const PropertyList links(H5Pcreate(H5P_LINK_CREATE), "cannot make a link property list");
     check(H5Pset_create_intermediate_group(links.get(), 1), "cannot set intermediate group creation");
@@ -51,7 +52,8 @@ void copy_rows(const std::string& source, const std::vector<std::string>& datase
         const Datatype type(H5Dget_type(from->get()), "cannot read the type of '" + name + "'");
         std::vector<hsize_t> copy_dims = dims;
         copy_dims[0] = 0;
-        for (const auto& [begin, end] : ranges) copy_dims[0] += std::min<hsize_t>(end, dims[0]) - std::min<hsize_t>(begin, dims[0]);
+        for (const auto& [begin, end] : ranges)
+            copy_dims[0] += std::min<hsize_t>(end, dims[0]) - std::min<hsize_t>(begin, dims[0]);
         const Dataspace space(H5Screate_simple(static_cast<int>(copy_dims.size()), copy_dims.data(), nullptr),
                               "cannot make the dataspace of the copy of '" + name + "'");
         const Dataset to(H5Dcreate2(out.get(), name.c_str(), type.get(), space.get(), links.get(), H5P_DEFAULT,
