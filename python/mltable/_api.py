@@ -127,15 +127,18 @@ class MLTable:
             if split_step(step)[0] in READERS:
                 raise UserErrorException(f"{split_step(step)[0]}: a second read transformation; keep one")
         add_path = bool(options.get("include_path_column"))
+        # take_random_sample decides rows by their byte offsets, found only when needed.
+        offsets = any(split_step(s)[0] == "take_random_sample" for s in steps)
         if reader == "read_delimited":
-            frame, row_files, add_path, steps = read_delimited_files(files, options, steps[1:])
+            frame, row_files, add_path, steps, offsets = read_delimited_files(files, options, steps[1:], offsets)
         elif reader == "read_json_lines":
-            frame, row_files = read_json_lines_files(files, options)
+            frame, row_files, offsets = read_json_lines_files(files, options, offsets)
             steps = steps[1:]
-        else:  # a table of paths
+        else:  # a table of paths: a path's "offset" is 0, its file decides
             frame, row_files = pd.DataFrame({"Path": files}), files
-            options, add_path = {}, False
-        return _apply_worker_steps(frame, options.get("path_column", "Path") if add_path else None, steps, row_files)
+            options, add_path, offsets = {}, False, [0] * len(files)
+        return _apply_worker_steps(frame, options.get("path_column", "Path") if add_path else None, steps, row_files,
+                                   offsets, self._base)
 
     def show(self, count=20):
         return self.take(count).to_pandas_dataframe()
@@ -251,14 +254,15 @@ def _worker_plan(mltable_file, names):
     return usecols, (options.get("path_column", "Path") if keep_path else None), rest
 
 
-def _apply_worker_steps(frame, path_column, steps, row_files):
+def _apply_worker_steps(frame, path_column, steps, row_files, offsets=None, base="."):
     """What prs_mpi's workers do to each mini-batch's frame: the same as
-    to_pandas_dataframe() does after reading."""
+    to_pandas_dataframe() does after reading. `offsets`: each row's byte offset in its
+    file; `base`: the MLTable's folder (take_random_sample hashes paths relative to it)."""
     if path_column:
         frame.insert(0, path_column, row_files if isinstance(row_files, str) else list(row_files))
     for step in steps:
         name, step_options = split_step(step)
-        frame, row_files = apply_step(frame, name, step_options, row_files)
+        frame, row_files, offsets = apply_step(frame, name, step_options, row_files, offsets, base)
     return frame.reset_index(drop=True)
 
 

@@ -6,6 +6,7 @@ import glob
 import io
 import json
 import os
+import re
 
 from ._errors import UserErrorException
 
@@ -128,14 +129,53 @@ def _header_names(row, delimiter):
     return names
 
 
+_ROW_END = {False: re.compile(rb"\n"), True: re.compile(rb'"[^"]*(?:"|$)|\n')}
+
+
+def _is_blank(row, delimiter):
+    return not row.strip(bytes(c for c in b" \t\r\n" if c != ord(delimiter)))
+
+
+def row_offsets(data, header, delimiter, multi_line):
+    """The byte offset of each row of `data` (a file's bytes) as prs_mpi's workers find
+    them: rows end at '\n' (outside quotes with support_multi_line), the header (when
+    `header`) and blank rows are no rows. take_random_sample decides rows by them."""
+    offsets, start = [], 0
+    for m in _ROW_END[bool(multi_line)].finditer(data):
+        if m.group() != b"\n":
+            continue
+        if header:
+            header = False
+        elif not _is_blank(data[start:m.end()], delimiter):
+            offsets.append(start)
+        start = m.end()
+    if start < len(data) and not header and not _is_blank(data[start:], delimiter):
+        offsets.append(start)
+    return offsets
+
+
+def _offset_bytes(raw, encoding, decoded):
+    """The bytes offsets are counted in: the file's own for encodings that keep '\n' one
+    byte, else (UTF-16/32, which the workers also read with this module) the UTF-8 text."""
+    return raw if encoding not in ("utf-16", "utf-32") else decoded
+
+
 def _blank_lines_dropped(data):
     return b"".join(line for line in data.splitlines(keepends=True) if line.strip(b"\r\n"))
 
 
-def read_delimited_files(files, options, steps=()):
+def _checked_offsets(offsets, frame, path):
+    if len(offsets) != len(frame):
+        raise UserErrorException(f"take_random_sample: found {len(offsets)} rows in {path} but pandas read "
+                                 f"{len(frame)}. Fix: remove lines holding only spaces, or check support_multi_line")
+    return offsets
+
+
+def read_delimited_files(files, options, steps=(), want_offsets=False):
     """Every file's rows in one frame, plus each row's file (for path columns), whether the
-    path column is to be added, and the steps left after folding leading drop/keep steps
-    into the parse (see _transform.plan_read)."""
+    path column is to be added, the steps left after folding leading drop/keep steps into
+    the parse (see _transform.plan_read) and, when `want_offsets`, each row's byte offset
+    in its file (else None)."""
     from ._transform import plan_read
     pd = _pandas()
     plan = None
@@ -144,13 +184,16 @@ def read_delimited_files(files, options, steps=()):
         raise UserErrorException(f"read_delimited.header: expected one of {', '.join(HEADER_MODES)}, got '{mode}'")
     encoding = codec(options.get("encoding", "utf8"))
     delimiter = options.get("delimiter", ",")
-    names, blocks, row_files = None, [], []
+    names, blocks, row_files, offsets = None, [], [], [] if want_offsets else None
     for index, path in enumerate(files):
         with open(path, "rb") as f:
-            data = f.read().decode(encoding)
-        data = data.lstrip("\ufeff").encode("utf-8")
+            raw = f.read()
+        data = raw.decode(encoding).lstrip("\ufeff").encode("utf-8")
         has_header = mode in ("all_files_same_headers", "all_files_different_headers") or (
             mode == "from_first_file" and index == 0)
+        if want_offsets:
+            file_offsets = row_offsets(_offset_bytes(raw, encoding, data), has_header, delimiter,
+                                       options.get("support_multi_line", False))
         if has_header:
             header, data = _split_header(data, options)
             if names is None:
@@ -165,22 +208,32 @@ def read_delimited_files(files, options, steps=()):
         frame = read_delimited_text(data, names or [], options, plan[0])
         blocks.append(frame)
         row_files += [path] * len(frame)
+        if want_offsets:
+            offsets += _checked_offsets(file_offsets, frame, path)
     if not blocks:
-        return pd.DataFrame(), [], bool(options.get("include_path_column")), list(steps)
+        return pd.DataFrame(), [], bool(options.get("include_path_column")), list(steps), offsets
     frame = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
-    return frame, row_files, plan[1], plan[2]
+    return frame, row_files, plan[1], plan[2], offsets
 
 
-def read_json_lines_files(files, options):
+def read_json_lines_files(files, options, want_offsets=False):
+    """Every file's lines in one frame, each row's file and, when `want_offsets`, each
+    row's byte offset in its file (else None). Lines end at '\n', as the workers split them."""
     pd = _pandas()
     encoding = codec(options.get("encoding", "utf8"))
     invalid = options.get("invalid_lines", "error")
-    blocks, row_files = [], []
+    blocks, row_files, offsets = [], [], [] if want_offsets else None
     for path in files:
         with open(path, "rb") as f:
-            lines = f.read().decode(encoding).lstrip("\ufeff").splitlines()
-        kept = []
-        for number, line in enumerate(lines, 1):
+            raw = f.read()
+        wide = encoding in ("utf-16", "utf-32")
+        data = raw.decode(encoding).encode("utf-8") if wide else raw
+        kept, at = [], 0
+        for number, chunk in enumerate(data.split(b"\n"), 1):
+            start, at = at, at + len(chunk) + 1
+            line = chunk.decode("utf-8" if wide else encoding)
+            if number == 1:
+                line = line.lstrip("\ufeff")
             if not line.strip():
                 continue
             try:
@@ -191,12 +244,14 @@ def read_json_lines_files(files, options):
                 raise UserErrorException(f"invalid JSON line in {path} at line {number}: {e}. "
                                          "Fix: repair the line, or write invalid_lines: drop") from None
             kept.append(line)
+            if want_offsets:
+                offsets.append(start)
         frame = json_lines_frame("\n".join(kept).encode("utf-8"))
         blocks.append(frame)
         row_files += [path] * len(frame)
     if not blocks:
-        return pd.DataFrame(), []
-    return (pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]), row_files
+        return pd.DataFrame(), [], offsets
+    return (pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]), row_files, offsets
 
 
 def json_lines_frame(text):

@@ -4,18 +4,23 @@ One implementation for both users: `mltable.load(...).to_pandas_dataframe()` app
 them to the whole table, and prs_mpi's workers apply them to each mini-batch's frame
 after loading its rows (`apply_steps`), so both give the same columns, dtypes and values.
 `row_files` is each row's file (a list, or one path for all rows): path columns and
-partition formats are read from it."""
+partition formats are read from it. `offsets` is each row's byte offset in its file:
+take_random_sample decides a row by (seed, file, offset), never by its place in the
+frame, so a mini-batch's rows are kept or dropped as in the whole table."""
 
 import ast
+import hashlib
+import os
 import re
 
 from ._errors import UserErrorException
 
 READERS = ("read_delimited", "read_json_lines", "read_parquet", "read_delta_lake")
 # Steps that depend on a row's place in the whole table, not on the row itself.
-GLOBAL_STEPS = ("take", "skip", "take_random_sample", "random_split")
+GLOBAL_STEPS = ("take", "skip", "random_split")
+# take_random_sample depends on the row only (see sample_mask).
 STEPS = ("drop_columns", "keep_columns", "convert_column_types", "extract_columns_from_partition_format",
-         "filter") + GLOBAL_STEPS
+         "filter", "take_random_sample") + GLOBAL_STEPS
 DEFAULT_TRUE = ["True", "true", "TRUE", "1", "yes", "Yes", "YES", "t", "T", "y", "Y"]
 DEFAULT_FALSE = ["False", "false", "FALSE", "0", "no", "No", "NO", "f", "F", "n", "N"]
 
@@ -301,43 +306,81 @@ def _count(value, step):
     return value
 
 
-def sample_mask(count, options):
+def _sample_settings(options):
+    probability = options.get("probability") if isinstance(options, dict) else options
+    seed = options.get("seed", 0) if isinstance(options, dict) else 0
+    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
+        raise UserErrorException(f"take_random_sample: probability {probability!r} is not in (0, 1]. Fix: write "
+                                 "the fraction of rows to keep, e.g. probability: 0.1")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise UserErrorException(f"take_random_sample: seed {seed!r} is not a whole number. Fix: write e.g. seed: 7")
+    return float(probability), seed
+
+
+def _mix64(x):
+    """splitmix64's finaliser on a uint64 array: every input bit reaches every output bit."""
     import numpy as np
-    probability = float(options.get("probability", 0)) if isinstance(options, dict) else float(options)
-    if not 0 <= probability <= 1:
-        raise UserErrorException(f"take_random_sample: probability {probability} is not between 0 and 1")
-    seed = options.get("seed") if isinstance(options, dict) else None
-    return np.random.RandomState(seed).random_sample(count) < probability
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
-def apply_step(frame, name, options, row_files):
-    """One transformation; returns the new frame and its rows' files."""
+def sample_mask(options, row_files, offsets, base):
+    """take_random_sample: a row is kept when a hash of (seed, its file relative to the
+    MLTable's folder `base`, its byte offset in the file) maps below the probability in
+    [0, 1). The same row gets the same answer whatever else is in the frame, so the
+    union of the mini-batches' samples is the whole table's, for any cut. It is not the
+    sample Azure's mltable draws (its generator is not public)."""
+    import numpy as np
+    import pandas as pd
+    probability, seed = _sample_settings(options)
+    if offsets is None:
+        raise UserErrorException("take_random_sample: the rows' offsets in their files are not known here")
+    files = [row_files] if isinstance(row_files, str) else list(row_files)
+    codes, uniques = (np.zeros(len(offsets), dtype=np.int64), files) if isinstance(row_files, str) else \
+        pd.factorize(pd.Series(files, dtype=object))
+    keys = np.array([int.from_bytes(hashlib.blake2b(f"{seed}\n{os.path.relpath(f, base)}".encode("utf-8"),
+                                                    digest_size=8).digest(), "little") for f in uniques],
+                    dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = _mix64(np.asarray(offsets, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) + keys[codes])
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53)) < probability
+
+
+def _kept(row_files, offsets, mask):
+    import numpy as np
+    rows = row_files if isinstance(row_files, str) else [f for f, keep in zip(row_files, mask) if keep]
+    return rows, (None if offsets is None else np.asarray(offsets)[np.asarray(mask, dtype=bool)])
+
+
+def apply_step(frame, name, options, row_files, offsets=None, base="."):
+    """One transformation; returns the new frame, its rows' files and their offsets
+    (None when not known). `base`: the MLTable's folder."""
     if name == "drop_columns":
         columns = _column_list(options, name)
         _missing(frame, columns, name)
-        return frame.drop(columns=columns), row_files
+        return frame.drop(columns=columns), row_files, offsets
     if name == "keep_columns":
         columns = _column_list(options, name)
         _missing(frame, columns, name)
-        return frame.loc[:, columns], row_files
+        return frame.loc[:, columns], row_files, offsets
     if name == "convert_column_types":
         # A shallow copy: converted columns are replaced, the others shared.
-        return convert_column_types(frame.copy(deep=False), options), row_files
+        return convert_column_types(frame.copy(deep=False), options), row_files, offsets
     if name == "extract_columns_from_partition_format":
-        return extract_columns(frame.copy(), options, row_files), row_files
-    if name == "filter":
-        mask = FilterExpression(str(options)).mask(frame)
-        rows = row_files if isinstance(row_files, str) else [f for f, keep in zip(row_files, mask) if keep]
-        return frame[mask.values].reset_index(drop=True), rows
+        return extract_columns(frame.copy(), options, row_files), row_files, offsets
+    if name in ("filter", "take_random_sample"):
+        mask = (FilterExpression(str(options)).mask(frame).values if name == "filter"
+                else sample_mask(options, row_files, offsets, base))
+        return (frame[mask].reset_index(drop=True),) + _kept(row_files, offsets, mask)
     if name in ("take", "skip"):
         n = _count(options, name)
         part = slice(0, n) if name == "take" else slice(n, None)
-        return frame.iloc[part].reset_index(drop=True), (row_files if isinstance(row_files, str)
-                                                         else list(row_files)[part])
-    if name == "take_random_sample":
-        mask = sample_mask(len(frame), options)
-        rows = row_files if isinstance(row_files, str) else [f for f, keep in zip(row_files, mask) if keep]
-        return frame[mask].reset_index(drop=True), rows
+        return (frame.iloc[part].reset_index(drop=True), row_files if isinstance(row_files, str)
+                else list(row_files)[part], None if offsets is None else offsets[part])
     if name == "random_split":
         raise UserErrorException("random_split: gives two tables, not one. Fix: use mltable's "
                                  "random_split() in a script, or take_random_sample")
@@ -377,9 +420,9 @@ def plan_read(options, steps, names):
     return usecols, keep_path, reorder + list(steps[folded:])
 
 
-def apply_steps(frame, steps, row_files):
+def apply_steps(frame, steps, row_files, offsets=None, base="."):
     """The transformations after the read one, in order."""
     for step in steps:
         name, options = split_step(step)
-        frame, row_files = apply_step(frame, name, options, row_files)
+        frame, row_files, offsets = apply_step(frame, name, options, row_files, offsets, base)
     return frame

@@ -12,8 +12,9 @@ Start here:
   job_summary.json                    Result, counts, elapsed time, throughput, rank 0's CPU and memory, per node and per process.
   report.html                         Open in a browser: per-worker timeline, throughput over time, the
                                       slowest mini-batches, failures linked to their logs.
-  ../failed_items/                    When mini-batches failed: an MLTable of exactly the failed items (an
-                                      input for a new job) and failed_items.jsonl (items, error, logs).
+  ../failed_items/                    When mini-batches failed (or had failed when a signal stopped the run):
+                                      an MLTable of exactly the failed items (an input for a new job; HDF5:
+                                      rows-NNNNN.h5 and input.yml) and failed_items.jsonl (items, error, logs).
 
 System logs (written by prs_mpi):
   sys/master_role.txt                 The orchestrator (rank 0): scheduling, worker events, failures.

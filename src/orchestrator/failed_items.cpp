@@ -9,7 +9,10 @@
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
 #include "prs/partition/input_file.hpp"
+#include "prs/partition/mini_batch_rows.hpp"
 #include "prs/partition/tabular.hpp"
+#include "prs/partition/text_encoding.hpp"
+#include "prs/util/h5_copy.hpp"
 #include "prs/util/text.hpp"
 
 namespace prs::orchestrator {
@@ -90,6 +93,55 @@ const char* header_name(protocol::InputFormat::Header h) {
     return h == protocol::InputFormat::Header::NoHeader ? "no_header" : "all_files_same_headers";
 }
 
+// partition_keys from columns: a failed group's rows are scattered over its files, so
+// they are read as the worker read them (UTF-8, no header) and copied.
+bool copies_groups(const std::vector<FailedMiniBatch>& failed) {
+    return std::any_of(failed.begin(), failed.end(), [](const auto& f) { return f.descriptor.keys_from_columns; });
+}
+
+// The failed groups' rows, after one header row (UTF-8, as their rows) unless no_header.
+std::string group_rows(const std::vector<FailedMiniBatch>& failed, const protocol::InputFormat& input) {
+    std::string out;
+    for (const auto& f : failed) {
+        if (!f.descriptor.keys_from_columns) continue;
+        const auto rows = partition::read_mini_batch_rows(f.descriptor, input);
+        if (out.empty() && input.kind == InputKind::Delimited &&
+            input.header != protocol::InputFormat::Header::NoHeader) {
+            const bool first_file = input.header == protocol::InputFormat::Header::FromFirstFile;
+            const auto& header_file = first_file ? input.first_file : f.descriptor.files.at(0);
+            out = partition::to_utf8_lossy(
+                      partition::read_header_row(partition::InputFile(header_file), input),
+                      partition::parse_encoding(input.encoding).value_or(partition::Encoding::Utf8)) +
+                  "\n";
+        }
+        out += rows.text;
+    }
+    return out;
+}
+
+// HDF5: Azure's MLTable has no HDF5 reader, so the failed rows go into HDF5 files of the
+// same datasets (rows-00000.h5, ... one per input file, in the order they first failed),
+// and the folder is itself a `type: hdf5` input (input.yml says how).
+void write_hdf5_rows(const fs::path& dir, const std::vector<FailedMiniBatch>& failed,
+                     const protocol::InputFormat& input) {
+    std::vector<std::pair<std::string, std::vector<std::pair<std::uint64_t, std::uint64_t>>>> by_file;
+    for (const auto& f : failed) {
+        if (f.descriptor.files.empty()) continue;
+        const auto& file = f.descriptor.files[0];
+        auto it = std::find_if(by_file.begin(), by_file.end(), [&](const auto& e) { return e.first == file; });
+        if (it == by_file.end()) it = by_file.insert(by_file.end(), {file, {}});
+        it->second.emplace_back(f.descriptor.begin, f.descriptor.end);
+    }
+    for (std::size_t i = 0; i < by_file.size(); ++i)
+        util::h5::copy_rows(by_file[i].first, input.datasets, by_file[i].second,
+                            (dir / fmt::format("rows-{:05}.h5", i)).string());
+    logs::write_file_atomically(
+        dir / "input.yml",
+        fmt::format("# The job input of the failed rows (written by prs_mpi): every .h5 file of this folder.\n"
+                    "type: hdf5\npath: {}\ndatasets: {}\n",
+                    util::json_quote(fs::absolute(dir).string()), json_list(input.datasets)));
+}
+
 }  // namespace
 
 std::string failed_items_line(const FailedMiniBatch& f, const protocol::InputFormat& input, const RowSpan& rows) {
@@ -106,14 +158,16 @@ std::string failed_items_mltable(const std::vector<FailedMiniBatch>& failed, con
     std::string out =
         "# The items of the mini-batches that failed (see failed_items.jsonl), written by prs_mpi.\n"
         "paths:\n";
-    if (tabular(input.kind) && input.partition_keys.empty()) {
+    if (tabular(input.kind) && (input.partition_keys.empty() || copies_groups(failed))) {
         out += fmt::format("  - file: ./{}\ntransformations:\n", rows_file);
         if (input.kind == InputKind::JsonLines) return out + "  - read_json_lines:\n      encoding: utf8\n";
-        // rows.csv has one header row (or none), whatever the input's files had.
+        // rows.csv has one header row (or none), whatever the input's files had; a group's
+        // rows were read as UTF-8.
         return out + fmt::format(
                          "  - read_delimited:\n      delimiter: {}\n      header: {}\n      encoding: {}\n"
                          "      support_multi_line: {}\n",
-                         util::json_quote(input.delimiter), header_name(input.header), input.encoding,
+                         util::json_quote(input.delimiter), header_name(input.header),
+                         input.partition_keys.empty() ? input.encoding : "utf8",
                          input.support_multi_line ? "true" : "false");
     }
     if (input.kind == InputKind::Hdf5) return {};
@@ -147,7 +201,8 @@ void write_failed_items_folder(const fs::path& dir, const std::vector<FailedMini
     fs::remove_all(dir, ec);  // the last run's, or none
     if (failed.empty()) return;
     fs::create_directories(dir);
-    const bool copy_rows = tabular(input.kind) && input.partition_keys.empty();
+    const bool groups = tabular(input.kind) && !input.partition_keys.empty() && copies_groups(failed);
+    const bool copy_rows = tabular(input.kind) && (input.partition_keys.empty() || groups);
     const std::string rows_file = input.kind == InputKind::JsonLines ? "rows.jsonl" : "rows.csv";
     std::string lines;
     std::string rows_out;
@@ -169,8 +224,10 @@ void write_failed_items_folder(const fs::path& dir, const std::vector<FailedMini
         }
         lines += failed_items_line(f, input, span);
     }
+    if (groups) rows_out = group_rows(failed, input);
     logs::write_file_atomically(dir / "failed_items.jsonl", lines);
     if (copy_rows) logs::write_file_atomically(dir / rows_file, rows_out);
+    if (input.kind == InputKind::Hdf5) write_hdf5_rows(dir, failed, input);
     if (const auto mltable = failed_items_mltable(failed, input, rows_file); !mltable.empty())
         logs::write_file_atomically(dir / "MLTable", mltable);
 }

@@ -626,14 +626,21 @@ int Orchestrator::finish() {
                          !(scheduler_.all_scheduled() && scheduler_.in_flight() == 0 &&
                            counters_.mini_batches_done() == counters_.mini_batches_total);
     if (stopped) {
-        // Mini-batches failed so far run again on resume, so their rows are not written.
+        // Mini-batches failed so far run again on resume, so their rows are not written;
+        // failed_items/ lists them (the unfinished ones have not failed).
         commit_and_close(false);
         report_.flush();
         write_progress(true);
-        const std::string result = fmt::format(
+        const auto failed_count = failed_.size();
+        if (!write_failed_) write_failed_items();
+        std::string result = fmt::format(
             "Job stopped by signal {} after {} of {} mini-batches; nothing is lost.\n"
             "Resume: run the same command again; finished mini-batches are skipped and their rows kept.\n",
             stop_signal_, counters_.mini_batches_done(), counters_.mini_batches_total);
+        if (failed_count > 0 && !write_failed_)
+            result +=
+                fmt::format("Failed items: {} mini-batches so far, listed in {} (the resumed run retries them).\n",
+                            failed_count, (layout_.run_dir() / "failed_items").string());
         write_log(layout_.job_result(), result);
         overview_.raw(fmt::format("{} Job stopped by signal {}; resumable.\n", logs::iso_now(), stop_signal_));
         master_.line("WARNING", "Job stopped; resumable.");

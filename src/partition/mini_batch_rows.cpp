@@ -138,7 +138,7 @@ private:
             ++out_.rows;
             if (out_.file_rows.size() <= index) out_.file_rows.resize(index + 1);
             ++out_.file_rows[index];
-            if (!delimited_) out_.origins.push_back({index, offset});
+            out_.origins.push_back({index, offset});
         }
     }
 

@@ -35,12 +35,19 @@ const std::vector<std::string> kDelimitedKeys = {"delimiter",          "header",
 const std::vector<std::string> kJsonLinesKeys = {"encoding", "include_path_column", "path_column", "invalid_lines"};
 const std::vector<std::string> kHeaderModes = {"all_files_same_headers", "from_first_file", "no_header"};
 // Applied by the workers to each mini-batch's frame (python/mltable/_transform.py).
-// take and skip are rank 0's (a row window, see row_window.hpp).
-const std::vector<std::string> kSteps = {
-    "drop_columns", "keep_columns", "convert_column_types", "extract_columns_from_partition_format", "filter",
-    "take",         "skip"};
-// They depend on the whole table, which no mini-batch sees: refused.
-const std::vector<std::string> kGlobalSteps = {"take_random_sample", "random_split"};
+// take and skip are rank 0's (a row window, see row_window.hpp). take_random_sample
+// decides each row by a hash of the seed, its file and its byte offset there, so every
+// mini-batch decides its rows alone and the union is mltable.load()'s sample.
+const std::vector<std::string> kSteps = {"drop_columns",
+                                         "keep_columns",
+                                         "convert_column_types",
+                                         "extract_columns_from_partition_format",
+                                         "filter",
+                                         "take_random_sample",
+                                         "take",
+                                         "skip"};
+// It makes two tables, and a job reads one: refused.
+const std::vector<std::string> kGlobalSteps = {"random_split"};
 
 std::string describe(const YAML::Node& n) {
     switch (n.Type()) {
@@ -237,13 +244,9 @@ private:
                      "convert the data to CSV or JSON lines (e.g. pandas.read_parquet(...).to_csv(...)) and use "
                      "read_delimited or read_json_lines");
             } else if (std::find(kGlobalSteps.begin(), kGlobalSteps.end(), n) != kGlobalSteps.end()) {
-                fail(name, key,
-                     n == "random_split" ? "random_split makes two tables; a job reads one"
-                                         : "take_random_sample draws from the whole table, but each worker sees only "
-                                           "its mini-batch's rows",
-                     n == "take_random_sample"
-                         ? "sample in run() (e.g. mini_batch.sample(frac=p)), or with mltable in a step before"
-                         : "use take_random_sample in a step before with mltable, or split in run()");
+                fail(name, key, "random_split makes two tables; a job reads one",
+                     "keep one part with take_random_sample (e.g. probability: 0.8, seed: 1), or split with "
+                     "mltable in a step before and give each part its own job");
             } else if (std::find(kSteps.begin(), kSteps.end(), n) != kSteps.end()) {
                 steps.push_back({n, name, options});
             } else {
@@ -316,7 +319,7 @@ private:
     // Checks each step's settings and, where the header is known, the columns they name.
     void check_steps(const std::vector<Step>& steps) {
         std::optional<std::vector<std::string>> columns = header_columns();
-        bool filtered = false;  // a filter came before: rows can no longer be counted from the files
+        std::string filtered;  // a filter or sample came before: rows can no longer be counted from the files
         for (const auto& step : steps) {
             const std::string key = "transformations." + step.kind;
             const YAML::Node& v = step.options;
@@ -340,7 +343,10 @@ private:
                     for (const auto& c : partition_format_->columns()) columns->push_back(c);
             } else if (step.kind == "filter") {
                 check_filter(v, key, columns);
-                filtered = true;
+                filtered = "a filter";
+            } else if (step.kind == "take_random_sample") {
+                check_sample(step, key);
+                filtered = "take_random_sample";
             } else {
                 read_window_step(step, key, filtered);
             }
@@ -348,7 +354,7 @@ private:
     }
 
     // take / skip: the table's row window, which rank 0 finds by counting rows from the start.
-    void read_window_step(const Step& step, const std::string& key, bool filtered) {
+    void read_window_step(const Step& step, const std::string& key, const std::string& filtered) {
         const YAML::Node& v = step.options;
         std::uint64_t n = 0;
         if (!v.IsScalar() || !YAML::convert<std::uint64_t>::decode(v, n))
@@ -356,13 +362,33 @@ private:
                  fmt::format("write e.g. `- {}: 100`", step.kind));
         const auto& f = out_.format;
         std::string why;
-        if (filtered) why = "it comes after a filter, so rank 0 cannot count its rows from the files";
+        if (!filtered.empty())
+            why = fmt::format("it comes after {}, so rank 0 cannot count its rows from the files", filtered);
         if (f.drop_invalid_lines) why = "with invalid_lines: drop, rank 0 cannot count the valid lines";
         if (is_wide_encoding(f.encoding)) why = fmt::format("rank 0 cannot count rows of {} files", f.encoding);
         if (!why.empty())
             fail(step.name, key, fmt::format("{} counts rows over the whole table, but {}", step.kind, why),
-                 "move skip/take before any filter, or do it in run()");
+                 "move skip/take before any filter or take_random_sample, or do it in run()");
         out_.window = step.kind == "take" ? out_.window.taken(n) : out_.window.skipped(n);
+    }
+
+    // take_random_sample: probability in (0, 1], seed a whole number (default 0: the workers
+    // and a resumed run must draw the same sample, so none is picked at random).
+    void check_sample(const Step& step, const std::string& key) {
+        const YAML::Node& v = step.options;
+        const std::string example = "write e.g.\n    - take_random_sample:\n        probability: 0.1\n        seed: 7";
+        if (!v.IsMap())
+            fail(v ? v : step.name, key, fmt::format("expected probability: and seed:, got {}", describe(v)), example);
+        const YAML::Node p = v["probability"];
+        if (!p) fail(v, key + ".probability", "missing", example);
+        double probability = 0;
+        if (!p.IsScalar() || !YAML::convert<double>::decode(p, probability) || !(probability > 0 && probability <= 1))
+            fail(p, key + ".probability", fmt::format("expected a number in (0, 1], got {}", describe(p)),
+                 "write the fraction of rows to keep, e.g. probability: 0.1 (1 keeps every row)");
+        std::int64_t seed = 0;
+        if (const YAML::Node s = v["seed"]; s && (!s.IsScalar() || !YAML::convert<std::int64_t>::decode(s, seed)))
+            fail(s, key + ".seed", fmt::format("expected a whole number, got {}", describe(s)), "write e.g. seed: 7");
+        for (const auto& kv : v) warn_unknown(kv.first, "take_random_sample", {"probability", "seed"});
     }
 
     void check_conversions(const YAML::Node& v, const std::string& key,

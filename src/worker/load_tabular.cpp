@@ -1,7 +1,9 @@
 // Tabular mini-batches: the rows are read and checked in C++ (partition/mini_batch_rows),
 // then pandas parses them from memory into the DataFrame run() gets.
 
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -82,26 +84,30 @@ py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol:
     throw original;
 }
 
-// invalid_lines: drop: the lines json.loads accepts, in order.
-std::string valid_json_lines(const partition::MiniBatchRows& rows) {
+// invalid_lines: drop: the lines json.loads accepts, in order; their origins stay in
+// step with them (take_random_sample decides rows by them).
+std::string valid_json_lines(partition::MiniBatchRows& rows) {
     const py::object loads = py::module_::import("json").attr("loads");
     std::string kept;
+    std::vector<partition::MiniBatchRows::Origin> kept_origins;
     std::string_view text = rows.text;
-    while (!text.empty()) {
+    for (std::size_t i = 0; !text.empty(); ++i) {
         const auto eol = text.find('\n');
         const std::string_view line = text.substr(0, eol + 1);
         text.remove_prefix(line.size());
         try {
             loads(py::bytes(line.data(), line.size()));
             kept += line;
+            if (i < rows.origins.size()) kept_origins.push_back(rows.origins[i]);
         } catch (const py::error_already_set& e) {
             if (!e.matches(PyExc_ValueError)) throw;
         }
     }
+    rows.origins = std::move(kept_origins);
     return kept;
 }
 
-py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, const partition::MiniBatchRows& rows,
+py::object json_lines_frame(const protocol::MiniBatchDescriptor& d, partition::MiniBatchRows& rows,
                             const protocol::InputFormat& format) {
     const py::module_ pandas = py::module_::import("pandas");
     if (rows.rows == 0) return pandas.attr("DataFrame")();
@@ -126,12 +132,17 @@ py::object mltable_steps(const py::object& frame, const protocol::MiniBatchDescr
     py::list file_rows;
     for (std::size_t i = 0; i < d.files.size(); ++i)
         file_rows.append(i < rows.file_rows.size() ? rows.file_rows[i] : 0);
+    // Each row's byte offset in its file, as native uint64s (numpy reads them in place).
+    std::vector<std::uint64_t> offsets;
+    offsets.reserve(rows.origins.size());
+    for (const auto& origin : rows.origins) offsets.push_back(origin.offset);
+    const py::bytes row_offsets(reinterpret_cast<const char*>(offsets.data()), offsets.size() * sizeof(std::uint64_t));
     try {
         return py::module_::import("prs_runtime")
             .attr("mltable_frame")(frame, fs_str(format.mltable_file),
                                    format.kind == protocol::InputKind::Delimited ? py::object(str_list(rows.names))
                                                                                  : py::object(py::none()),
-                                   fs_list(d.files), file_rows);
+                                   fs_list(d.files), file_rows, row_offsets);
     } catch (const py::error_already_set& e) {
         if (!e.matches(PyExc_ValueError)) throw;
         const std::string where = d.files.size() == 1

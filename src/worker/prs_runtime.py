@@ -176,16 +176,20 @@ def mltable_usecols(mltable_file, names):
     return _plan(mltable_file, names)[0]
 
 
-def mltable_frame(frame, mltable_file, names, files, file_rows):
+def mltable_frame(frame, mltable_file, names, files, file_rows, row_offsets=b""):
     """A mini-batch's frame with the MLTable's path column and steps applied. `names` are
     the file's columns (None for JSON lines), `files` the descriptor's files, `file_rows`
-    the rows each gave."""
+    the rows each gave, `row_offsets` each row's byte offset in its file (native uint64s)."""
+    import numpy as np
     _, path_column, steps = _plan(mltable_file, names)
     if len(files) == 1:
         row_files = files[0]
     else:
         row_files = [f for f, n in zip(files, file_rows) for _ in range(n)]
-    return _bundled_mltable()._apply_worker_steps(frame, path_column, steps, row_files)
+    offsets = np.frombuffer(row_offsets, dtype=np.uint64)
+    return _bundled_mltable()._apply_worker_steps(frame, path_column, steps, row_files,
+                                                  offsets if len(offsets) == len(frame) else None,
+                                                  os.path.dirname(mltable_file))
 
 
 def _configure_logging(level):

@@ -239,6 +239,125 @@ class FailedRows(PrsTestCase):
         self.assertEqual((self.dir.root / "again_run" / "failed_items" / "rows.csv").read_text().splitlines(), copied)
 
 
+# Partition mini-batches: fails the group holding a poison row until `fixed` exists beside the data.
+GROUP_SCRIPT = """
+import os
+def init():
+    pass
+def run(mini_batch, mini_batch_context):
+    fixed = os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixed"))
+    if (mini_batch["name"] == "poison").any() and not fixed:
+        raise ValueError("a poison row")
+    return [f"{s} {i} {n}" for s, i, n in zip(mini_batch["store"], mini_batch["id"], mini_batch["name"])]
+"""
+
+
+def again_job(job, folder):
+    return job.read_text().replace("path: ./data", f"path: {folder}").replace("name: itest", "name: again")
+
+
+class FailedGroupsAndHdf5Rows(PrsTestCase):
+    def test_column_keyed_partitions_hand_back_only_the_failed_groups_rows(self):
+        for name, first in (("a", 0), ("b", 100)):
+            rows = [f"{first + i},s{i % 4},{'poison' if first + i == 106 else f'n{first + i}'}" for i in range(40)]
+            (self.dir.data / f"{name}.csv").write_text("id,store,name\n" + "\n".join(rows) + "\n")
+        (self.dir.data / "MLTable").write_text(
+            "paths:\n  - pattern: ./*.csv\ntransformations:\n  - read_delimited:\n      delimiter: ','\n")
+        self.dir.script(GROUP_SCRIPT)
+        job = self.dir.job(parallel_job(mini_batch_size="1mb", extra="partition_keys: [store]",
+                                        task_extra="  program_arguments: --error_threshold -1")
+                           .replace("type: uri_folder\n    path: ./data", "type: mltable\n    path: ./data"))
+        self.assertExit(self.prs(job), 0)
+        folder = self.dir.run_dir / "failed_items"
+        items = [json.loads(line) for line in (folder / "failed_items.jsonl").read_text().splitlines()]
+        self.assertEqual([i["items"][0]["partition_key_value"] for i in items], [{"store": "s2"}])
+        group = [f"{first + i},s2,{'poison' if first + i == 106 else f'n{first + i}'}"
+                 for first in (0, 100) for i in range(40) if i % 4 == 2]
+        self.assertEqual((folder / "rows.csv").read_text().splitlines(), ["id,store,name"] + group)
+        self.assertIn("  - file: ./rows.csv\n", (folder / "MLTable").read_text())
+        # A job over the folder, with the same keys, runs exactly the failed group's rows.
+        (self.dir.root / "fixed").write_text("")
+        proc = prs_in(self.dir.root / "again_run", self.dir.job(again_job(job, folder), name="again.yml"),
+                      self.dir.root)
+        self.assertExit(proc, 0)
+        self.assertIn("Mini-batches: 1 succeeded, 0 failed, 1 total", proc.stderr)
+        lines = (self.dir.root / "again_run" / "outputs" / "result" / "parallel_run_step.txt").read_text()
+        self.assertEqual(sorted(lines.splitlines()), sorted("s2 " + g.split(",")[0] + " " + g.split(",")[2]
+                                                            for g in group))
+
+    def test_hdf5_failed_rows_are_copied_into_an_hdf5_input(self):
+        make_h5 = os.environ.get("PRS_MAKE_H5", str(Path(PRS).parent / "tests" / "prs_make_h5"))
+        subprocess.run([make_h5, str(self.dir.data / "a.h5"), "0", "/y:i64:64", "/x:f64:64x3"], check=True)
+        self.dir.script("""
+import os
+def init():
+    pass
+def run(mini_batch):
+    fixed = os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixed"))
+    y = list(mini_batch) if not isinstance(mini_batch, dict) else list(mini_batch["/y"])
+    if (37 in y or 3 in y) and not fixed:
+        raise ValueError("row 37 or 3")
+    return [str(int(v)) for v in y]
+""")
+        job = self.dir.job(job_text(mini_batch_size=8, threshold=-1)
+                           .replace("    type: uri_folder\n    path: ./data\n",
+                                    "    type: hdf5\n    path: ./data\n    datasets: [/y, /x]\n", 1))
+        self.assertExit(self.prs(job), 0)
+        folder = self.dir.run_dir / "failed_items"
+        items = [json.loads(line) for line in (folder / "failed_items.jsonl").read_text().splitlines()]
+        self.assertEqual([i["items"][0]["rows"] for i in items], [[0, 8], [32, 40]])
+        self.assertEqual(sorted(p.name for p in folder.iterdir()), ["failed_items.jsonl", "input.yml",
+                                                                    "rows-00000.h5"])
+        self.assertIn(f'path: "{folder}"\ndatasets: ["/y", "/x"]', (folder / "input.yml").read_text())
+        # A job over the folder (type: hdf5, the same datasets) runs exactly the failed rows.
+        (self.dir.root / "fixed").write_text("")
+        proc = prs_in(self.dir.root / "again_run", self.dir.job(again_job(job, folder), name="again.yml"),
+                      self.dir.root)
+        self.assertExit(proc, 0)
+        self.assertIn("Items: 16 succeeded, 0 failed, 16 total", proc.stderr)
+        lines = (self.dir.root / "again_run" / "outputs" / "result" / "parallel_run_step.txt").read_text()
+        self.assertEqual(sorted(map(int, lines.split())), list(range(8)) + list(range(32, 40)))
+
+
+SLOW_SCRIPT = """
+import os, time
+def init():
+    pass
+def run(mini_batch):
+    name = os.path.basename(mini_batch[0])
+    if name == "f003.txt":
+        raise ValueError("poison in f003.txt")
+    if name >= "f010.txt":
+        time.sleep(3)
+    return [name]
+"""
+
+
+class StoppedRun(PrsTestCase):
+    def test_a_stop_lists_the_mini_batches_failed_so_far(self):
+        for i in range(20):
+            (self.dir.data / f"f{i:03d}.txt").write_text(f"content {i}\n")
+        self.dir.script(SLOW_SCRIPT)
+        job = self.dir.job(job_text(threshold=-1).replace("max_retries: 1", "max_retries: 0"))
+        proc = subprocess.Popen([PRS, "--run-dir", str(self.dir.run_dir), str(job)], cwd=self.dir.root,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.time() + 120
+        master = self.dir.logs / "sys" / "master_role.txt"
+        while time.time() < deadline and "no retries left" not in (master.read_text() if master.exists() else ""):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)  # a second signal stops at once: the sleeping ones are unfinished
+        _, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 75, err)
+        self.assertIn("Failed items: 1 mini-batches so far", err)
+        folder = self.dir.run_dir / "failed_items"
+        items = [json.loads(line) for line in (folder / "failed_items.jsonl").read_text().splitlines()]
+        self.assertEqual([i["items"] for i in items], [[str(self.dir.data / "f003.txt")]])
+        self.assertEqual(items[0]["status"], "RUN_EXCEPTION")
+        self.assertIn(f'file: "{self.dir.data / "f003.txt"}"', (folder / "MLTable").read_text())
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

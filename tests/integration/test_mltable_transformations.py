@@ -188,6 +188,70 @@ class RowWindowAcrossMiniBatches(MLTableCase):
         self.assertEqual([v[0] for v in got], [f"a{i}" for i in range(140, 150)] + [f"b{i}" for i in range(90)])
 
 
+SAMPLE = "  - take_random_sample:\n      probability: 0.3\n      seed: {seed}\n"
+
+
+class RandomSample(MLTableCase):
+    """take_random_sample decides each row by (seed, file, byte offset): the rows run() gets
+    are mltable.load()'s, whatever the mini-batches, ranks or order of the steps."""
+
+    def sample_files(self):
+        for name in ("a", "b", "c"):
+            path = self.dir.data / name / "rows.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("id,n,text\n" + "".join(f"{name}{i},{i},row {i}\n" for i in range(200)))
+
+    def sampled(self, size, np=None, seed=7):
+        self.dir.script(REPORT_SCRIPT)
+        proc = self.prs(self.dir.job(mltable_job(size)), np=np)
+        self.assertExit(proc, 0)
+        batches = sorted((json.loads(line) for line in self.output_lines()), key=lambda r: r["i"])
+        return len(batches), [v for b in batches for v in b["values"]]
+
+    def test_run_gets_the_rows_mltable_load_samples_for_any_cut_and_ranks(self):
+        self.sample_files()
+        self.mltable("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - filter: 'col(\"n\") >= 10'\n" +
+                     SAMPLE.format(seed=7) + "  - keep_columns: [id, n]\n")
+        expected = json.loads(bundled_python3(LOAD_SCRIPT, str(self.dir.data)))["values"]
+        self.assertTrue(0.2 * 570 < len(expected) < 0.4 * 570, len(expected))  # ~30% of the 570 rows kept
+        self.assertEqual(len({v[0] for v in expected}), len(expected))
+        few, rows_few = self.sampled('"3kb"')
+        many, rows_many = self.sampled('"1kb"')
+        self.assertEqual((few, many), (3, 9))  # each file one mini-batch, or cut in three
+        self.assertEqual(rows_few, expected)
+        self.assertEqual(rows_many, expected)
+        _, rows_mpi = self.sampled('"1kb"', np=2)
+        self.assertEqual(rows_mpi, expected)
+
+    def test_json_lines_sample_matches_and_the_seed_changes_it(self):
+        path = self.dir.data / "rows.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f'{{"id": {i}}}\n' if i % 50 else "oops\n" for i in range(1, 301)))
+        samples = []
+        for seed in (7, 8):
+            self.mltable("paths:\n  - file: ./rows.jsonl\ntransformations:\n  - read_json_lines:\n"
+                         "      invalid_lines: drop\n" + SAMPLE.format(seed=seed))
+            expected = json.loads(bundled_python3(LOAD_SCRIPT, str(self.dir.data)))["values"]
+            count, rows = self.sampled('"1kb"')
+            self.assertGreater(count, 2)
+            self.assertEqual(rows, expected)
+            samples.append(rows)
+        self.assertNotEqual(samples[0], samples[1])
+
+    def test_probability_out_of_range_exits_2_naming_the_mltable_line(self):
+        self.sample_files()
+        for bad in ("0", "1.5", "lots"):
+            with self.subTest(bad):
+                self.mltable("paths:\n  - pattern: ./**/*.csv\n" + READ +
+                             f"  - take_random_sample:\n      probability: {bad}\n")
+                self.dir.script(REPORT_SCRIPT)
+                proc = self.prs(self.dir.job(mltable_job('"1kb"')))
+                self.assertExit(proc, 2)
+                self.assertIn("MLTable:7:20: error: transformations.take_random_sample.probability: expected a "
+                              "number in (0, 1]", proc.stderr)
+                self.assertFalse((self.dir.run_dir / "outputs" / "result" / "parallel_run_step.txt").exists())
+
+
 class PartitionKeysFromFormat(MLTableCase):
     def test_keys_come_from_the_paths_as_strings(self):
         self.sales_files()
@@ -294,9 +358,12 @@ class BadMLTables(MLTableCase):
         self.assertIn("MLTable: keep_columns: column 'unit' not found (columns: week, units)", error)
         self.assertIn("rows of " + str(path), error)
 
-    def test_global_take_and_parquet_are_refused_with_the_reason(self):
-        self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - take_random_sample:\n      probability: 0.5\n",
-                       "take_random_sample draws from the whole table", "mini_batch.sample(frac=p)")
+    def test_random_split_take_after_a_filter_and_parquet_are_refused_with_the_reason(self):
+        self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - random_split:\n      percent: 0.5\n",
+                       "MLTable:6:5: error: transformations.random_split: random_split makes two tables; a job reads "
+                       "one", "keep one part with take_random_sample")
+        self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - take_random_sample:\n      probability: 0.5\n"
+                       "  - take: 2\n", "take counts rows over the whole table, but it comes after take_random_sample")
         self.assertBad("paths:\n  - pattern: ./**/*.csv\n" + READ + "  - filter: 'col(\"week\") > 1'\n  - take: 2\n",
                        "take counts rows over the whole table, but it comes after a filter")
         self.assertBad("paths:\n  - pattern: ./**/*.csv\ntransformations:\n  - read_parquet:\n",

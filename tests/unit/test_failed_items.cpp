@@ -6,10 +6,12 @@
 #include <sstream>
 
 #include "prs/orchestrator/failed_items.hpp"
+#include "prs/util/h5_file.hpp"
 
 using namespace prs::orchestrator;
 using prs::protocol::InputKind;
 namespace fs = std::filesystem;
+namespace h5 = prs::util::h5;
 
 namespace {
 
@@ -116,4 +118,67 @@ TEST(FailedItems, TabularRowsAreCopiedWithTheHeaderAndNumbered) {
         << mltable;
     write_failed_items_folder(out, {}, input);
     EXPECT_FALSE(fs::exists(out)) << "a run without failed mini-batches writes none";
+}
+
+TEST(FailedItems, ColumnKeyedGroupsHandBackOnlyTheirRows) {
+    TempDir t;
+    const auto a = t.dir / "a.csv";
+    const auto b = t.dir / "b.csv";
+    std::ofstream(a) << "id,store\n0,s1\n1,s2\n2,s1\n";
+    std::ofstream(b) << "id,store\n3,s2\n4,s1\n";
+    prs::protocol::InputFormat input;
+    input.kind = InputKind::Delimited;
+    input.partition_keys = {"store"};
+    input.first_file = a.string();
+    auto f = failed_files(0, {a.string(), b.string()});
+    f.descriptor.kind = InputKind::Delimited;
+    f.descriptor.partition_values = {"s1"};
+    f.descriptor.keys_from_columns = true;
+    const auto out = t.dir / "failed_items";
+    write_failed_items_folder(out, {f}, input);
+    EXPECT_EQ(read(out / "rows.csv"), "id,store\n0,s1\n2,s1\n4,s1\n");
+    const auto mltable = read(out / "MLTable");
+    EXPECT_NE(mltable.find("  - file: ./rows.csv\n"), std::string::npos) << mltable;
+    EXPECT_NE(mltable.find("      encoding: utf8\n"), std::string::npos) << mltable;
+}
+
+TEST(FailedItems, Hdf5RowsAreCopiedIntoAnHdf5InputOfTheSameDatasets) {
+    TempDir t;
+    const auto source = (t.dir / "a.h5").string();
+    {
+        const h5::File file(H5Fcreate(source.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create");
+        const hsize_t dims[2] = {10, 2};
+        const h5::Dataspace space(H5Screate_simple(2, dims, nullptr), "space");
+        const h5::PropertyList links(H5Pcreate(H5P_LINK_CREATE), "lcpl");
+        h5::check(H5Pset_create_intermediate_group(links.get(), 1), "intermediate groups");
+        const h5::Dataset d(H5Dcreate2(file.get(), "/g/x", H5T_NATIVE_INT32, space.get(), links.get(), H5P_DEFAULT,
+                                       H5P_DEFAULT),
+                            "dataset");
+        std::vector<std::int32_t> values(20);
+        for (int i = 0; i < 20; ++i) values[static_cast<std::size_t>(i)] = i;
+        h5::check(H5Dwrite(d.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write");
+    }
+    prs::protocol::InputFormat input;
+    input.kind = InputKind::Hdf5;
+    input.datasets = {"/g/x"};
+    auto f = failed_files(0, {source});
+    f.descriptor.kind = InputKind::Hdf5;
+    f.descriptor.begin = 1;
+    f.descriptor.end = 3;
+    auto g = failed_files(4, {source});
+    g.descriptor.kind = InputKind::Hdf5;
+    g.descriptor.begin = 8;
+    g.descriptor.end = 9;
+    const auto out = t.dir / "failed_items";
+    write_failed_items_folder(out, {f, g}, input);
+    const h5::File copy = h5::open_file((out / "rows-00000.h5").string());
+    const auto x = h5::find_dataset(copy.get(), "/g/x");
+    ASSERT_TRUE(x);
+    EXPECT_EQ(h5::shape(x->get()), (std::vector<hsize_t>{3, 2}));
+    std::vector<std::int32_t> rows(6);
+    h5::check(H5Dread(x->get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), "read");
+    EXPECT_EQ(rows, (std::vector<std::int32_t>{2, 3, 4, 5, 16, 17}));
+    EXPECT_NE(read(out / "input.yml").find("type: hdf5\npath: \"" + out.string() + "\"\ndatasets: [\"/g/x\"]\n"),
+              std::string::npos);
+    EXPECT_FALSE(fs::exists(out / "MLTable")) << "Azure's MLTable has no HDF5 reader";
 }

@@ -219,8 +219,19 @@ TEST_F(MLTableTest, StepsAreCheckedAgainstTheHeaderAndPaths) {
         << e;
     e = error_of(head + "  - take: -3\n");
     EXPECT_NE(e.find("expected a row count"), std::string::npos) << e;
-    e = error_of(head + "  - take_random_sample:\n      probability: 0.5\n");
-    EXPECT_NE(e.find("mini_batch.sample"), std::string::npos) << e;
+    write("MLTable", head + "  - take_random_sample:\n      probability: 0.5\n      seed: 3\n");
+    EXPECT_EQ(read_mltable(dir()).format.mltable_file, dir() / "MLTable");  // the workers apply it
+    e = error_of(head + "  - take_random_sample:\n      probability: 0\n");
+    EXPECT_NE(
+        e.find("MLTable:7:20: error: transformations.take_random_sample.probability: expected a number in (0, 1]"),
+        std::string::npos)
+        << e;
+    e = error_of(head + "  - take_random_sample:\n      probability: 0.5\n      seed: x\n");
+    EXPECT_NE(e.find("transformations.take_random_sample.seed: expected a whole number"), std::string::npos) << e;
+    e = error_of(head + "  - random_split:\n      percent: 0.5\n");
+    EXPECT_NE(e.find("MLTable:6:5: error: transformations.random_split: random_split makes two tables"),
+              std::string::npos)
+        << e;
     e = error_of("paths:\n  - pattern: ./**/*.csv\ntransformations:\n  - read_delta_lake:\n");
     EXPECT_NE(e.find("convert the data to CSV"), std::string::npos) << e;
 }

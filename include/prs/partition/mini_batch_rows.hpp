@@ -18,8 +18,8 @@ struct MiniBatchRows {
     std::vector<std::string> names;  // Delimited: the column names; JsonLines: none
     std::string text;                // the rows, UTF-8, each ending in '\n'; no header, no blank lines
     std::uint32_t rows = 0;
-    // JsonLines: the file (index into the descriptor's files) and byte each row starts
-    // at, so that a line pandas rejects can be named.
+    // Each row's file (index into the descriptor's files) and the byte it starts at: a
+    // JSON line pandas rejects is named by it, and take_random_sample decides rows by it.
     struct Origin {
         std::uint32_t file = 0;
         std::uint64_t offset = 0;

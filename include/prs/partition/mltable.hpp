@@ -7,7 +7,9 @@
 // against every path); the workers apply them to each mini-batch's DataFrame with the
 // mltable module's code (python/mltable), so run() gets what mltable.load() gives.
 // skip and take (before any filter) are a window of the table's rows that rank 0 finds
-// by counting rows from the start (row_window.hpp); take_random_sample, random_split and
+// by counting rows from the start (row_window.hpp). take_random_sample keeps a row when a
+// hash of (seed, its file relative to the MLTable, its byte offset there) falls below the
+// probability: a row's fate does not depend on the mini-batch it is in. random_split and
 // Parquet/Delta readers are refused with the reason.
 
 #include <filesystem>
