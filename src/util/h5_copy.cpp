@@ -30,8 +30,12 @@ void copy_range(hid_t from, hid_t to, hid_t type, const std::vector<hsize_t>& di
     const Dataspace target(H5Dget_space(to), "cannot read the dataspace of the copy of '" + name + "'");
     check(H5Sselect_hyperslab(target.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
           "cannot select rows of the copy of '" + name + "'");
-    check(H5Dwrite(to, type, memory.get(), target.get(), H5P_DEFAULT, buffer.data()),
-          "cannot write rows of the copy of '" + name + "'");
+    const herr_t written = H5Dwrite(to, type, memory.get(), target.get(), H5P_DEFAULT, buffer.data());
+    // Variable-length strings were read as pointers HDF5 allocated; they are ours to free,
+    // written or not.
+    if (H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0)
+        H5Dvlen_reclaim(type, memory.get(), H5P_DEFAULT, buffer.data());
+    check(written, "cannot write rows of the copy of '" + name + "'");
 }
 
 }  // namespace
