@@ -92,6 +92,8 @@ class SlurmWarningSignal(SlurmTestCase):
             state, exit_code, restarts = self.cluster.job_state(job_id)
             if state in ("COMPLETED", "FAILED", "CANCELLED") and restarts and int(restarts) >= 1:
                 break
+            if state == "PENDING":
+                self.cluster.start_requeued_now(job_id)
             time.sleep(0.5)
         out = "".join(p.read_text() for p in self.dir.root.glob("slurm-*.out"))
         self.assertEqual(state, "COMPLETED", out)
