@@ -109,12 +109,22 @@ class SlurmCluster:
                            env=self.env)
 
     def stop(self):
+        subprocess.run(["scancel", "--full", "--user=root"], capture_output=True, env=self.env)
         subprocess.run(["scontrol", "shutdown"], capture_output=True, env=self.env)
         time.sleep(1)
         subprocess.run(["munged", "-s", f"--socket={self.dir}/munge/munge.socket.2"], capture_output=True)
         for pidfile in ("slurm/slurmd.pid", "slurm/slurmctld.pid", "munge/munged.pid"):
             try:
                 os.kill(int((self.dir / pidfile).read_text()), 9)
+            except (OSError, ValueError):
+                pass
+        # Slurm leaves running jobs behind when its daemons stop: their slurmstepd and job
+        # processes (all started with this cluster's SLURM_CONF) would outlive the test.
+        mark = f"SLURM_CONF={self.conf}".encode()
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if int(proc.name) != os.getpid() and mark in (proc / "environ").read_bytes().split(b"\0"):
+                    os.kill(int(proc.name), 9)
             except (OSError, ValueError):
                 pass
         shutil.rmtree(self.dir, ignore_errors=True)
