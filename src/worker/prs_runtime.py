@@ -219,9 +219,11 @@ def _configure_to_csv(kwargs_json):
     header = kwargs.pop("header", True)
     _header_argument = header if isinstance(header, (list, tuple)) else True
     _to_csv_kwargs = kwargs
+    # A separator that a number's text can hold ("." in "1.5", "e" in "1e-05") makes
+    # to_csv quote numbers too.
     sep = kwargs.get("sep")
     _host_writes_frames = (set(kwargs) == {"sep", "index"} and kwargs["index"] is False and isinstance(sep, str)
-                           and len(sep) == 1 and sep not in '"\r\n')
+                           and len(sep) == 1 and not sep.isalnum() and sep not in '"\r\n.+-')
     if kwargs_json:
         _check_to_csv_arguments(kwargs)
 

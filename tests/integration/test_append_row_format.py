@@ -175,19 +175,28 @@ def run(mini_batch):
     k = int(os.path.basename(mini_batch[0])[1:4])
     frame = KINDS[k % len(KINDS)](k)
     with open(os.path.join(os.environ["PRS_ITEST_EXPECTED"], f"{k:03d}.txt"), "w") as f:
-        f.write(frame.to_csv(header=False, index=False, sep=" "))
+        f.write(frame.to_csv(header=False, index=False, sep=os.environ.get("PRS_ITEST_SEP", " ")))
     return frame
 """
 
 
 class FrameKinds(PrsTestCase):
-    def test_every_column_kind_is_written_as_to_csv_writes_it(self):
+    def assert_written_as_to_csv_writes(self, sep=" "):
         expected = self.dir.root / "expected"
         expected.mkdir()
         self.dir.files(20).script(KINDS_SCRIPT)
+        if sep != " ":
+            settings = {"append_row": {"pandas.DataFrame.to_csv": {"sep": sep}}}
+            (self.dir.code / "parallel_run_step.settings.json").write_text(json.dumps(settings))
         job = self.dir.job(parallel_job(mini_batch_size=1, concurrency=1))
-        self.assertExit(self.prs(job, env={"PRS_ITEST_EXPECTED": str(expected)}), 0)
+        self.assertExit(self.prs(job, env={"PRS_ITEST_EXPECTED": str(expected), "PRS_ITEST_SEP": sep}), 0)
         # One worker: mini-batches finish in input order.
         want = "".join((expected / f"{k:03d}.txt").read_text() for k in range(20))
         got = (self.dir.run_dir / "outputs" / "result" / "parallel_run_step.txt").read_text()
         self.assertEqual(got, want)
+
+    def test_every_column_kind_is_written_as_to_csv_writes_it(self):
+        self.assert_written_as_to_csv_writes()
+
+    def test_a_separator_that_numbers_hold_quotes_them_as_to_csv_does(self):
+        self.assert_written_as_to_csv_writes(".")  # "1.5" is written "1.5" in quotes
