@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Benchmark harness for prs_mpi against its peers (issue #8).
 
-Runs prs_mpi (alone and under mpirun), multiprocessing.Pool, mpi4py.futures and GNU
-parallel on the same generated inputs in the same run, prints a table of absolute
+Runs prs_mpi (alone and under mpirun), multiprocessing.Pool, mpi4py.futures, GNU
+parallel and Dask (scikit-learn scoring of a CSV, issue #19) on the same generated inputs
+in the same run, prints a table of absolute
 figures and ratios, and writes bench/results.svg (and results.png when matplotlib is
 installed). Every figure is whole-command wall time unless the table says otherwise.
 
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -24,6 +26,8 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+import numpy as np  # Debian's python3-numpy: the sklearn scenario's input
 
 HERE = Path(__file__).resolve().parent
 PY = "/usr/bin/python3"  # Debian's: the one python3-mpi4py and the embedded worker use
@@ -59,13 +63,13 @@ def make_files(folder, count, text="x\n"):
     return sorted(str(p) for p in folder.rglob("*.txt"))
 
 
-def prs_job(root, name, entry, concurrency, mini_batch_size=1, timeout=600):
+def prs_job(root, name, entry, concurrency, mini_batch_size=1, timeout=600, input_type="uri_folder"):
     (root / f"job_{name}.yml").write_text(textwrap.dedent(f"""\
         type: parallel
         name: bench_{name}
         inputs:
           input_data:
-            type: uri_folder
+            type: {input_type}
             path: ./data_{name}
         outputs:
           result:
@@ -204,6 +208,124 @@ if __name__ == "__main__":
     with multiprocessing.Pool(int(sys.argv[3])) as pool, open(sys.argv[2], "w") as out:
         for rows in pool.imap_unordered(work, files, chunksize=1):
             out.write("\\n".join(rows) + "\\n")
+"""
+
+# ----------------------------------------------------------------------------- sklearn scoring (issue #19)
+
+# The scored CSV: "id,f0..f9" with a zero-padded 9-digit id and ten "d.ddd" features, 70
+# bytes a row, made with numpy (one uint8 matrix per block, no per-row formatting), seeded.
+SK_FEATURES = [f"f{j}" for j in range(10)]
+SK_ROW = 9 + 6 * len(SK_FEATURES) + 1
+
+
+# the text of 0..9999 as "d.ddd" (features) and as 4 and 5 zero-padded digits (ids)
+_SK_DIGITS = np.array([list(f"{v:05d}".encode()) for v in range(100000)], dtype=np.uint8)
+_SK_VALUES = np.concatenate([_SK_DIGITS[:10000, 1:2], np.full((10000, 1), ord("."), np.uint8),
+                             _SK_DIGITS[:10000, 2:]], axis=1)
+
+
+def sk_block(rng, start, n):
+    """Rows start..start+n of the features file as bytes (table look-ups, no per-row
+    formatting), and their feature values."""
+    x = rng.integers(0, 10000, size=(n, len(SK_FEATURES)))
+    ids = np.arange(start, start + n, dtype=np.int64)
+    comma = np.full((n, len(SK_FEATURES), 1), ord(","), np.uint8)
+    features = np.concatenate([comma, _SK_VALUES[x]], axis=2).reshape(n, -1)
+    buf = np.concatenate([_SK_DIGITS[ids // 10000], _SK_DIGITS[ids % 10000, 1:], features,
+                          np.full((n, 1), ord("\n"), np.uint8)], axis=1)
+    return buf.tobytes(), x / 1000.0
+
+
+def make_sklearn_inputs(folder, rows, model_path, seed=19):
+    """The CSV (in an MLTable folder) and a LogisticRegression trained once on its first
+    20,000 rows (3 classes from a fixed linear rule plus noise), pickled."""
+    from sklearn.linear_model import LogisticRegression
+    import pickle
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    train_x = None
+    with open(folder / "features.csv", "wb") as f:
+        f.write(("id," + ",".join(SK_FEATURES) + "\n").encode())
+        block = 500_000
+        for start in range(0, rows, block):
+            data, x = sk_block(rng, start, min(block, rows - start))
+            f.write(data)
+            if train_x is None:
+                train_x = x[:20_000]
+    w = np.linspace(-1.0, 1.0, len(SK_FEATURES))
+    score = train_x @ w + np.random.default_rng(seed + 1).normal(0, 0.5, len(train_x))
+    labels = np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
+    model = LogisticRegression(max_iter=200).fit(train_x, labels)
+    with open(model_path, "wb") as f:
+        pickle.dump(model, f)
+    (folder / "MLTable").write_text(textwrap.dedent("""\
+        paths:
+          - file: ./features.csv
+        transformations:
+          - read_delimited:
+              delimiter: ','
+              encoding: ascii
+              header: all_files_same_headers
+        """))
+    return folder / "features.csv"
+
+
+# Each tool's scoring step is the same: features -> model.predict -> "id class" rows, the
+# frame returned whole (as Azure's batch-scoring examples do), turned to text by the tool.
+SK_ENTRY = """\
+import os, pickle
+import pandas as pd
+FEATURES = [f"f{j}" for j in range(10)]
+def init():
+    global model
+    with open(os.environ["BENCH_MODEL"], "rb") as f:
+        model = pickle.load(f)
+def run(mini_batch):
+    return pd.DataFrame({"id": mini_batch["id"], "class": model.predict(mini_batch[FEATURES].to_numpy())})
+"""
+
+# A user's hand-written Pool: the parent reads pandas chunks, workers score them and turn
+# them to text, the parent writes.
+SK_POOL = """\
+import multiprocessing, os, pickle, sys
+import pandas as pd
+FEATURES = [f"f{j}" for j in range(10)]
+def init():
+    global model
+    with open(os.environ["BENCH_MODEL"], "rb") as f:
+        model = pickle.load(f)
+def work(chunk):
+    frame = pd.DataFrame({"id": chunk["id"], "class": model.predict(chunk[FEATURES].to_numpy())})
+    return frame.to_csv(sep=" ", header=False, index=False)
+if __name__ == "__main__":
+    src, dst, workers, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    with multiprocessing.Pool(workers, initializer=init) as pool, open(dst, "w") as out:
+        for text in pool.imap_unordered(work, pd.read_csv(src, chunksize=rows)):
+            out.write(text)
+"""
+
+# Dask: read_csv in blocks of the mini-batch size, map_partitions, one output file, on a
+# LocalCluster of the same 2 single-threaded worker processes.
+SK_DASK = """\
+import os, pickle, sys
+import pandas as pd
+import dask.dataframe as dd
+from distributed import Client, LocalCluster
+FEATURES = [f"f{j}" for j in range(10)]
+_model = None
+def score(chunk):
+    global _model
+    if _model is None:
+        with open(os.environ["BENCH_MODEL"], "rb") as f:
+            _model = pickle.load(f)
+    return pd.DataFrame({"id": chunk["id"], "class": _model.predict(chunk[FEATURES].to_numpy())})
+if __name__ == "__main__":
+    src, dst, workers, block = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \\
+            Client(cluster):
+        frame = dd.read_csv(src, blocksize=block)
+        meta = pd.DataFrame({"id": pd.Series(dtype="int64"), "class": pd.Series(dtype="int64")})
+        frame.map_partitions(score, meta=meta).to_csv(dst, single_file=True, sep=" ", header=False, index=False)
 """
 
 
@@ -464,6 +586,101 @@ class Bench:
                      "dd bs=4M conv=fsync, same disk", f"{dd_rate:.0f} MB/s", rate / dd_rate, ">= 500 MB/s",
                      rate >= 500)
 
+    # (6) a real workload: scikit-learn scoring of a CSV --------------------------------
+    def sklearn(self):
+        """Whole-command throughput of scoring one CSV with a pickled LogisticRegression:
+        prs_mpi (alone and mpirun -np 2) against Dask on a LocalCluster and a Pool over
+        pandas chunks, 2 workers each, 4 MB mini-batches / blocks / chunks."""
+        size = 165e6 if self.quick else 1e9
+        rows = int(size / SK_ROW)
+        block = 4_000_000
+        chunk_rows = block // SK_ROW
+        reps = 2
+        self.log(f"sklearn: {size / 1e6:.0f} MB CSV, {rows:,} rows, {block / 1e6:.0f} MB mini-batches "
+                 f"({chunk_rows:,} rows), LogisticRegression, 2 workers, best of {reps}")
+        t = time.perf_counter()
+        model = self.root / "model.pkl"
+        csv = make_sklearn_inputs(self.root / "data_sklearn", rows, model)
+        self.log(f"  input made in {time.perf_counter() - t:.1f} s")
+        write(self.root / "src" / "sklearn_score.py", SK_ENTRY)
+        write(self.root / "sklearn_pool.py", SK_POOL)
+        write(self.root / "sklearn_dask.py", SK_DASK)
+        prs_job(self.root, "sklearn", "sklearn_score.py", 2, mini_batch_size="4MB", input_type="mltable")
+        env = {"BENCH_MODEL": str(model), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        reference = []
+
+        def check(out, tool):
+            import pandas as pd
+            frame = pd.read_csv(out, sep=" ", header=None, names=["id", "class"]).sort_values("id")
+            ids, classes = frame["id"].to_numpy(), frame["class"].to_numpy()
+            assert len(ids) == rows and (ids == np.arange(rows)).all(), f"{tool}: {len(ids)} rows, not ids 0..{rows - 1}"
+            if not reference:
+                reference.append(classes)
+            assert (classes == reference[0]).all(), f"{tool}: {(classes != reference[0]).sum()} classes differ"
+
+        def dask_run():
+            out = self.root / "sklearn_dask.out"
+            wall, _ = run_cmd([PY, str(self.root / "sklearn_dask.py"), str(csv), str(out), "2", str(block)],
+                              self.root, env=env)
+            return wall, out
+
+        def pool_run():
+            out = self.root / "sklearn_pool.out"
+            wall, _ = run_cmd([PY, str(self.root / "sklearn_pool.py"), str(csv), str(out), "2", str(chunk_rows)],
+                              self.root, env=env)
+            return wall, out
+
+        tools = {
+            "alone": lambda: self.prs_run("sklearn", env=env)[::4],
+            "mpi": lambda: self.prs_run("sklearn", np=2, env=env)[::4],
+            "dask": dask_run,
+            "pool": pool_run,
+        }
+        times = {k: [] for k in tools}
+        cpu = {k: [] for k in tools}  # user + system of the command's processes: less moved by the load
+        for _ in range(reps):
+            for name, fn in tools.items():
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                wall, out = fn()
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                check(out, name)
+                times[name].append(wall)
+        best = {k: min(v) for k, v in times.items()}
+        per_batch = self.sklearn_breakdown(self.root / "run_sklearn_alone")
+        spread = lambda v: ", ".join(f"{x:.2f}" for x in v)
+        self.log("  " + "; ".join(f"{k} {best[k]:.2f} s ({spread(times[k])}, CPU {min(cpu[k]):.1f} s)" for k in tools)
+                 + f"; rows identical; load average {os.getloadavg()[0]:.1f}")
+        mb = size / 1e6
+        g = (f"sklearn scoring: {mb:.0f} MB CSV, {rows:,} rows, LogisticRegression, 4 MB mini-batches, 2 workers "
+             f"(MB/s of input, whole command, best of {reps}; rows checked identical)")
+        rate = lambda s: f"{mb / s:.0f} MB/s ({s:.2f} s)"
+        for label, key in [("prs_mpi alone", "alone"), ("prs_mpi mpirun -np 2", "mpi")]:
+            self.add(g, label, rate(best[key]), "dask.dataframe on LocalCluster(2 workers)", rate(best["dask"]),
+                     best["dask"] / best[key], ">= 1.3x", best["dask"] / best[key] >= 1.3)
+            self.add(g, label, rate(best[key]), "multiprocessing.Pool(2) over pandas chunks", rate(best["pool"]),
+                     best["pool"] / best[key], ">= 1.1x", best["pool"] / best[key] >= 1.1)
+        # CPU seconds of every process of the command (the least of the runs): what the load
+        # of a shared machine moves least.
+        for label, key in [("prs_mpi alone", "alone"), ("prs_mpi mpirun -np 2", "mpi")]:
+            for peer, other in [("Dask", "dask"), ("Pool", "pool")]:
+                self.add(g, f"{label}, CPU of the whole command", f"{min(cpu[key]):.1f} s", peer,
+                         f"{min(cpu[other]):.1f} s", min(cpu[other]) / min(cpu[key]), "-", None)
+        self.add(g, "prs_mpi alone, per mini-batch (processed_mini-batches.csv)", per_batch, "-", "-", None, "-", None)
+
+    def sklearn_breakdown(self, run_dir):
+        """Where prs_mpi's time goes per mini-batch, from processed_mini-batches.csv: the
+        attempt's wall time, the worker's CPU in it and run()'s own time (load, result
+        conversion and return are the difference)."""
+        import csv as csv_module
+        with open(run_dir / "logs" / "sys" / "job_report" / "processed_mini-batches.csv", newline="") as f:
+            rows = list(csv_module.DictReader(f))
+        mean = lambda key: statistics.mean(float(r[key]) for r in rows) * 1e3
+        text = (f"elapsed {mean('Elapsed Seconds'):.0f} ms, worker CPU {mean('Process Seconds'):.0f} ms, "
+                f"run() {mean('Run Method Seconds'):.0f} ms")
+        self.log(f"  prs_mpi alone per mini-batch ({len(rows)}): {text}")
+        return text
+
 
 # ----------------------------------------------------------------------------- output
 
@@ -536,7 +753,7 @@ def main():
     ap.add_argument("--prs", default=str(HERE.parent / "build" / "prs_mpi"))
     ap.add_argument("--quick", action="store_true", default=os.environ.get("PRS_BENCH_QUICK") == "1")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    ap.add_argument("--only", help="comma-separated scenarios: noop,sleep,first,memory,rows")
+    ap.add_argument("--only", help="comma-separated scenarios: noop,sleep,first,memory,rows,sklearn")
     ap.add_argument("--svg", default=str(HERE / "results.svg"))
     args = ap.parse_args()
     prs = str(Path(args.prs).resolve())
@@ -547,7 +764,7 @@ def main():
           f"{'quick' if args.quick else 'full'} mode; work dir {root}", flush=True)
     start = time.perf_counter()
     b = Bench(prs, root, args.quick)
-    only = set(args.only.split(",")) if args.only else {"noop", "sleep", "first", "memory", "rows"}
+    only = set(args.only.split(",")) if args.only else {"noop", "sleep", "first", "memory", "rows", "sklearn"}
     try:
         if "noop" in only or "memory" in only:
             b.noop()
@@ -559,6 +776,8 @@ def main():
             b.memory()
         if "rows" in only:
             b.rows_throughput()
+        if "sklearn" in only:
+            b.sklearn()
         print(f"\nbench took {time.perf_counter() - start:.0f} s\n")
         print_table(b.rows)
         write_svg(b.rows, args.svg)

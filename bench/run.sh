@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One command for the benchmark harness (bench/README.md): installs the peers if missing
-# (python3-mpi4py, GNU parallel; idempotent: asks apt nothing when they are there), builds
+# (python3-mpi4py, GNU parallel, python3-sklearn, python3-dask, python3-distributed; idempotent:
+# asks apt nothing when they are there), builds
 # prs_mpi, its worker and bench_rows (scripts/build.sh's configuration), runs bench/peers.py
 # and writes bench/results.svg.
-#   bench/run.sh                     full run (~5-8 min on 2 cores)
-#   PRS_BENCH_QUICK=1 bench/run.sh   smaller inputs (~2 min)
+#   bench/run.sh                     full run (~8-10 min on 2 cores, a 1 GB CSV among the inputs)
+#   PRS_BENCH_QUICK=1 bench/run.sh   smaller inputs (~3 min)
 # Extra arguments go to bench/peers.py (e.g. --only noop,sleep --keep).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -19,7 +19,7 @@ case "${1:-}" in
   # clang-format-14: scripts/format.sh --check.
   --test) packages+=(procps slurm-wlm munge lmod tcl chromium fonts-dejavu-core python3-pil clang-format-14) ;;
   # the peers bench/run.sh compares with
-  --bench) packages+=(python3-mpi4py parallel) ;;
+  --bench) packages+=(python3-mpi4py parallel python3-sklearn python3-dask python3-distributed) ;;
 esac
 
 missing=()

@@ -1,12 +1,18 @@
 #include "host_module.hpp"
 
 #include <pybind11/embed.h>
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "loaders.hpp"
 #include "prs/logs/layout.hpp"
+#include "prs/output/frame_text.hpp"
 #include "prs/util/bundled_python.hpp"
 
 namespace py = pybind11;
@@ -37,6 +43,62 @@ py::object setup_text(const RuntimeSetup& s) {
     return fs_str(s.worker.*Field);
 }
 
+template <typename T>
+std::span<const T> array_span(const py::array& a) {
+    return {static_cast<const T*>(a.data()), static_cast<std::size_t>(a.size())};
+}
+
+// The strings of an object column, read in place (CPython's UTF-8); false when one is not
+// exactly a str, or holds surrogates (to_csv then writes it).
+bool object_texts(const py::array& a, std::vector<std::string_view>& texts) {
+    texts.reserve(static_cast<std::size_t>(a.size()));
+    const auto* items = static_cast<PyObject* const*>(a.data());
+    for (py::ssize_t i = 0; i < a.size(); ++i) {
+        if (!PyUnicode_CheckExact(items[i])) return false;
+        Py_ssize_t size = 0;
+        const char* utf8 = PyUnicode_AsUTF8AndSize(items[i], &size);
+        if (!utf8) {
+            PyErr_Clear();
+            return false;
+        }
+        texts.emplace_back(utf8, static_cast<std::size_t>(size));
+    }
+    return true;
+}
+
+// prs_runtime's columns (1-D C-contiguous int64, uint64, float64, bool or object arrays,
+// `rows` values each) as append_row bytes; None when a column or value needs to_csv.
+py::object frame_text(const py::list& arrays, std::size_t rows, const std::string& sep) {
+    if (sep.size() != 1) return py::none();
+    std::vector<prs::output::FrameColumn> columns;
+    std::vector<std::vector<std::string_view>> texts;  // the object columns' views
+    texts.reserve(arrays.size());
+    for (const py::handle item : arrays) {
+        const auto a = py::reinterpret_borrow<py::array>(item);
+        if (a.ndim() != 1 || static_cast<std::size_t>(a.size()) != rows || !(a.flags() & py::array::c_style))
+            return py::none();
+        const char kind = a.dtype().kind();
+        const auto bytes = a.itemsize();
+        if (kind == 'i' && bytes == 8) {
+            columns.emplace_back(array_span<std::int64_t>(a));
+        } else if (kind == 'u' && bytes == 8) {
+            columns.emplace_back(array_span<std::uint64_t>(a));
+        } else if (kind == 'f' && bytes == 8) {
+            columns.emplace_back(array_span<double>(a));
+        } else if (kind == 'b' && bytes == 1) {
+            columns.emplace_back(prs::output::Booleans{array_span<std::uint8_t>(a)});
+        } else if (kind == 'O') {
+            if (!object_texts(a, texts.emplace_back())) return py::none();
+            columns.emplace_back(std::span<const std::string_view>(texts.back()));
+        } else {
+            return py::none();
+        }
+    }
+    std::string out;
+    if (!prs::output::append_frame_text(out, columns, rows, sep.front())) return py::none();
+    return py::bytes(out);
+}
+
 }  // namespace
 
 PYBIND11_EMBEDDED_MODULE(_prs_host, m) {
@@ -64,6 +126,8 @@ PYBIND11_EMBEDDED_MODULE(_prs_host, m) {
         .def_property_readonly("bundled_python", [](const RuntimeSetup& s) { return fs_str(s.bundled_python); })
         .def_property_readonly("entry_script_log", [](const RuntimeSetup& s) { return fs_str(s.entry_script_log); })
         .def_property_readonly("profile", [](const RuntimeSetup& s) { return fs_str(s.profile); });
+
+    m.def("frame_text", &frame_text, py::arg("arrays"), py::arg("rows"), py::arg("sep"));
 
     py::class_<RunOutcome>(m, "RunOutcome")
         .def(py::init([] {

@@ -26,7 +26,7 @@ RuntimeSetup runtime_setup(const protocol::WorkerSetup& setup);
 struct [[gnu::visibility("hidden")]] RunOutcome {
     protocol::AttemptStatus status = protocol::AttemptStatus::RunDone;
     std::uint32_t succeeded = 0;
-    pybind11::object rows;  // str of append_row text, read in place (see set_rows)
+    pybind11::object rows;  // str (or frame_text's bytes) of append_row text, read in place (see set_rows)
     std::string header;     // the byte fields come as bytes (surrogate escapes undone)
     std::string error_category;
     std::string error_message;

@@ -40,6 +40,7 @@ _run_takes_context = False
 _shutdown = None
 _profiler = None  # --profiling_module's Profile(), wrapped around every run() call
 _to_csv_kwargs = {}
+_host_writes_frames = True  # to_csv's arguments are the defaults: _prs_host.frame_text may write the rows
 _header_argument = True    # to_csv(header=...) for the --append_row_dataframe_header line
 _SETTINGS_FILE = "parallel_run_step.settings.json"
 
@@ -203,7 +204,7 @@ def _configure_logging(level):
 
 
 def _configure_to_csv(kwargs_json):
-    global _to_csv_kwargs, _header_argument
+    global _to_csv_kwargs, _header_argument, _host_writes_frames
     kwargs = {"sep": " ", "index": False}
     if kwargs_json:
         import json  # here: most jobs have no settings file, and a worker's start-up is short
@@ -222,6 +223,11 @@ def _configure_to_csv(kwargs_json):
     header = kwargs.pop("header", True)
     _header_argument = header if isinstance(header, (list, tuple)) else True
     _to_csv_kwargs = kwargs
+    # A separator that a number's text can hold ("." in "1.5", "e" in "1e-05") makes
+    # to_csv quote numbers too.
+    sep = kwargs.get("sep")
+    _host_writes_frames = (set(kwargs) == {"sep", "index"} and kwargs["index"] is False and isinstance(sep, str)
+                           and len(sep) == 1 and not sep.isalnum() and sep not in '"\r\n.+-')
     if kwargs_json:
         _check_to_csv_arguments(kwargs)
 
@@ -356,7 +362,7 @@ def _judge(result, total, index, run_seconds):
         rows = ""
         if _setup.append_rows:
             if succeeded:
-                rows = result.to_csv(header=False, **_to_csv_kwargs)
+                rows = _frame_rows(result)
             if _setup.dataframe_header:
                 header = _end_line(result.head(0).to_csv(header=_header_argument, **_to_csv_kwargs))
     else:
@@ -370,6 +376,33 @@ def _judge(result, total, index, run_seconds):
         print(f"WARNING: mini-batch {index}: run() returned {succeeded} results for {total} items; "
               "all are kept", file=sys.stderr)
     return _outcome(AttemptStatus.RUN_DONE, run_seconds, succeeded=succeeded, rows=rows, header=_encode(header))
+
+
+def _frame_rows(frame):
+    """to_csv's rows of a DataFrame. Written by the host from the columns' arrays when
+    to_csv's arguments are the defaults and every column is numbers, bools or text that
+    needs no quoting (a scoring run()'s id and prediction: to_csv cost more than the
+    model); by to_csv otherwise."""
+    if _host_writes_frames:
+        numpy = sys.modules["numpy"]  # pandas imported it
+        arrays = []
+        for i in range(frame.shape[1]):
+            values = frame.iloc[:, i]
+            dtype = values.dtype
+            if not isinstance(dtype, numpy.dtype):  # extension types (nullable, categorical, ...)
+                break
+            if dtype.kind == "i":
+                dtype = numpy.int64
+            elif dtype.kind == "u":
+                dtype = numpy.uint64
+            elif not ((dtype.kind == "f" and dtype.itemsize == 8) or dtype.kind in "bO"):
+                break
+            arrays.append(numpy.ascontiguousarray(values.to_numpy(), dtype=dtype))
+        else:
+            text = _prs_host.frame_text(arrays, len(frame), _to_csv_kwargs["sep"])
+            if text is not None:
+                return text
+    return frame.to_csv(header=False, **_to_csv_kwargs)
 
 
 def _outcome(status, run_seconds, **fields):

@@ -87,11 +87,13 @@ py::object encode_lines(const py::handle text) {
 }
 
 // The append_row text as UTF-8, read in place where CPython already holds it (ASCII
-// and cached UTF-8): one copy into the result, which rows of megabytes make count.
+// and cached UTF-8, or bytes): one copy into the result, which rows of megabytes make count.
 // Undecodable file names (surrogate escapes) become their original bytes again.
 void set_rows(AttemptResult& r, const py::handle text, std::string&& spare) {
     Py_ssize_t size = 0;
-    const char* utf8 = PyUnicode_AsUTF8AndSize(text.ptr(), &size);
+    const bool is_bytes = PyBytes_Check(text.ptr());  // _prs_host.frame_text's, already UTF-8
+    const char* utf8 = is_bytes ? PyBytes_AS_STRING(text.ptr()) : PyUnicode_AsUTF8AndSize(text.ptr(), &size);
+    if (is_bytes) size = PyBytes_GET_SIZE(text.ptr());
     py::object encoded;
     if (!utf8) {
         PyErr_Clear();

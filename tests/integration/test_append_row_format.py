@@ -136,3 +136,67 @@ def run(mini_batch):
         self.assertExit(final, 0)
         self.assertRegex(final.stderr, r"resuming the interrupted run in .*: [1-9]\d* mini-batches already done")
         self.assertEqual(sorted(self.output_lines()), [f"f{k:03d}.txt" for k in range(40)])
+
+
+# Frames of every column kind, each mini-batch's as to_csv writes it kept beside (in
+# PRS_ITEST_EXPECTED): the host writes plain columns itself (issue #19) and must give the
+# same bytes, and hand what needs quoting, NaN or other types back to to_csv.
+KINDS_SCRIPT = """
+import os
+import numpy as np
+import pandas as pd
+
+def plain(k):
+    return pd.DataFrame({
+        "i8": np.array([k, -k, 127], dtype=np.int8), "u64": np.array([2**64 - 1, k, 0], dtype=np.uint64),
+        "i64": [9007199254740993, -k, 0],
+        "f": [k / 3, 1e16, 1e-05], "g": [-0.0, float("inf"), 123456.789], "b": [True, False, k % 2 == 0],
+        "s": [f"item_{k}", "é", "x"]})
+
+def quoted(k):
+    frame = plain(k)
+    frame["s"] = [f"item {k}", 'say "x"', ""]
+    return frame
+
+KINDS = [
+    plain,
+    quoted,                                                                     # quoting: to_csv
+    lambda k: plain(k).assign(f=[1.5, float("nan"), 2.0]),                      # NaN: na_rep
+    lambda k: plain(k).assign(s=["a", None, "c"]),                              # None in text
+    lambda k: plain(k).assign(f=np.array([0.1, 0.2, 0.3], dtype=np.float32)),   # float32's own repr
+    lambda k: plain(k).assign(s=pd.Categorical(["a", "b", "a"])),
+    lambda k: plain(k).assign(i64=pd.array([1, None, 3], dtype="Int64")),       # nullable
+    lambda k: plain(k).assign(t=pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03"])),
+    lambda k: plain(k).iloc[::-1],                                              # a reordered index
+    lambda k: plain(k)[["s", "f"]].set_axis(["same", "same"], axis=1),          # repeated names
+]
+
+def run(mini_batch):
+    k = int(os.path.basename(mini_batch[0])[1:4])
+    frame = KINDS[k % len(KINDS)](k)
+    with open(os.path.join(os.environ["PRS_ITEST_EXPECTED"], f"{k:03d}.txt"), "w") as f:
+        f.write(frame.to_csv(header=False, index=False, sep=os.environ.get("PRS_ITEST_SEP", " ")))
+    return frame
+"""
+
+
+class FrameKinds(PrsTestCase):
+    def assert_written_as_to_csv_writes(self, sep=" "):
+        expected = self.dir.root / "expected"
+        expected.mkdir()
+        self.dir.files(20).script(KINDS_SCRIPT)
+        if sep != " ":
+            settings = {"append_row": {"pandas.DataFrame.to_csv": {"sep": sep}}}
+            (self.dir.code / "parallel_run_step.settings.json").write_text(json.dumps(settings))
+        job = self.dir.job(parallel_job(mini_batch_size=1, concurrency=1))
+        self.assertExit(self.prs(job, env={"PRS_ITEST_EXPECTED": str(expected), "PRS_ITEST_SEP": sep}), 0)
+        # One worker: mini-batches finish in input order.
+        want = "".join((expected / f"{k:03d}.txt").read_text() for k in range(20))
+        got = (self.dir.run_dir / "outputs" / "result" / "parallel_run_step.txt").read_text()
+        self.assertEqual(got, want)
+
+    def test_every_column_kind_is_written_as_to_csv_writes_it(self):
+        self.assert_written_as_to_csv_writes()
+
+    def test_a_separator_that_numbers_hold_quotes_them_as_to_csv_does(self):
+        self.assert_written_as_to_csv_writes(".")  # "1.5" is written "1.5" in quotes
