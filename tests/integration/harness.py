@@ -7,6 +7,7 @@ import signal
 import subprocess
 import tempfile
 import textwrap
+import time
 import unittest
 from pathlib import Path
 
@@ -117,6 +118,19 @@ class PrsTestCase(unittest.TestCase):
     def output_lines(self, path=None):
         path = path or self.dir.run_dir / "outputs" / "result" / "parallel_run_step.txt"
         return Path(path).read_text().splitlines()
+
+    def wait_for_output_lines(self, count, timeout=60):
+        """Waits until the output file holds at least `count` lines (rows are committed as
+        the job goes); a signal sent then finds the job under way however loaded the machine."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if len(self.output_lines()) >= count:
+                    return
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
+        self.fail(f"the output did not reach {count} lines in {timeout} s")
 
     def processed(self):
         with open(self.dir.logs / "sys" / "job_report" / "processed_mini-batches.csv", newline="") as f:

@@ -108,7 +108,7 @@ class AppendRowFormat(PrsTestCase):
         command = [PRS, "--run-dir", str(self.dir.run_dir), str(job)]
         first = subprocess.Popen(command, cwd=self.dir.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True, env=dict(os.environ, PRS_ITEST_SLEEP="0.1"))
-        time.sleep(2)
+        self.wait_for_output_lines(3)  # the header and two rows
         first.send_signal(signal.SIGTERM)
         _, err = first.communicate(timeout=120)
         self.assertEqual(first.returncode, 75, err)
@@ -129,7 +129,7 @@ def run(mini_batch):
         job = self.dir.job(parallel_job(mini_batch_size=1, concurrency=2, task_extra=HEADER_ARGUMENT))
         first = subprocess.Popen([PRS, "--run-dir", str(self.dir.run_dir), str(job)], cwd=self.dir.root,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        time.sleep(2)
+        self.wait_for_output_lines(2)
         os.killpg(first.pid, signal.SIGKILL)  # no chance to commit at the end: only what was committed counts
         first.communicate(timeout=120)
         final = self.prs(job)
