@@ -170,25 +170,25 @@ bool stopped_by_signal(int stop_signal, bool failed, bool all_scheduled, std::si
     return stop_signal != 0 && !failed && !all_done;
 }
 
-int exit_code(JobEnd end) {
-    switch (end) {
-        case JobEnd::Succeeded:
+int exit_code(JobResult result) {
+    switch (result) {
+        case JobResult::Succeeded:
             return kExitSucceeded;
-        case JobEnd::Failed:
+        case JobResult::Failed:
             return kExitJobFailed;
-        case JobEnd::Stopped:
+        case JobResult::Stopped:
             return kExitResumable;
     }
     return kExitJobFailed;
 }
 
-std::string_view result_name(JobEnd end) {
-    switch (end) {
-        case JobEnd::Succeeded:
+std::string_view result_name(JobResult result) {
+    switch (result) {
+        case JobResult::Succeeded:
             return "succeeded";
-        case JobEnd::Failed:
+        case JobResult::Failed:
             return "failed";
-        case JobEnd::Stopped:
+        case JobResult::Stopped:
             return "stopped";
     }
     return "failed";

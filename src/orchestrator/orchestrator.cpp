@@ -593,11 +593,11 @@ int Orchestrator::finish() {
         overview_.raw(fmt::format("{} Job stopped by signal {}; resumable.\n", logs::iso_now(), stop_signal_));
         master_.line("WARNING", "Job stopped; resumable.");
         progress_.finish(progress_counts());
-        write_summaries(JobOutcome{std::string(result_name(JobEnd::Stopped)), exit_code(JobEnd::Stopped),
+        write_summaries(JobOutcome{std::string(result_name(JobResult::Stopped)), exit_code(JobResult::Stopped),
                                    fmt::format("stopped by signal {}", stop_signal_),
                                    std::chrono::duration<double>(Clock::now() - started_).count()});
         fmt::print(stderr, "prs_mpi: {}", result);
-        return exit_code(JobEnd::Stopped);
+        return exit_code(JobResult::Stopped);
     }
     if (!failure_)
         if (auto failure = policy_.check_end(counters_, JobEnding{!errors_.empty(), lost_ranks(), lost_ranks_text()}))
@@ -669,11 +669,11 @@ int Orchestrator::finish() {
     write_log(layout_.job_result(), result);
     master_.line(failure_ ? "ERROR" : "INFO", failure_ ? "Job failed." : "Job succeeded.");
     progress_.finish(progress_counts());
-    const JobEnd end = failure_ ? JobEnd::Failed : JobEnd::Succeeded;
-    write_summaries(JobOutcome{std::string(result_name(end)), exit_code(end),
+    const JobResult ended = failure_ ? JobResult::Failed : JobResult::Succeeded;
+    write_summaries(JobOutcome{std::string(result_name(ended)), exit_code(ended),
                                failure_ ? failure_->rule + ": " + failure_->detail : std::string(), elapsed});
     fmt::print(stderr, "prs_mpi: {}See {}\n", result.substr(0, result.find(kSeeLogs)), layout_.job_result().string());
-    return exit_code(end);
+    return exit_code(ended);
 }
 
 std::string Orchestrator::lost_ranks_text() const {

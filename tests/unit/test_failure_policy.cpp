@@ -343,6 +343,7 @@ TEST(FailurePolicyRules, ASignalStopsResumablyUnlessTheWorkIsDone) {
     EXPECT_TRUE(stopped_by_signal(15, false, true, 0, c)) << "one never ran";
     EXPECT_FALSE(stopped_by_signal(15, true, false, 1, c)) << "a failure ends the job as failed";
     c.mini_batches_failed = 1;
+    EXPECT_TRUE(stopped_by_signal(15, false, true, 1, c)) << "counted done, but an attempt still runs";
     EXPECT_FALSE(stopped_by_signal(15, false, true, 0, c)) << "all done: it ends as usual";
 }
 
@@ -360,12 +361,12 @@ TEST(FailurePolicyRules, GracePeriodsAreOneRunTimeout) {
 }
 
 TEST(FailurePolicyRules, ExitCodesAndResultNames) {
-    EXPECT_EQ(exit_code(JobEnd::Succeeded), 0);
-    EXPECT_EQ(exit_code(JobEnd::Failed), 42);
-    EXPECT_EQ(exit_code(JobEnd::Stopped), 75);
-    EXPECT_EQ(exit_code(JobEnd::Failed), kExitJobFailed);
-    EXPECT_EQ(exit_code(JobEnd::Stopped), kExitResumable);
-    EXPECT_EQ(result_name(JobEnd::Succeeded), "succeeded");
-    EXPECT_EQ(result_name(JobEnd::Failed), "failed");
-    EXPECT_EQ(result_name(JobEnd::Stopped), "stopped");
+    EXPECT_EQ(exit_code(JobResult::Succeeded), 0);
+    EXPECT_EQ(exit_code(JobResult::Failed), 42);
+    EXPECT_EQ(exit_code(JobResult::Stopped), 75);
+    EXPECT_EQ(exit_code(JobResult::Failed), kExitJobFailed);
+    EXPECT_EQ(exit_code(JobResult::Stopped), kExitResumable);
+    EXPECT_EQ(result_name(JobResult::Succeeded), "succeeded");
+    EXPECT_EQ(result_name(JobResult::Failed), "failed");
+    EXPECT_EQ(result_name(JobResult::Stopped), "stopped");
 }

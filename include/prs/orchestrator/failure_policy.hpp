@@ -149,8 +149,8 @@ bool may_respawn(int init_failures, int workers);
 bool stopped_by_signal(int stop_signal, bool failed, bool all_scheduled, std::size_t in_flight, const JobCounters& c);
 
 // How a job ended, and the exit code and job_summary.json "result" of each ending.
-enum class JobEnd { Succeeded, Failed, Stopped };
-int exit_code(JobEnd end);
-std::string_view result_name(JobEnd end);
+enum class JobResult { Succeeded, Failed, Stopped };
+int exit_code(JobResult result);
+std::string_view result_name(JobResult result);
 
 }  // namespace prs::orchestrator
