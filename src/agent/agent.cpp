@@ -9,6 +9,7 @@
 
 #include "prs/logs/process_log.hpp"
 #include "prs/logs/system_error.hpp"
+#include "prs/orchestrator/failure_policy.hpp"
 #include "prs/util/node_address.hpp"
 
 namespace prs::agent {
@@ -109,8 +110,8 @@ void Agent::abort() {
 }
 
 bool Agent::may_respawn() const {
-    // Azure's first init rule: a node stops trying after 3 x workers-per-node init failures.
-    return !draining_ && init_failures_ < 3 * cfg_.slots;
+    // Azure's first init rule (rule 13, orchestrator/failure_policy.hpp).
+    return !draining_ && orchestrator::may_respawn(init_failures_, cfg_.slots);
 }
 
 int Agent::wanted_credit() const {

@@ -5,8 +5,6 @@
 #include <fmt/format.h>
 
 #include "prs/agent/agent_loop.hpp"
-#include "prs/orchestrator/exit_codes.hpp"
-#include "prs/orchestrator/io_failure.hpp"
 #include "prs/orchestrator/stop_request.hpp"
 #include "prs/partition/input_file.hpp"
 #include "prs/partition/partition.hpp"
@@ -29,7 +27,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
       topology_(std::move(topology)),
       source_(source),
       scheduler_(source, job.max_retries),
-      policy_(job),
+      policy_(job, {topology_.node_count, topology_.workers_per_node, topology_.survives_lost_ranks}),
       master_(layout.master_role()),
       overview_(layout.progress_overview(logs::hour_stamp_now())),
       report_(layout.processed_mini_batches()),
@@ -77,9 +75,8 @@ void Orchestrator::handle(int rank, protocol::Message&& m) {
 
 void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
     protocol::MiniBatchDescriptor descriptor;  // for the report
-    // Azure's orange-juice example returns one row per partition: with error_threshold -1
-    // (the default) a short return succeeds; its shortfall still counts as failed items.
-    const bool short_succeeds = job_.error_threshold < 0;
+    // Azure's orange-juice example returns one row per partition (rule 14, failure_policy.hpp).
+    const bool short_succeeds = policy_.short_return_succeeds();
     const Verdict verdict = scheduler_.on_result(rank, r, &descriptor, short_succeeds);
     if (short_succeeds && r.status == protocol::AttemptStatus::RunDone && r.succeeded < r.total &&
         verdict == Verdict::Succeeded && !short_return_reported_) {
@@ -364,7 +361,7 @@ void Orchestrator::check_stop_request() {
         stop_signal_ = req.signal;
         scheduler_.stop_dispatching();
         // Running mini-batches may finish (their rows are kept) within one run() timeout.
-        abort_at_ = Clock::now() + std::chrono::seconds(job_.timeout);
+        abort_at_ = policy_.stop_deadline(req.count, Clock::now());
         master_.line("WARNING", fmt::format("Stop requested by signal {}: no new mini-batches; waiting up to {} s "
                                             "for the {} running ones.",
                                             req.signal, job_.timeout, scheduler_.in_flight()));
@@ -374,7 +371,7 @@ void Orchestrator::check_stop_request() {
                    "again to stop at once.\n",
                    req.signal, job_.timeout, scheduler_.in_flight());
     }
-    if (req.count > 1) abort_at_ = Clock::now();
+    if (req.count > 1) abort_at_ = policy_.stop_deadline(req.count, Clock::now());
 }
 
 void Orchestrator::on_worker_event(int rank, const protocol::WorkerEvent& e) {
@@ -415,22 +412,20 @@ void Orchestrator::lose_agent(int rank, const std::string& why) {
     }
 }
 
-void Orchestrator::fail(std::string rule, std::string detail, std::string fix, bool wait_for_in_flight) {
+void Orchestrator::fail(JobFailure failure) {
     if (failure_) return;
-    failure_ = ThresholdBreach{std::move(rule), std::move(detail), std::move(fix)};
-    // After a threshold, mini-batches already running may finish (their rows count), but
-    // never longer than one run() timeout; when nothing progresses, waiting is pointless.
-    abort_at_ = Clock::now() + (wait_for_in_flight ? std::chrono::seconds(job_.timeout) : Clock::duration::zero());
+    if (failure.resumable) resumable_failure_ = true;
+    failure_ = std::move(failure);
+    abort_at_ = policy_.failure_deadline(*failure_, Clock::now());
     master_.line("ERROR", fmt::format("Job failed: {}: {}. Stop scheduling.", failure_->rule, failure_->detail));
     scheduler_.stop_dispatching();
 }
 
 void Orchestrator::stop_on_error(const std::exception& e) {
     write_failed_ = true;
-    resumable_failure_ = true;
     // Replaces a threshold already crossed: this is what the user must fix first.
     failure_.reset();
-    fail(dynamic_cast<const std::system_error*>(&e) ? "I/O error" : "internal error", e.what(), io_error_fix(e), false);
+    fail(failure_on_error(e));
     progress_.interrupt();
     fmt::print(stderr, "prs_mpi: error: {}; stopping the job.\n", e.what());
 }
@@ -441,49 +436,10 @@ void Orchestrator::check_job_rules() {
         counters_.mini_batches_total = source_.mini_batch_count();
     }
     if (failure_) return;
-    if (auto breach = policy_.check(counters_, scheduler_.all_scheduled())) {
-        fail(breach->rule, breach->detail, breach->fix, true);
-        return;
-    }
-    const auto now = Clock::now();
-    const auto elapsed = now - started_;
-    if (scheduler_.live_agents() == 0) {
-        fail("init failure",
-             fmt::format("init() failed on every worker ({} failures), so no worker is left. First error: {}",
-                         init_failures_, errors_.first_message()),
-             "fix the entry script's init() (see logs/job_error.txt and logs/user/stderr/)", false);
-        return;
-    }
-    // Azure's second init rule: after 2 minutes, 2 x nodes x workers-per-node init failures end the job.
-    if (elapsed > std::chrono::minutes(2) &&
-        init_failures_ >= 2ull * static_cast<unsigned>(topology_.node_count * topology_.workers_per_node)) {
-        fail("init failure",
-             fmt::format("init() failed {} times in {} s. First error: {}", init_failures_,
-                         std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(), errors_.first_message()),
-             "fix the entry script's init() (see logs/job_error.txt)", false);
-        return;
-    }
-    if (!any_worker_ready_ && elapsed > std::chrono::seconds(3 * job_.timeout + 30)) {
-        fail("init timeout",
-             fmt::format("no worker finished init() within 3 x retry_settings.timeout + 30 s = {} s",
-                         3 * job_.timeout + 30),
-             "make init() faster or raise retry_settings.timeout", false);
-        return;
-    }
-    if (!any_result_ && elapsed > std::chrono::seconds(job_.first_task_creation_timeout)) {
-        fail("first_task_creation_timeout",
-             fmt::format("no mini-batch finished within --first_task_creation_timeout = {} s",
-                         job_.first_task_creation_timeout),
-             "raise --first_task_creation_timeout in task.program_arguments, or look at logs/user/stdout for "
-             "where the entry script spends its time",
-             false);
-        return;
-    }
-    if (any_result_ && now - last_progress_ > std::chrono::seconds(job_.progress_update_timeout)) {
-        fail("progress_update_timeout",
-             fmt::format("no mini-batch finished for --progress_update_timeout = {} s", job_.progress_update_timeout),
-             "raise --progress_update_timeout in task.program_arguments", false);
-    }
+    const JobActivity activity{started_,      scheduler_.live_agents(), init_failures_, any_worker_ready_, any_result_,
+                               last_progress_};
+    if (auto failure = policy_.check_running(counters_, scheduler_.all_scheduled(), activity, errors_, Clock::now()))
+        fail(std::move(*failure));
 }
 
 void Orchestrator::write_progress(bool force) {
@@ -622,9 +578,8 @@ void Orchestrator::schedule() {
 }
 
 int Orchestrator::finish() {
-    const bool stopped = stop_signal_ && !failure_ &&
-                         !(scheduler_.all_scheduled() && scheduler_.in_flight() == 0 &&
-                           counters_.mini_batches_done() == counters_.mini_batches_total);
+    const bool stopped = stopped_by_signal(stop_signal_, failure_.has_value(), scheduler_.all_scheduled(),
+                                           scheduler_.in_flight(), counters_);
     if (stopped) {
         // Mini-batches failed so far run again on resume, so their rows are not written;
         // failed_items/ lists them (the unfinished ones have not failed).
@@ -645,39 +600,15 @@ int Orchestrator::finish() {
         overview_.raw(fmt::format("{} Job stopped by signal {}; resumable.\n", logs::iso_now(), stop_signal_));
         master_.line("WARNING", "Job stopped; resumable.");
         progress_.finish(progress_counts());
-        write_summaries(JobOutcome{"stopped", kExitResumable, fmt::format("stopped by signal {}", stop_signal_),
+        write_summaries(JobOutcome{std::string(result_name(JobResult::Stopped)), exit_code(JobResult::Stopped),
+                                   fmt::format("stopped by signal {}", stop_signal_),
                                    std::chrono::duration<double>(Clock::now() - started_).count()});
         fmt::print(stderr, "prs_mpi: {}", result);
-        return kExitResumable;
+        return exit_code(JobResult::Stopped);
     }
-    // job_error.txt is written only when some attempt failed: without one, nothing ran on any data.
-    const std::string fix_no_result =
-        errors_.empty() ? "check that the input holds items" : "see logs/job_error.txt for the entry script's errors";
-    if (!failure_ && job_.append_row_file && counters_.rows_written == 0)
-        fail("no result to append", "NoResultToAppendError: There is no succeeded mini batch item returned from run()",
-             fix_no_result, false);
-    // Nothing at all: with error_threshold -1 a run() returning [] for every mini-batch
-    // succeeds (Azure's many-models example trains a model per partition so), and an
-    // isolated mini-batch whose good items succeeded counts as failed.
-    if (!failure_ && counters_.mini_batches_succeeded == 0 && counters_.items_succeeded == 0 &&
-        counters_.mini_batches_failed > 0)
-        fail("nothing succeeded",
-             fmt::format("all {} mini-batches failed and no item succeeded", counters_.mini_batches_failed),
-             fix_no_result, false);
-    if (!failure_ && lost_ranks() > 0 && !topology_.survives_lost_ranks) {
-        // The rows are all there, but the launcher will fail the job: rank 0 cannot finalize
-        // MPI beside a rank that never answers. Said here, so the exit code and the report agree.
-        resumable_failure_ = true;
-        fail("lost rank",
-             fmt::format("{} fell silent for --rank_timeout = {} s and {} dropped; {} mini-batches ran on the other "
-                         "ranks, but without mpirun --enable-recovery a rank that does not finish fails the job",
-                         lost_ranks_text(), job_.rank_timeout, lost_ranks() > 1 ? "were" : "was",
-                         lost_ranks() > 1 ? "their" : "its"),
-             "find out why it stopped answering (a stopped or hung process, its node), then run the same command "
-             "again: it resumes and keeps every finished mini-batch; or start the job with mpirun --enable-recovery "
-             "to finish without a lost rank",
-             false);
-    }
+    if (!failure_)
+        if (auto failure = policy_.check_end(counters_, JobEnding{!errors_.empty(), lost_ranks(), lost_ranks_text()}))
+            fail(std::move(*failure));
     commit_and_close(true);
     // After a failed write, or a failure that left the work done, the journal stays
     // unfinished: the rerun resumes instead of starting fresh.
@@ -745,11 +676,11 @@ int Orchestrator::finish() {
     write_log(layout_.job_result(), result);
     master_.line(failure_ ? "ERROR" : "INFO", failure_ ? "Job failed." : "Job succeeded.");
     progress_.finish(progress_counts());
-    const int exit_code = failure_ ? kExitJobFailed : kExitSucceeded;
-    write_summaries(JobOutcome{failure_ ? "failed" : "succeeded", exit_code,
+    const JobResult ended = failure_ ? JobResult::Failed : JobResult::Succeeded;
+    write_summaries(JobOutcome{std::string(result_name(ended)), exit_code(ended),
                                failure_ ? failure_->rule + ": " + failure_->detail : std::string(), elapsed});
     fmt::print(stderr, "prs_mpi: {}See {}\n", result.substr(0, result.find(kSeeLogs)), layout_.job_result().string());
-    return exit_code;
+    return exit_code(ended);
 }
 
 std::string Orchestrator::lost_ranks_text() const {

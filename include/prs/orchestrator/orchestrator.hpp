@@ -83,7 +83,7 @@ private:
     const protocol::InputFormat& input_format();
     void lose_agent(int rank, const std::string& why);
     void check_job_rules();
-    void fail(std::string rule, std::string detail, std::string fix, bool wait_for_in_flight);
+    void fail(JobFailure failure);  // the first failure stands (failure_policy.hpp)
     // Writing or syncing the output or the journal failed (a full or read-only filesystem),
     // or the event loop hit another error: the job stops at once, names the cause, and
     // writes and commits nothing more, so the journal stays as a rerun resumes it.
@@ -136,7 +136,7 @@ private:
     std::unique_ptr<output::RowWriter> writer_;
     std::unique_ptr<output::InputOrderSequencer> sequencer_;
     std::unique_ptr<Committer> committer_;  // after writer_: stops before the output closes
-    std::optional<ThresholdBreach> failure_;
+    std::optional<JobFailure> failure_;
     bool write_failed_ = false;       // stop_on_error: the output and the journal are left alone
     bool resumable_failure_ = false;  // the journal stays unfinished: the rerun resumes
     Journal& journal_;
