@@ -19,10 +19,11 @@ const char* const kSeeLogs = "Please check logs for error. You can check logs/re
 }  // namespace
 
 Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
-                           agent::Agent& local, transport::Transport* transport, Topology topology,
+                           agent::LocalAgent& local, transport::Transport* transport, Topology topology,
                            std::optional<std::filesystem::path> output_file, Journal& journal,
-                           const JournalState* resumed)
-    : job_(job),
+                           const JournalState* resumed, Environment env)
+    : env_(std::move(env)),
+      job_(job),
       layout_(layout),
       local_(local),
       transport_(transport),
@@ -35,6 +36,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
       report_(layout.processed_mini_batches()),
       progress_(STDERR_FILENO),
       journal_(journal) {
+    started_ = last_progress_ = last_overview_ = last_commit_ = now();
     if (resumed) {
         counters_ = resumed->counters;
         resumed_done_ = counters_.mini_batches_done();
@@ -50,7 +52,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     // Each agent says how many mini-batches it can hold (its workers' pipelines): the local
     // one when asked, remote ones in a Credit message as soon as they start.
     for (int r = 0; r < topology_.world_size; ++r) scheduler_.add_agent(r == 0 ? local_.wanted_credit() : 0);
-    peers_.resize(static_cast<std::size_t>(topology_.world_size));
+    peers_.assign(static_cast<std::size_t>(topology_.world_size), agent::PeerClock(now()));
     lost_.assign(static_cast<std::size_t>(topology_.world_size), false);
     if (output_file) {
         writer_ = std::make_unique<output::RowWriter>(*output_file, job.append_row_dataframe_header,
@@ -94,7 +96,7 @@ void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
     }
     if (verdict == Verdict::Stale) return;
     any_result_ = true;
-    last_progress_ = Clock::now();
+    last_progress_ = now();
     account(r, descriptor, verdict);
 }
 
@@ -328,7 +330,7 @@ void Orchestrator::commit(bool now) {
 }
 
 void Orchestrator::commit_rows(bool now) {
-    const auto t = Clock::now();
+    const auto t = this->now();
     if (!uncommitted_.empty() &&
         (now || t - last_commit_ >= std::chrono::milliseconds(100) || uncommitted_.size() >= 4096) &&
         (!writer_ || writer_->flush_for_commit())) {
@@ -358,13 +360,13 @@ void Orchestrator::commit_and_close(bool with_failed) {
 }
 
 void Orchestrator::check_stop_request() {
-    const auto req = stop_request();
+    const auto req = env_.stop_request();
     if (!req.signal) return;
     if (!stop_signal_) {
         stop_signal_ = req.signal;
         scheduler_.stop_dispatching();
         // Running mini-batches may finish (their rows are kept) within one run() timeout.
-        abort_at_ = Clock::now() + std::chrono::seconds(job_.timeout);
+        abort_at_ = now() + std::chrono::seconds(job_.timeout);
         master_.line("WARNING", fmt::format("Stop requested by signal {}: no new mini-batches; waiting up to {} s "
                                             "for the {} running ones.",
                                             req.signal, job_.timeout, scheduler_.in_flight()));
@@ -374,7 +376,7 @@ void Orchestrator::check_stop_request() {
                    "again to stop at once.\n",
                    req.signal, job_.timeout, scheduler_.in_flight());
     }
-    if (req.count > 1) abort_at_ = Clock::now();
+    if (req.count > 1) abort_at_ = now();
 }
 
 void Orchestrator::on_worker_event(int rank, const protocol::WorkerEvent& e) {
@@ -420,7 +422,7 @@ void Orchestrator::fail(std::string rule, std::string detail, std::string fix, b
     failure_ = ThresholdBreach{std::move(rule), std::move(detail), std::move(fix)};
     // After a threshold, mini-batches already running may finish (their rows count), but
     // never longer than one run() timeout; when nothing progresses, waiting is pointless.
-    abort_at_ = Clock::now() + (wait_for_in_flight ? std::chrono::seconds(job_.timeout) : Clock::duration::zero());
+    abort_at_ = now() + (wait_for_in_flight ? std::chrono::seconds(job_.timeout) : Clock::duration::zero());
     master_.line("ERROR", fmt::format("Job failed: {}: {}. Stop scheduling.", failure_->rule, failure_->detail));
     scheduler_.stop_dispatching();
 }
@@ -445,7 +447,7 @@ void Orchestrator::check_job_rules() {
         fail(breach->rule, breach->detail, breach->fix, true);
         return;
     }
-    const auto now = Clock::now();
+    const auto now = this->now();
     const auto elapsed = now - started_;
     if (scheduler_.live_agents() == 0) {
         fail("init failure",
@@ -487,7 +489,7 @@ void Orchestrator::check_job_rules() {
 }
 
 void Orchestrator::write_progress(bool force) {
-    const auto now = Clock::now();
+    const auto now = this->now();
     if (!scheduling_logged_ && scheduler_.all_scheduled()) {
         scheduling_logged_ = true;
         overview_.raw(fmt::format(
@@ -524,9 +526,10 @@ logs::ProgressCounts Orchestrator::progress_counts() const {
 int Orchestrator::pump_remote() {
     if (!transport_) return 0;
     int byes = 0;
+    const auto t = now();
     while (auto in = transport_->receive()) {
         const auto rank = static_cast<std::size_t>(in->first);
-        peers_[rank].heard();
+        peers_[rank].heard(t);
         if (lost_[rank]) continue;  // a rank declared lost stays lost: its work went elsewhere
         if (std::holds_alternative<protocol::Bye>(in->second))
             ++byes;
@@ -536,16 +539,16 @@ int Orchestrator::pump_remote() {
     for (int r = 1; r < topology_.world_size; ++r) {
         const auto i = static_cast<std::size_t>(r);
         if (lost_[i]) continue;
-        if (peers_[i].silent_for(job_.rank_timeout)) {
+        if (peers_[i].silent_for(job_.rank_timeout, t)) {
             lost_[i] = true;
             if (scheduler_.agent_alive(r))
                 lose_agent(r, fmt::format("no message for --rank_timeout = {} s: the rank died or hangs",
                                           job_.rank_timeout));
             else
                 master_.line("ERROR", fmt::format("rank {} fell silent for {} s.", r, job_.rank_timeout));
-        } else if (peers_[i].should_heartbeat()) {
+        } else if (peers_[i].should_heartbeat(t)) {
             transport_->send(r, protocol::Heartbeat{});
-            peers_[i].spoke();
+            peers_[i].spoke(t);
         }
     }
     return byes;
@@ -562,7 +565,7 @@ void Orchestrator::shut_down() {
         for (int r = 1; r < topology_.world_size; ++r) {
             if (lost_[static_cast<std::size_t>(r)]) continue;
             transport_->send(r, abort ? protocol::Message{protocol::Abort{}} : protocol::Message{protocol::Drain{}});
-            peers_[static_cast<std::size_t>(r)].spoke();
+            peers_[static_cast<std::size_t>(r)].spoke(now());
         }
     }
     int byes = 0;
@@ -595,14 +598,14 @@ int Orchestrator::run() {
 }
 
 void Orchestrator::schedule() {
-    while (!scheduler_.finished() && !((failure_ || stop_signal_) && Clock::now() >= abort_at_)) {
+    while (!scheduler_.finished() && !((failure_ || stop_signal_) && now() >= abort_at_)) {
         scheduler_.set_credit(0, local_.wanted_credit());
         for (auto& a : scheduler_.assign()) {
             if (a.agent == 0)
                 local_.enqueue(std::move(a.descriptor));
             else {
                 transport_->send(a.agent, protocol::Assign{std::move(a.descriptor)});
-                peers_[static_cast<std::size_t>(a.agent)].spoke();
+                peers_[static_cast<std::size_t>(a.agent)].spoke(now());
             }
         }
         if (transport_) transport_->post();
@@ -639,7 +642,7 @@ int Orchestrator::finish() {
         master_.line("WARNING", "Job stopped; resumable.");
         progress_.finish(progress_counts());
         write_summaries(JobOutcome{"stopped", kExitResumable, fmt::format("stopped by signal {}", stop_signal_),
-                                   std::chrono::duration<double>(Clock::now() - started_).count()});
+                                   std::chrono::duration<double>(now() - started_).count()});
         fmt::print(stderr, "prs_mpi: {}", result);
         return kExitResumable;
     }
@@ -687,7 +690,7 @@ int Orchestrator::finish() {
     const auto failed_count = failed_.size();
     if (!write_failed_) write_failed_items();
 
-    const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+    const double elapsed = std::chrono::duration<double>(now() - started_).count();
     std::string summary = fmt::format(
         "Mini-batches: {} succeeded, {} failed, {} total ({} attempts, {} failed attempts).\n"
         "Items: {} succeeded, {} failed, {} total.\n",
