@@ -69,7 +69,7 @@ public:
                  Environment env = {});
     int run();  // the job's exit code
     // Ranks that fell silent and were left behind; MPI_Finalize would wait on them.
-    int lost_ranks() const { return static_cast<int>(std::count(lost_.begin(), lost_.end(), true)); }
+    int lost_ranks() const { return lost_count_; }
     bool lost(int rank) const { return lost_[static_cast<std::size_t>(rank)]; }
 
 private:
@@ -196,7 +196,9 @@ private:
     bool scheduling_logged_ = false;
     std::uint64_t init_failures_ = 0;
     std::vector<agent::PeerClock> peers_;  // per rank (index 0 unused)
+    Clock::time_point peers_checked_;      // pump_remote's last look at them
     std::vector<bool> lost_;
+    int lost_count_ = 0;  // of lost_
 };
 
 }  // namespace prs::orchestrator
