@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command for the benchmark harness (bench/README.md): installs the peers if missing
 # (python3-mpi4py, GNU parallel; idempotent: asks apt nothing when they are there), builds
-# prs_mpi, its worker and bench_rows (scripts/build.sh's configuration), runs bench/peers.py
-# and writes bench/results.svg.
+# prs_mpi, its worker, bench_rows and bench_orchestrator (scripts/build.sh's configuration),
+# prints rank 0's figures by simulation (bench_orchestrator, 1 M mini-batches; 10 M with
+# PRS_BENCH_ORCHESTRATOR_FULL=1), runs bench/peers.py and writes bench/results.svg.
 #   bench/run.sh                     full run (~5-8 min on 2 cores)
 #   PRS_BENCH_QUICK=1 bench/run.sh   smaller inputs (~2 min)
 # Extra arguments go to bench/peers.py (e.g. --only noop,sleep --keep).
@@ -12,5 +13,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${PRS_BUILD_DIR:-$here/build}
 # the configuration scripts/build.sh uses; only the targets the bench runs (not the tests)
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)" --target prs_mpi prs_mpi_worker bench_rows >/dev/null
+cmake --build "$build" -j "$(nproc)" --target prs_mpi prs_mpi_worker bench_rows bench_orchestrator >/dev/null
+# the orchestrator's own log lines go to stderr; its table to stdout
+"$build/bench/bench_orchestrator" ${PRS_BENCH_ORCHESTRATOR_FULL:+--full} 2>/dev/null
 exec /usr/bin/python3 "$here/bench/peers.py" --prs "$build/prs_mpi" "$@"

@@ -129,6 +129,7 @@ public:
     SimulatedTransport(SimClock& clock, int size, RankBehaviour behaviour = {}) : clock_(clock) {
         ranks_.resize(static_cast<std::size_t>(size));
         last_spoke_.resize(ranks_.size());
+        beat_queued_.resize(ranks_.size());
         for (int r = 0; r < size; ++r) {
             ranks_[static_cast<std::size_t>(r)].rank = r;
             ranks_[static_cast<std::size_t>(r)].behaviour = behaviour;
@@ -174,8 +175,12 @@ public:
 private:
     void speak(SimulatedRank& r, protocol::Message m) {
         outbox_.emplace_back(r.rank, std::move(m));
-        spoke_.emplace_back(clock_.now(), r.rank);
-        last_spoke_[static_cast<std::size_t>(r.rank)] = clock_.now();
+        const auto i = static_cast<std::size_t>(r.rank);
+        last_spoke_[i] = clock_.now();
+        if (!beat_queued_[i]) {
+            beat_queued_[i] = true;
+            heartbeats_.emplace(clock_.now() + std::chrono::seconds(1), r.rank);
+        }
     }
     void say_bye_when_idle(SimulatedRank& r) {
         if (r.tasks.empty() && !r.said_bye) {
@@ -212,13 +217,21 @@ private:
             else if (r.draining)
                 say_bye_when_idle(r);
         }
-        // The agent loop's heartbeat: a rank that said nothing for a second says so.
-        while (!spoke_.empty() && now - spoke_.front().first > std::chrono::seconds(1)) {
-            const auto [at_time, rank] = spoke_.front();
-            spoke_.pop_front();
+        // The agent loop's heartbeat: a rank that said nothing for a second says so. One
+        // entry per rank, so that memory stays O(ranks) however many messages they send.
+        while (!heartbeats_.empty() && heartbeats_.top().first < now) {
+            const int rank = heartbeats_.top().second;
+            heartbeats_.pop();
+            const auto i = static_cast<std::size_t>(rank);
+            beat_queued_[i] = false;
             auto& r = at(rank);
-            if (last_spoke_[static_cast<std::size_t>(rank)] != at_time || r.silent(now) || r.finish) continue;
-            speak(r, protocol::Heartbeat{});
+            if (r.silent(now) || r.finish) continue;
+            if (now - last_spoke_[i] > std::chrono::seconds(1)) {
+                speak(r, protocol::Heartbeat{});
+            } else {
+                beat_queued_[i] = true;
+                heartbeats_.emplace(last_spoke_[i] + std::chrono::seconds(1), rank);
+            }
         }
     }
 
@@ -226,8 +239,9 @@ private:
     SimClock& clock_;
     std::vector<SimulatedRank> ranks_;
     std::deque<std::pair<int, protocol::Message>> outbox_;
-    std::priority_queue<Due, std::vector<Due>, std::greater<>> running_;  // when each busy rank's first task ends
-    std::deque<Due> spoke_;                                               // in time order; stale once spoken again
+    std::priority_queue<Due, std::vector<Due>, std::greater<>> running_;     // when each busy rank's first task ends
+    std::priority_queue<Due, std::vector<Due>, std::greater<>> heartbeats_;  // when a rank may owe one
+    std::vector<bool> beat_queued_;
     std::vector<Clock::time_point> last_spoke_;
     bool started_ = false;
 };
