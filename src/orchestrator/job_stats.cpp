@@ -9,12 +9,16 @@ namespace prs::orchestrator {
 JobStats::JobStats() : finished_(kHistogramBuckets, 0) {}
 
 std::uint32_t JobStats::worker_index(int node, const std::string& process) {
-    // Linear search: workers number in the tens to hundreds, attempts in the millions,
-    // and the last one found is the likeliest next.
-    for (std::size_t i = workers_.size(); i-- > 0;)
-        if (workers_[i].node == node && workers_[i].process == process) return static_cast<std::uint32_t>(i);
+    // By node, then a linear search among that node's few workers: a job may run on
+    // thousands of nodes, and a search through all workers per attempt would cost rank 0
+    // O(ranks) per mini-batch (bench/bench_orchestrator).
+    auto& on_node = by_node_[node];
+    for (const auto i : on_node)
+        if (workers_[i].process == process) return i;
+    const auto index = static_cast<std::uint32_t>(workers_.size());
     workers_.push_back(WorkerStats{node, process, 0, 0, 0, 0});
-    return static_cast<std::uint32_t>(workers_.size() - 1);
+    on_node.push_back(index);
+    return index;
 }
 
 void JobStats::add(const protocol::AttemptResult& r) {

@@ -17,10 +17,11 @@ const char* const kSeeLogs = "Please check logs for error. You can check logs/re
 }  // namespace
 
 Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
-                           agent::Agent& local, transport::Transport* transport, Topology topology,
+                           agent::LocalAgent& local, transport::Transport* transport, Topology topology,
                            std::optional<std::filesystem::path> output_file, Journal& journal,
-                           const JournalState* resumed)
-    : job_(job),
+                           const JournalState* resumed, Environment env)
+    : env_(std::move(env)),
+      job_(job),
       layout_(layout),
       local_(local),
       transport_(transport),
@@ -33,6 +34,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
       report_(layout.processed_mini_batches()),
       progress_(STDERR_FILENO),
       journal_(journal) {
+    started_ = last_progress_ = last_overview_ = last_commit_ = now();
     if (resumed) {
         counters_ = resumed->counters;
         resumed_done_ = counters_.mini_batches_done();
@@ -48,7 +50,7 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
     // Each agent says how many mini-batches it can hold (its workers' pipelines): the local
     // one when asked, remote ones in a Credit message as soon as they start.
     for (int r = 0; r < topology_.world_size; ++r) scheduler_.add_agent(r == 0 ? local_.wanted_credit() : 0);
-    peers_.resize(static_cast<std::size_t>(topology_.world_size));
+    peers_.assign(static_cast<std::size_t>(topology_.world_size), agent::PeerClock(now()));
     lost_.assign(static_cast<std::size_t>(topology_.world_size), false);
     if (output_file) {
         writer_ = std::make_unique<output::RowWriter>(*output_file, job.append_row_dataframe_header,
@@ -91,7 +93,7 @@ void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
     }
     if (verdict == Verdict::Stale) return;
     any_result_ = true;
-    last_progress_ = Clock::now();
+    last_progress_ = now();
     account(r, descriptor, verdict);
 }
 
@@ -325,7 +327,7 @@ void Orchestrator::commit(bool now) {
 }
 
 void Orchestrator::commit_rows(bool now) {
-    const auto t = Clock::now();
+    const auto t = this->now();
     if (!uncommitted_.empty() &&
         (now || t - last_commit_ >= std::chrono::milliseconds(100) || uncommitted_.size() >= 4096) &&
         (!writer_ || writer_->flush_for_commit())) {
@@ -355,13 +357,13 @@ void Orchestrator::commit_and_close(bool with_failed) {
 }
 
 void Orchestrator::check_stop_request() {
-    const auto req = stop_request();
+    const auto req = env_.stop_request();
     if (!req.signal) return;
     if (!stop_signal_) {
         stop_signal_ = req.signal;
         scheduler_.stop_dispatching();
         // Running mini-batches may finish (their rows are kept) within one run() timeout.
-        abort_at_ = policy_.stop_deadline(req.count, Clock::now());
+        abort_at_ = policy_.stop_deadline(req.count, now());
         master_.line("WARNING", fmt::format("Stop requested by signal {}: no new mini-batches; waiting up to {} s "
                                             "for the {} running ones.",
                                             req.signal, job_.timeout, scheduler_.in_flight()));
@@ -371,7 +373,7 @@ void Orchestrator::check_stop_request() {
                    "again to stop at once.\n",
                    req.signal, job_.timeout, scheduler_.in_flight());
     }
-    if (req.count > 1) abort_at_ = policy_.stop_deadline(req.count, Clock::now());
+    if (req.count > 1) abort_at_ = policy_.stop_deadline(req.count, now());
 }
 
 void Orchestrator::on_worker_event(int rank, const protocol::WorkerEvent& e) {
@@ -416,7 +418,7 @@ void Orchestrator::fail(JobFailure failure) {
     if (failure_) return;
     if (failure.resumable) resumable_failure_ = true;
     failure_ = std::move(failure);
-    abort_at_ = policy_.failure_deadline(*failure_, Clock::now());
+    abort_at_ = policy_.failure_deadline(*failure_, now());
     master_.line("ERROR", fmt::format("Job failed: {}: {}. Stop scheduling.", failure_->rule, failure_->detail));
     scheduler_.stop_dispatching();
 }
@@ -438,12 +440,12 @@ void Orchestrator::check_job_rules() {
     if (failure_) return;
     const JobActivity activity{started_,      scheduler_.live_agents(), init_failures_, any_worker_ready_, any_result_,
                                last_progress_};
-    if (auto failure = policy_.check_running(counters_, scheduler_.all_scheduled(), activity, errors_, Clock::now()))
+    if (auto failure = policy_.check_running(counters_, scheduler_.all_scheduled(), activity, errors_, now()))
         fail(std::move(*failure));
 }
 
 void Orchestrator::write_progress(bool force) {
-    const auto now = Clock::now();
+    const auto now = this->now();
     if (!scheduling_logged_ && scheduler_.all_scheduled()) {
         scheduling_logged_ = true;
         overview_.raw(fmt::format(
@@ -480,28 +482,35 @@ logs::ProgressCounts Orchestrator::progress_counts() const {
 int Orchestrator::pump_remote() {
     if (!transport_) return 0;
     int byes = 0;
+    const auto t = now();
     while (auto in = transport_->receive()) {
         const auto rank = static_cast<std::size_t>(in->first);
-        peers_[rank].heard();
+        peers_[rank].heard(t);
         if (lost_[rank]) continue;  // a rank declared lost stays lost: its work went elsewhere
         if (std::holds_alternative<protocol::Bye>(in->second))
             ++byes;
         else
             handle(in->first, std::move(in->second));
     }
+    // The peers' clocks count in seconds (a heartbeat after 1 s of quiet, --rank_timeout): a
+    // look every 10 ms serves as well as one every loop (a millisecond), which would cost
+    // rank 0 O(ranks) per millisecond however few mini-batches end in it.
+    if (t - peers_checked_ < std::chrono::milliseconds(10)) return byes;
+    peers_checked_ = t;
     for (int r = 1; r < topology_.world_size; ++r) {
         const auto i = static_cast<std::size_t>(r);
         if (lost_[i]) continue;
-        if (peers_[i].silent_for(job_.rank_timeout)) {
+        if (peers_[i].silent_for(job_.rank_timeout, t)) {
             lost_[i] = true;
+            ++lost_count_;
             if (scheduler_.agent_alive(r))
                 lose_agent(r, fmt::format("no message for --rank_timeout = {} s: the rank died or hangs",
                                           job_.rank_timeout));
             else
                 master_.line("ERROR", fmt::format("rank {} fell silent for {} s.", r, job_.rank_timeout));
-        } else if (peers_[i].should_heartbeat()) {
+        } else if (peers_[i].should_heartbeat(t)) {
             transport_->send(r, protocol::Heartbeat{});
-            peers_[i].spoke();
+            peers_[i].spoke(t);
         }
     }
     return byes;
@@ -518,12 +527,12 @@ void Orchestrator::shut_down() {
         for (int r = 1; r < topology_.world_size; ++r) {
             if (lost_[static_cast<std::size_t>(r)]) continue;
             transport_->send(r, abort ? protocol::Message{protocol::Abort{}} : protocol::Message{protocol::Drain{}});
-            peers_[static_cast<std::size_t>(r)].spoke();
+            peers_[static_cast<std::size_t>(r)].spoke(now());
         }
     }
     int byes = 0;
     const auto byes_expected = [&] {
-        return static_cast<int>(std::count(lost_.begin() + 1, lost_.end(), false));
+        return topology_.world_size - 1 - lost_ranks();
     };
     while (!local_.finished() || byes < byes_expected()) {
         for (auto& m : local_.poll(transport_ ? 1 : 100)) handle(0, std::move(m));
@@ -551,14 +560,14 @@ int Orchestrator::run() {
 }
 
 void Orchestrator::schedule() {
-    while (!scheduler_.finished() && !((failure_ || stop_signal_) && Clock::now() >= abort_at_)) {
+    while (!scheduler_.finished() && !((failure_ || stop_signal_) && now() >= abort_at_)) {
         scheduler_.set_credit(0, local_.wanted_credit());
         for (auto& a : scheduler_.assign()) {
             if (a.agent == 0)
                 local_.enqueue(std::move(a.descriptor));
             else {
                 transport_->send(a.agent, protocol::Assign{std::move(a.descriptor)});
-                peers_[static_cast<std::size_t>(a.agent)].spoke();
+                peers_[static_cast<std::size_t>(a.agent)].spoke(now());
             }
         }
         if (transport_) transport_->post();
@@ -602,7 +611,7 @@ int Orchestrator::finish() {
         progress_.finish(progress_counts());
         write_summaries(JobOutcome{std::string(result_name(JobResult::Stopped)), exit_code(JobResult::Stopped),
                                    fmt::format("stopped by signal {}", stop_signal_),
-                                   std::chrono::duration<double>(Clock::now() - started_).count()});
+                                   std::chrono::duration<double>(now() - started_).count()});
         fmt::print(stderr, "prs_mpi: {}", result);
         return exit_code(JobResult::Stopped);
     }
@@ -625,7 +634,7 @@ int Orchestrator::finish() {
     const auto failed_count = failed_.size();
     if (!write_failed_) write_failed_items();
 
-    const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+    const double elapsed = std::chrono::duration<double>(now() - started_).count();
     std::string summary = fmt::format(
         "Mini-batches: {} succeeded, {} failed, {} total ({} attempts, {} failed attempts).\n"
         "Items: {} succeeded, {} failed, {} total.\n",

@@ -8,13 +8,23 @@ Scheduler::Scheduler(partition::Partition& source, int max_retries) : source_(so
 
 int Scheduler::add_agent(int credit) {
     agents_.push_back(Agent{credit, 0, true});
-    return static_cast<int>(agents_.size()) - 1;
+    ++live_;
+    const int agent = static_cast<int>(agents_.size()) - 1;
+    update_room(agent);
+    return agent;
 }
 
-void Scheduler::set_credit(int agent, int credit) { agents_[static_cast<std::size_t>(agent)].credit = credit; }
+void Scheduler::set_credit(int agent, int credit) {
+    agents_[static_cast<std::size_t>(agent)].credit = credit;
+    update_room(agent);
+}
 
-int Scheduler::live_agents() const {
-    return static_cast<int>(std::count_if(agents_.begin(), agents_.end(), [](const Agent& a) { return a.alive; }));
+void Scheduler::update_room(int agent) {
+    const auto& a = agents_[static_cast<std::size_t>(agent)];
+    if (a.alive && a.held < a.credit)
+        with_room_.insert(agent);
+    else
+        with_room_.erase(agent);
 }
 
 std::optional<protocol::MiniBatchDescriptor> Scheduler::take_for(int agent) {
@@ -43,16 +53,24 @@ std::vector<Assignment> Scheduler::assign() {
     if (stopped_) return out;
     // Round-robin one at a time so that a short tail spreads over all agents.
     bool progress = true;
-    while (progress) {
+    // Without work left, no agent would take any: the tail of a job on many agents skips them.
+    const auto work_left = [this] {
+        return !source_done_ || !retries_.empty();
+    };
+    while (progress && work_left()) {
         progress = false;
-        for (std::size_t i = 0; i < agents_.size(); ++i) {
-            auto& a = agents_[i];
-            if (!a.alive || a.held >= a.credit) continue;
-            auto d = take_for(static_cast<int>(i));
-            if (!d) continue;
+        for (auto it = with_room_.begin(); it != with_room_.end() && work_left();) {
+            const int i = *it;
+            auto& a = agents_[static_cast<std::size_t>(i)];
+            auto d = take_for(i);
+            if (!d) {
+                ++it;
+                continue;
+            }
             ++a.held;
-            in_flight_.emplace(d->id, InFlight{static_cast<int>(i), *d});
-            out.push_back(Assignment{static_cast<int>(i), std::move(*d)});
+            it = a.held < a.credit ? std::next(it) : with_room_.erase(it);
+            in_flight_.emplace(d->id, InFlight{i, *d});
+            out.push_back(Assignment{i, std::move(*d)});
             progress = true;
         }
     }
@@ -87,14 +105,17 @@ Verdict Scheduler::on_result(int agent, const protocol::AttemptResult& result, p
     InFlight f = std::move(it->second);
     in_flight_.erase(it);
     --agents_[static_cast<std::size_t>(agent)].held;
+    update_room(agent);
     const bool ok = result.ok() || (short_succeeds && result.status == protocol::AttemptStatus::RunDone);
     return settle(std::move(f), ok, attempted);
 }
 
 std::vector<std::pair<protocol::MiniBatchDescriptor, Verdict>> Scheduler::on_agent_lost(int agent) {
     auto& a = agents_[static_cast<std::size_t>(agent)];
+    if (a.alive) --live_;
     a.alive = false;
     a.held = 0;
+    update_room(agent);
     std::vector<std::pair<protocol::MiniBatchDescriptor, Verdict>> out;
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
         if (it->second.agent != agent) {

@@ -158,3 +158,41 @@ TEST(Scheduler, ResumedRunSkipsDoneMiniBatches) {
     for (auto& a : s.assign()) ids.push_back(a.descriptor.id);
     EXPECT_EQ(ids, (std::vector<std::uint64_t>{1, 4}));
 }
+
+TEST(Scheduler, CreditChangesAreFollowedAndTheRoundRobinGoesOneEach) {
+    partition::FileListPartition p(names(40), 1);
+    Scheduler s(p, 2);
+    s.add_agent(0);  // remote agents start without credit
+    s.add_agent(0);
+    s.add_agent(0);
+    EXPECT_TRUE(s.assign().empty());
+    s.set_credit(0, 2);
+    s.set_credit(2, 3);
+    // One each in index order, then again, until each agent's credit is spent.
+    std::vector<int> order;
+    std::vector<protocol::MiniBatchDescriptor> held;
+    for (auto& a : s.assign()) {
+        order.push_back(a.agent);
+        held.push_back(a.descriptor);
+    }
+    EXPECT_EQ(order, (std::vector<int>{0, 2, 0, 2, 2}));
+    // Lowered below what it holds: nothing more until it holds less than the new credit.
+    s.set_credit(2, 1);
+    EXPECT_TRUE(s.assign().empty());
+    EXPECT_EQ(s.on_result(2, result_for(held[1], true)), Verdict::Succeeded);
+    EXPECT_TRUE(s.assign().empty()) << "agent 2 still holds 2 with credit 1";
+    EXPECT_EQ(s.on_result(2, result_for(held[3], true)), Verdict::Succeeded);
+    EXPECT_TRUE(s.assign().empty()) << "agent 2 holds 1 with credit 1";
+    s.set_credit(2, 2);
+    auto more = s.assign();
+    ASSERT_EQ(more.size(), 1u);
+    EXPECT_EQ(more[0].agent, 2);
+    // A lost agent takes nothing, whatever its credit; the live count follows.
+    EXPECT_EQ(s.live_agents(), 3);
+    s.on_agent_lost(1);
+    s.set_credit(1, 5);
+    EXPECT_EQ(s.live_agents(), 2);
+    EXPECT_TRUE(s.assign().empty());
+    s.on_agent_lost(1);  // twice: still one fewer
+    EXPECT_EQ(s.live_agents(), 2);
+}

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "prs/agent/local_agent.hpp"
 #include "prs/agent/resource_monitor.hpp"
 #include "prs/agent/worker_process.hpp"
 #include "prs/hpc/gpu_pinning.hpp"
@@ -55,28 +56,28 @@ private:
     int depth_ = 1;
 };
 
-class Agent {
+class Agent : public LocalAgent {
 public:
     explicit Agent(AgentConfig cfg);
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;
 
     void start();  // spawns the workers
-    void enqueue(protocol::MiniBatchDescriptor d);
-    void drain();  // no more work will come
-    void abort();  // kill everything now
+    void enqueue(protocol::MiniBatchDescriptor d) override;
+    void drain() override;  // no more work will come
+    void abort() override;  // kill everything now
 
     // Waits up to `timeout_ms` for worker activity, handles it and returns what the
     // orchestrator must hear (Result, WorkerEvent).
-    std::vector<protocol::Message> poll(int timeout_ms);
+    std::vector<protocol::Message> poll(int timeout_ms) override;
 
-    bool finished() const;  // drained/aborted and no worker left
+    bool finished() const override;  // drained/aborted and no worker left
     // How many mini-batches rank 0 should let this agent hold: every ready worker's
     // pipeline plus one queued here per ready worker. A worker still in init() counts for
     // nothing: work queued for it would wait as long as its init() does, maybe forever.
-    int wanted_credit() const;
+    int wanted_credit() const override;
     // Milliseconds until the next run() or shutdown timeout falls due (or `cap`).
-    int next_deadline_ms(int cap) const;
+    int next_deadline_ms(int cap) const override;
 
 private:
     // Running: init() is done and the worker takes mini-batches.

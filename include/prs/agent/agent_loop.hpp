@@ -9,18 +9,22 @@
 
 namespace prs::agent {
 
-// When a peer was last heard from and last spoken to.
+// When a peer was last heard from and last spoken to. `now`: rank 0's orchestrator passes
+// its own clock's (a simulated one in its tests and bench/).
 class PeerClock {
 public:
     using Clock = std::chrono::steady_clock;
-    void heard() { heard_ = Clock::now(); }
-    void spoke() { spoke_ = Clock::now(); }
-    bool should_heartbeat() const { return Clock::now() - spoke_ > std::chrono::seconds(1); }
-    bool silent_for(int seconds) const { return Clock::now() - heard_ > std::chrono::seconds(seconds); }
+    explicit PeerClock(Clock::time_point now = Clock::now()) : heard_(now), spoke_(now) {}
+    void heard(Clock::time_point now = Clock::now()) { heard_ = now; }
+    void spoke(Clock::time_point now = Clock::now()) { spoke_ = now; }
+    bool should_heartbeat(Clock::time_point now = Clock::now()) const { return now - spoke_ > std::chrono::seconds(1); }
+    bool silent_for(int seconds, Clock::time_point now = Clock::now()) const {
+        return now - heard_ > std::chrono::seconds(seconds);
+    }
 
 private:
-    Clock::time_point heard_ = Clock::now();
-    Clock::time_point spoke_ = Clock::now();
+    Clock::time_point heard_;
+    Clock::time_point spoke_;
 };
 
 // How the rank should end. Finalize: normally. Abandon: some rank died, so MPI_Finalize

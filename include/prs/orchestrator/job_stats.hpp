@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "prs/protocol/messages.hpp"
@@ -75,7 +76,8 @@ private:
     void keep_slowest(const AttemptRecord& a);
     void count_finish(std::int64_t end_us);
 
-    std::vector<WorkerStats> workers_;  // in order of first appearance; a job has few
+    std::vector<WorkerStats> workers_;                             // in order of first appearance
+    std::unordered_map<int, std::vector<std::uint32_t>> by_node_;  // node -> its workers' indices
     std::uint64_t seq_ = 0;
     std::uint64_t failed_ = 0;
     std::uint64_t stride_ = 1;

@@ -4,6 +4,7 @@
 // thresholds and timeouts, and writes the job-level logs.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,8 +15,8 @@
 
 #include <algorithm>
 
-#include "prs/agent/agent.hpp"
 #include "prs/agent/agent_loop.hpp"
+#include "prs/agent/local_agent.hpp"
 #include "prs/config/job_spec.hpp"
 #include "prs/logs/layout.hpp"
 #include "prs/logs/log_file.hpp"
@@ -31,6 +32,7 @@
 #include "prs/orchestrator/journal.hpp"
 #include "prs/orchestrator/report_html.hpp"
 #include "prs/orchestrator/scheduler.hpp"
+#include "prs/orchestrator/stop_request.hpp"
 #include "prs/output/row_writer.hpp"
 #include "prs/transport/transport.hpp"
 
@@ -46,6 +48,15 @@ struct Topology {
     bool survives_lost_ranks = false;
 };
 
+// What the orchestrator reads from outside besides its ranks: the time and stop requests
+// (signals). The defaults are the real ones; the orchestrator's tests and bench/ simulate them.
+struct Environment {
+    std::function<std::chrono::steady_clock::time_point()> now = [] {
+        return std::chrono::steady_clock::now();
+    };
+    std::function<StopRequest()> stop_request = orchestrator::stop_request;
+};
+
 class Orchestrator {
 public:
     // `transport` may be null when the job runs alone (world size 1).
@@ -53,11 +64,12 @@ public:
     // mini-batches are skipped and whose rows stay (kept_part() of a run that ended: its
     // failed mini-batches run again).
     Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
-                 agent::Agent& local, transport::Transport* transport, Topology topology,
-                 std::optional<std::filesystem::path> output_file, Journal& journal, const JournalState* resumed);
+                 agent::LocalAgent& local, transport::Transport* transport, Topology topology,
+                 std::optional<std::filesystem::path> output_file, Journal& journal, const JournalState* resumed,
+                 Environment env = {});
     int run();  // the job's exit code
     // Ranks that fell silent and were left behind; MPI_Finalize would wait on them.
-    int lost_ranks() const { return static_cast<int>(std::count(lost_.begin(), lost_.end(), true)); }
+    int lost_ranks() const { return lost_count_; }
     bool lost(int rank) const { return lost_[static_cast<std::size_t>(rank)]; }
 
 private:
@@ -113,9 +125,11 @@ private:
     void write_summaries(const JobOutcome& outcome);
 
     using Clock = std::chrono::steady_clock;
+    Clock::time_point now() const { return env_.now(); }
+    Environment env_;
     const config::JobSpec& job_;
     logs::Layout layout_;
-    agent::Agent& local_;
+    agent::LocalAgent& local_;
     transport::Transport* transport_;
     Topology topology_;
     partition::Partition& source_;
@@ -171,18 +185,20 @@ private:
     std::uint64_t isolation_bound_ = 0;
     std::optional<protocol::InputFormat> input_format_;
     int stop_signal_ = 0;
-    Clock::time_point started_ = Clock::now();
+    Clock::time_point started_;
     Clock::time_point abort_at_;
-    Clock::time_point last_progress_ = Clock::now();
-    Clock::time_point last_overview_ = Clock::now();
-    Clock::time_point last_commit_ = Clock::now();
+    Clock::time_point last_progress_;
+    Clock::time_point last_overview_;
+    Clock::time_point last_commit_;
     bool any_result_ = false;
     bool short_return_reported_ = false;
     bool any_worker_ready_ = false;
     bool scheduling_logged_ = false;
     std::uint64_t init_failures_ = 0;
     std::vector<agent::PeerClock> peers_;  // per rank (index 0 unused)
+    Clock::time_point peers_checked_;      // pump_remote's last look at them
     std::vector<bool> lost_;
+    int lost_count_ = 0;  // of lost_
 };
 
 }  // namespace prs::orchestrator

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -67,7 +68,7 @@ public:
     bool finished() const { return (all_scheduled() || stopped_) && in_flight_.empty(); }
     std::size_t in_flight() const { return in_flight_.size(); }
     bool agent_alive(int agent) const { return agents_[static_cast<std::size_t>(agent)].alive; }
-    int live_agents() const;
+    int live_agents() const { return live_; }
 
 private:
     struct Agent {
@@ -84,6 +85,8 @@ private:
         int avoid_agent;
     };
     Verdict settle(InFlight&& f, bool ok, protocol::MiniBatchDescriptor* attempted);
+    // Keeps `with_room_` in step with the agent's credit, held count and life.
+    void update_room(int agent);
     std::optional<protocol::MiniBatchDescriptor> take_for(int agent);
 
     partition::Partition& source_;
@@ -91,6 +94,10 @@ private:
     bool source_done_ = false;
     bool stopped_ = false;
     std::vector<Agent> agents_;
+    int live_ = 0;
+    // The live agents that may take more, by index: assign() visits only these, so that a
+    // result costs rank 0 the same with 10 or 10,000 agents (bench/bench_orchestrator).
+    std::set<int> with_room_;
     std::deque<Retry> retries_;
     std::unordered_map<std::uint64_t, InFlight> in_flight_;
     std::vector<bool> done_;
