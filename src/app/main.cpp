@@ -280,7 +280,7 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
     agent::Agent agent(make_agent_config(job, input, run_dir, node, local_slots, gpus));
     agent.start();
     if (mpi.rank() != 0) {
-        transport::MpiTransport transport;
+        transport::AgentMpiTransport transport;
         switch (agent::run_agent_loop(agent, transport, job.rank_timeout)) {
             case agent::AgentExit::Finalize:
                 return kExitSucceeded;
@@ -310,8 +310,8 @@ int run_job(const config::JobSpec& job, const protocol::InputFormat& input, cons
         .line("INFO", fmt::format("GPUs per node: {} ({}{}); {} worker(s) per node.", gpus.devices.size(), gpus.source,
                                   gpus.devices.empty() ? "" : ": " + fmt::format("{}", fmt::join(gpus.devices, ",")),
                                   topology.workers_per_node));
-    std::unique_ptr<transport::MpiTransport> transport;
-    if (mpi.size() > 1) transport = std::make_unique<transport::MpiTransport>();
+    std::unique_ptr<transport::RankZeroMpiTransport> transport;
+    if (mpi.size() > 1) transport = std::make_unique<transport::RankZeroMpiTransport>();
     fmt::print(stderr, "prs_mpi: {} mini-batches ({} items) on {} worker(s); logs in {}\n",
                partition->mini_batch_count(), partition->item_count(), mpi.size() > 1 ? mpi.size() : local_slots,
                layout.logs().string());
