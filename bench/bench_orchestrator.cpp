@@ -61,17 +61,17 @@ double clock_read_s() {
     return (thread_cpu_s() - t0) / n;
 }
 
-class TimedTransport : public transport::Transport {
+class TimedTransport : public transport::RankZeroEndpoint {
 public:
     TimedTransport(sim::SimulatedTransport& inner, SimCost& cost) : inner_(inner), cost_(cost) {}
     int rank() const override { return 0; }
     int size() const override { return inner_.size(); }
-    bool send(int to, const protocol::Message& m) override {
+    bool send(int to, const protocol::RankZeroToAgent& m) override {
         SimCost::Scope s{cost_};
         return inner_.send(to, m);
     }
     void post() override {}
-    std::optional<std::pair<int, protocol::Message>> receive() override {
+    std::optional<std::pair<int, protocol::AgentToRankZero>> receive() override {
         SimCost::Scope s{cost_};
         return inner_.receive();
     }
@@ -92,7 +92,7 @@ public:
     }
     void drain() override { inner_.drain(); }
     void abort() override { inner_.abort(); }
-    std::vector<protocol::Message> poll(int timeout_ms) override {
+    std::vector<protocol::AgentToRankZero> poll(int timeout_ms) override {
         SimCost::Scope s{cost_};
         return inner_.poll(timeout_ms);
     }

@@ -251,48 +251,52 @@ void Agent::on_exit(Slot& s, int index, const std::string& why, bool charge) {
     if (may_respawn()) spawn(s, index);
 }
 
-void Agent::handle(Slot& s, protocol::Message&& m) {
-    if (auto* ready = std::get_if<protocol::WorkerReady>(&m)) {
-        if (ready->ok) {
-            s.state = State::Running;
-            main_log_.line("INFO", fmt::format("{} is ready (init() done).", s.name));
-            out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Ready, cfg_.node_id, s.name, 0,
-                                                 s.gpu.empty() ? "no GPU" : "CUDA_VISIBLE_DEVICES=" + s.gpu});
-        } else {
-            ++init_failures_;
-            main_log_.line("ERROR", fmt::format("{} init failed: {}", s.name, ready->error_message));
-            logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
-                .raw(fmt::format("{}\n{}\n", ready->error_message, ready->traceback));
-            out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::InitFailed, cfg_.node_id, s.name, 0,
-                                                 ready->error_message + "\n" + ready->traceback});
-            // The worker is useless now; the exit is handled (and the slot refilled) in poll().
-            s.state = State::Stopping;
-            s.stop_deadline = Clock::now() + std::chrono::seconds(cfg_.timeout_s);
-            s.process->kill(SIGKILL);
-        }
-    } else if (auto* started = std::get_if<protocol::RunStarted>(&m)) {
-        const auto r = running(s);
-        if (r && s.tasks[r->index].id == started->mini_batch_id) {
-            s.run_phase = r->ordinal;
-            s.run_phase_started = Clock::now();
-        }
-    } else if (auto* done = std::get_if<protocol::TaskDone>(&m)) {
-        if (s.tasks.empty() || done->result.mini_batch_id != s.tasks.front().id)
-            throw protocol::ProtocolError(
-                fmt::format("a result for mini-batch {}, expected {}", done->result.mini_batch_id,
-                            s.tasks.empty() ? std::string("none") : std::to_string(s.tasks.front().id)));
-        if (!done->result.traceback.empty())
-            logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
-                .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done->result.mini_batch_id,
-                                 done->result.attempt + 1, done->result.error_message, done->result.traceback));
-        depth_.observe(done->result.elapsed_s);
-        suspects_.erase(done->result.mini_batch_id);
-        emit_result(s, std::move(done->result));
-        s.tasks.pop_front();
-        ++s.answered;
-    } else {
-        throw protocol::ProtocolError(fmt::format("message type {}, which a worker never sends", m.index()));
-    }
+void Agent::handle(Slot& s, protocol::WorkerToAgent&& m) {
+    std::visit(
+        protocol::Overloaded{
+            [&](const protocol::WorkerReady& ready) {
+                if (ready.ok) {
+                    s.state = State::Running;
+                    main_log_.line("INFO", fmt::format("{} is ready (init() done).", s.name));
+                    out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::Ready, cfg_.node_id, s.name, 0,
+                                                         s.gpu.empty() ? "no GPU" : "CUDA_VISIBLE_DEVICES=" + s.gpu});
+                    return;
+                }
+                ++init_failures_;
+                main_log_.line("ERROR", fmt::format("{} init failed: {}", s.name, ready.error_message));
+                logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
+                    .raw(fmt::format("{}\n{}\n", ready.error_message, ready.traceback));
+                out_.push_back(protocol::WorkerEvent{protocol::WorkerEvent::Kind::InitFailed, cfg_.node_id, s.name, 0,
+                                                     ready.error_message + "\n" + ready.traceback});
+                // The worker is useless now; the exit is handled (and the slot refilled) in poll().
+                s.state = State::Stopping;
+                s.stop_deadline = Clock::now() + std::chrono::seconds(cfg_.timeout_s);
+                s.process->kill(SIGKILL);
+            },
+            [&](const protocol::RunStarted& started) {
+                const auto r = running(s);
+                if (r && s.tasks[r->index].id == started.mini_batch_id) {
+                    s.run_phase = r->ordinal;
+                    s.run_phase_started = Clock::now();
+                }
+            },
+            [&](protocol::TaskDone& done) {
+                if (s.tasks.empty() || done.result.mini_batch_id != s.tasks.front().id)
+                    throw protocol::ProtocolError(
+                        fmt::format("a result for mini-batch {}, expected {}", done.result.mini_batch_id,
+                                    s.tasks.empty() ? std::string("none") : std::to_string(s.tasks.front().id)));
+                if (!done.result.traceback.empty())
+                    logs::LogFile(layout_.user_error(cfg_.node_id, s.name))
+                        .raw(fmt::format("mini-batch {} attempt {}: {}\n{}\n", done.result.mini_batch_id,
+                                         done.result.attempt + 1, done.result.error_message, done.result.traceback));
+                depth_.observe(done.result.elapsed_s);
+                suspects_.erase(done.result.mini_batch_id);
+                emit_result(s, std::move(done.result));
+                s.tasks.pop_front();
+                ++s.answered;
+            },
+        },
+        m);
 }
 
 std::optional<Agent::Running> Agent::running(const Slot& s) const {
@@ -410,7 +414,7 @@ bool Agent::saturated() const {
     return any;
 }
 
-std::vector<protocol::Message> Agent::poll(int timeout_ms) {
+std::vector<protocol::AgentToRankZero> Agent::poll(int timeout_ms) {
     dispatch();
     // Woken for every result, the agent would spend a system call and a context switch
     // per short mini-batch; a nap well inside the workers' pipelines lets them gather.

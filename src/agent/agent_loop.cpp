@@ -8,10 +8,11 @@ namespace prs::agent {
 
 namespace {
 // After Bye, rank 0's last word says whether MPI_Finalize is safe.
-AgentExit wait_for_finish(transport::Transport& transport, PeerClock& rank0, int rank_timeout_s) {
+AgentExit wait_for_finish(transport::AgentEndpoint& transport, PeerClock& rank0, int rank_timeout_s) {
     for (;;) {
         while (auto in = transport.receive()) {
             rank0.heard();
+            // Anything else is moot now: heartbeats, orders sent before rank 0 had the Bye.
             if (auto* f = std::get_if<protocol::Finish>(&in->second))
                 return f->abandon ? AgentExit::Abandon : AgentExit::Finalize;
         }
@@ -29,7 +30,7 @@ int mpi_poll_timeout_ms(transport::Transport& transport, int cap) {
     return transport.progress() ? 0 : std::min(cap, 1);
 }
 
-AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank_timeout_s) {
+AgentExit run_agent_loop(Agent& agent, transport::AgentEndpoint& transport, int rank_timeout_s) {
     PeerClock rank0;
     bool stopping = false;
     int credit = 0;  // rank 0 starts every agent with its default
@@ -55,20 +56,21 @@ AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank
         }
         while (auto in = transport.receive()) {
             rank0.heard();
-            std::visit(
-                [&](auto& msg) {
-                    using M = std::decay_t<decltype(msg)>;
-                    if constexpr (std::is_same_v<M, protocol::Assign>) {
-                        agent.enqueue(std::move(msg.descriptor));
-                    } else if constexpr (std::is_same_v<M, protocol::Drain>) {
-                        agent.drain();
-                        stopping = true;
-                    } else if constexpr (std::is_same_v<M, protocol::Abort>) {
-                        agent.abort();
-                        stopping = true;
-                    }
-                },
-                in->second);
+            std::visit(protocol::Overloaded{
+                           [&](protocol::Assign& a) { agent.enqueue(std::move(a.descriptor)); },
+                           [&](const protocol::Drain&) {
+                               agent.drain();
+                               stopping = true;
+                           },
+                           [&](const protocol::Abort&) {
+                               agent.abort();
+                               stopping = true;
+                           },
+                           // Rank 0 sends it only after this rank's Bye (wait_for_finish).
+                           [](const protocol::Finish&) {},
+                           [](const protocol::Heartbeat&) {},  // hearing it is the point
+                       },
+                       in->second);
         }
         if (stopping && agent.finished()) {
             for (auto& m : agent.poll(0)) transport.send(0, m);

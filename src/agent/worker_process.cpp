@@ -188,7 +188,7 @@ WorkerProcess WorkerProcess::spawn(const WorkerLaunch& launch) {
     const int err =
         ::posix_spawn(&pid, launch.worker_binary.c_str(), actions.get(), attributes.get(), argv.data(), envp.data());
     if (err != 0) throw_error(err, "cannot start worker " + launch.worker_binary.string());
-    return WorkerProcess(pid, open_exit_fd(pid), protocol::Channel(std::move(parent_end)), std::move(board));
+    return WorkerProcess(pid, open_exit_fd(pid), protocol::ChannelToWorker(std::move(parent_end)), std::move(board));
 }
 
 WorkerProcess::WorkerProcess(WorkerProcess&& o) noexcept

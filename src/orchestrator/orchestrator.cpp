@@ -17,7 +17,7 @@ const char* const kSeeLogs = "Please check logs for error. You can check logs/re
 }  // namespace
 
 Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
-                           agent::LocalAgent& local, transport::Transport* transport, Topology topology,
+                           agent::LocalAgent& local, transport::RankZeroEndpoint* transport, Topology topology,
                            std::optional<std::filesystem::path> output_file, Journal& journal,
                            const JournalState* resumed, Environment env)
     : env_(std::move(env)),
@@ -65,14 +65,25 @@ Orchestrator::Orchestrator(const config::JobSpec& job, const logs::Layout& layou
                                              resumed && writer_ ? resumed->output_checksum.value_or(0) : 0);
 }
 
-void Orchestrator::handle(int rank, protocol::Message&& m) {
-    if (auto* r = std::get_if<protocol::Result>(&m)) {
-        on_result(rank, std::move(r->result));
-    } else if (auto* e = std::get_if<protocol::WorkerEvent>(&m)) {
-        on_worker_event(rank, *e);
-    } else if (auto* c = std::get_if<protocol::Credit>(&m)) {
-        scheduler_.set_credit(rank, c->credit);
-    }
+bool Orchestrator::handle(int rank, protocol::AgentToRankZero&& m) {
+    return std::visit(protocol::Overloaded{
+                          [&](protocol::Result& r) {
+                              on_result(rank, std::move(r.result));
+                              return false;
+                          },
+                          [&](const protocol::WorkerEvent& e) {
+                              on_worker_event(rank, e);
+                              return false;
+                          },
+                          [&](const protocol::Credit& c) {
+                              scheduler_.set_credit(rank, c.credit);
+                              return false;
+                          },
+                          [](const protocol::Bye&) { return true; },
+                          // Nothing to do: hearing it is the point (pump_remote noted that).
+                          [](const protocol::Heartbeat&) { return false; },
+                      },
+                      m);
 }
 
 void Orchestrator::on_result(int rank, protocol::AttemptResult&& r) {
@@ -487,10 +498,7 @@ int Orchestrator::pump_remote() {
         const auto rank = static_cast<std::size_t>(in->first);
         peers_[rank].heard(t);
         if (lost_[rank]) continue;  // a rank declared lost stays lost: its work went elsewhere
-        if (std::holds_alternative<protocol::Bye>(in->second))
-            ++byes;
-        else
-            handle(in->first, std::move(in->second));
+        if (handle(in->first, std::move(in->second))) ++byes;
     }
     // The peers' clocks count in seconds (a heartbeat after 1 s of quiet, --rank_timeout): a
     // look every 10 ms serves as well as one every loop (a millisecond), which would cost
@@ -526,7 +534,8 @@ void Orchestrator::shut_down() {
     if (transport_) {
         for (int r = 1; r < topology_.world_size; ++r) {
             if (lost_[static_cast<std::size_t>(r)]) continue;
-            transport_->send(r, abort ? protocol::Message{protocol::Abort{}} : protocol::Message{protocol::Drain{}});
+            transport_->send(r, abort ? protocol::RankZeroToAgent{protocol::Abort{}}
+                                      : protocol::RankZeroToAgent{protocol::Drain{}});
             peers_[static_cast<std::size_t>(r)].spoke(now());
         }
     }

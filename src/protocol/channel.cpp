@@ -19,21 +19,6 @@ std::optional<std::uint32_t> frame_length(std::string_view bytes) {
     return n;
 }
 
-// The whole size of the frame at the front of `bytes` once all of it is here. Its header
-// is checked as soon as it arrives, before the body it announces.
-std::optional<std::size_t> whole_frame_size(std::string_view bytes) {
-    const auto n = frame_length(bytes);
-    if (!n) return std::nullopt;
-    if (*n == 0) throw ProtocolError("empty frame");
-    if (*n > kMaxFrameBytes)
-        throw ProtocolError("frame header announces " + std::to_string(*n) + " bytes, more than the limit of " +
-                            std::to_string(kMaxFrameBytes));
-    if (bytes.size() < 5) return std::nullopt;
-    check_message_type(static_cast<std::uint8_t>(bytes[4]));
-    if (bytes.size() - 4 < *n) return std::nullopt;
-    return 4 + std::size_t{*n};
-}
-
 template <class Encode>
 void append_frame_with(std::string& out, Encode&& encode) {
     const std::size_t start = out.size();
@@ -50,7 +35,22 @@ void append_frame_with(std::string& out, Encode&& encode) {
 }
 }  // namespace
 
-void append_frame(std::string& out, const Message& m) {
+template <LinkMessage L>
+std::optional<std::size_t> whole_frame_size(std::string_view bytes) {
+    const auto n = frame_length(bytes);
+    if (!n) return std::nullopt;
+    if (*n == 0) throw ProtocolError("empty frame");
+    if (*n > kMaxFrameBytes)
+        throw ProtocolError("frame header announces " + std::to_string(*n) + " bytes, more than the limit of " +
+                            std::to_string(kMaxFrameBytes));
+    if (bytes.size() < 5) return std::nullopt;
+    check_message_type<L>(static_cast<std::uint8_t>(bytes[4]));
+    if (bytes.size() - 4 < *n) return std::nullopt;
+    return 4 + std::size_t{*n};
+}
+
+template <LinkMessage L>
+void append_frame(std::string& out, const L& m) {
     append_frame_with(out, [&](std::string& o) { encode_into(m, o); });
 }
 
@@ -58,30 +58,40 @@ void append_run_task_frame(std::string& out, const MiniBatchDescriptor& d) {
     append_frame_with(out, [&](std::string& o) { encode_run_task_into(d, o); });
 }
 
-std::optional<std::pair<Message, std::size_t>> read_frame(std::string_view bytes) {
-    const auto size = whole_frame_size(bytes);
+template <LinkMessage L>
+std::optional<std::pair<L, std::size_t>> read_frame(std::string_view bytes) {
+    const auto size = whole_frame_size<L>(bytes);
     if (!size) return std::nullopt;
-    return std::make_pair(decode(bytes.substr(4, *size - 4)), *size);
+    return std::make_pair(decode<L>(bytes.substr(4, *size - 4)), *size);
 }
 
-void Channel::queue(const Message& m) {
+// The links, framed here only.
+template std::optional<std::size_t> whole_frame_size<AgentToWorker>(std::string_view);
+template std::optional<std::size_t> whole_frame_size<WorkerToAgent>(std::string_view);
+template std::optional<std::size_t> whole_frame_size<RankZeroToAgent>(std::string_view);
+template std::optional<std::size_t> whole_frame_size<AgentToRankZero>(std::string_view);
+template void append_frame<AgentToWorker>(std::string&, const AgentToWorker&);
+template void append_frame<WorkerToAgent>(std::string&, const WorkerToAgent&);
+template void append_frame<RankZeroToAgent>(std::string&, const RankZeroToAgent&);
+template void append_frame<AgentToRankZero>(std::string&, const AgentToRankZero&);
+template std::optional<std::pair<AgentToWorker, std::size_t>> read_frame<AgentToWorker>(std::string_view);
+template std::optional<std::pair<WorkerToAgent, std::size_t>> read_frame<WorkerToAgent>(std::string_view);
+template std::optional<std::pair<RankZeroToAgent, std::size_t>> read_frame<RankZeroToAgent>(std::string_view);
+template std::optional<std::pair<AgentToRankZero, std::size_t>> read_frame<AgentToRankZero>(std::string_view);
+
+std::string& FrameStream::outgoing() {
     drop_sent();
-    append_frame(out_, m);
+    return out_;
 }
 
-void Channel::queue_run_task(const MiniBatchDescriptor& d) {
-    drop_sent();
-    append_run_task_frame(out_, d);
-}
-
-void Channel::drop_sent() {
+void FrameStream::drop_sent() {
     if (sent_ == out_.size()) {
         out_.clear();
         sent_ = 0;
     }
 }
 
-bool Channel::write_some(int flags) {
+bool FrameStream::write_some(int flags) {
     while (sent_ < out_.size()) {
         // MSG_NOSIGNAL: a crashed worker must surface as a return value, not kill us.
         const ssize_t w = ::send(fd_.get(), out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL | flags);
@@ -94,16 +104,11 @@ bool Channel::write_some(int flags) {
     return true;
 }
 
-bool Channel::send(const Message& m) {
-    queue(m);
-    return write_some(0);
-}
+bool FrameStream::write_available() { return write_some(MSG_DONTWAIT); }
 
-bool Channel::write_available() { return write_some(MSG_DONTWAIT); }
+bool FrameStream::flush() { return write_some(0); }
 
-bool Channel::flush() { return write_some(0); }
-
-char* Channel::InBuffer::room(std::size_t n) {
+char* FrameStream::InBuffer::room(std::size_t n) {
     if (begin_ == end_) begin_ = end_ = 0;
     if (capacity_ - end_ >= n) return data_.get() + end_;
     const std::size_t live = end_ - begin_;
@@ -121,7 +126,7 @@ char* Channel::InBuffer::room(std::size_t n) {
     return data_.get() + end_;
 }
 
-bool Channel::read_some(int flags) {
+bool FrameStream::read_some(int flags) {
     constexpr std::size_t kRead = 65536;
     constexpr std::size_t kReadMax = 64u << 20;  // a bogus length must not allocate gigabytes at once
     bool got_bytes = false;
@@ -148,28 +153,7 @@ bool Channel::read_some(int flags) {
     }
 }
 
-bool Channel::read_available() { return read_some(MSG_DONTWAIT); }
-bool Channel::read_blocking() { return read_some(0); }
-
-std::optional<Message> Channel::next() {
-    auto frame = read_frame(in_.view());
-    if (!frame) return std::nullopt;
-    in_.consume(frame->second);
-    return std::move(frame->first);
-}
-
-bool Channel::has_message() {
-    const auto whole = [&] {
-        return whole_frame_size(in_.view()).has_value();
-    };
-    return whole() || (read_available() && whole());
-}
-
-std::optional<Message> Channel::receive() {
-    for (;;) {
-        if (auto m = next()) return m;
-        if (!read_blocking()) return std::nullopt;
-    }
-}
+bool FrameStream::read_available() { return read_some(MSG_DONTWAIT); }
+bool FrameStream::read_blocking() { return read_some(0); }
 
 }  // namespace prs::protocol

@@ -1,7 +1,9 @@
 #include "prs/protocol/codec.hpp"
 
 #include <cstring>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace prs::protocol {
 
@@ -169,59 +171,102 @@ void message_fields(Ar& ar, T& m) {
     }
 }
 
+// Every message's tag, whichever link carries it: its position in this list, which keeps
+// the order of the single message type the links once shared (the wire format stays put).
+using Tagged = std::tuple<WorkerSetup, RunTask, StopWorker, WorkerReady, TaskDone, Assign, Drain, Abort, Result,
+                          WorkerEvent, Bye, Heartbeat, Finish, RunStarted, Credit>;
+
 template <class T, std::size_t I = 0>
-constexpr std::uint8_t index_of() {
-    if constexpr (std::is_same_v<std::variant_alternative_t<I, Message>, T>)
+constexpr std::uint8_t tag_of() {
+    static_assert(I < std::tuple_size_v<Tagged>, "every message needs a tag in Tagged");
+    if constexpr (std::is_same_v<std::tuple_element_t<I, Tagged>, T>)
         return I;
     else
-        return index_of<T, I + 1>();
+        return tag_of<T, I + 1>();
 }
 
-template <std::size_t I = 0>
-Message decode_alternative(std::size_t index, Reader& r) {
-    if constexpr (I < std::variant_size_v<Message>) {
-        if (index == I) {
-            std::variant_alternative_t<I, Message> m;
+// The alternative of `L` whose tag is `tag`, decoded; ProtocolError if `L` has none.
+template <class L, std::size_t I = 0>
+L decode_alternative(std::uint8_t tag, Reader& r) {
+    if constexpr (I < std::variant_size_v<L>) {
+        using M = std::variant_alternative_t<I, L>;
+        if (tag == tag_of<M>()) {
+            M m;
             message_fields(r, m);
             return m;
         }
-        return decode_alternative<I + 1>(index, r);
+        return decode_alternative<L, I + 1>(tag, r);
     } else {
-        throw ProtocolError("unknown message type " + std::to_string(index));
+        check_message_type<L>(tag);  // throws: the tag is none of L's
+        throw ProtocolError("unknown message type " + std::to_string(tag));
     }
+}
+
+template <class L, std::size_t... I>
+bool carries(std::uint8_t tag, std::index_sequence<I...>) {
+    return ((tag == tag_of<std::variant_alternative_t<I, L>>()) || ...);
 }
 
 }  // namespace
 
-void encode_into(const Message& m, std::string& out) {
+template <LinkMessage L>
+void encode_into(const L& m, std::string& out) {
     Writer w{out};
-    w.raw(static_cast<std::uint8_t>(m.index()));
-    std::visit([&](const auto& alt) { message_fields(w, alt); }, m);
+    std::visit(
+        [&](const auto& alt) {
+            w.raw(tag_of<std::decay_t<decltype(alt)>>());
+            message_fields(w, alt);
+        },
+        m);
 }
 
 void encode_run_task_into(const MiniBatchDescriptor& d, std::string& out) {
     Writer w{out};
-    w.raw(index_of<RunTask>());
+    w.raw(tag_of<RunTask>());
     fields(w, d);
 }
 
-std::string encode(const Message& m) {
+template <LinkMessage L>
+std::string encode(const L& m) {
     std::string out;
     encode_into(m, out);
     return out;
 }
 
+template <LinkMessage L>
 void check_message_type(std::uint8_t tag) {
-    if (tag >= std::variant_size_v<Message>) throw ProtocolError("unknown message type " + std::to_string(tag));
+    if (carries<L>(tag, std::make_index_sequence<std::variant_size_v<L>>{})) return;
+    if (tag < std::tuple_size_v<Tagged>)
+        throw ProtocolError("message type " + std::to_string(tag) + ", which this link does not carry");
+    throw ProtocolError("unknown message type " + std::to_string(tag));
 }
 
-Message decode(std::string_view bytes) {
+template <LinkMessage L>
+L decode(std::string_view bytes) {
     Reader r{bytes};
-    std::uint8_t index = 0;
-    r.raw(index);
-    Message m = decode_alternative(index, r);
+    std::uint8_t tag = 0;
+    r.raw(tag);
+    L m = decode_alternative<L>(tag, r);
     if (!r.in.empty()) throw ProtocolError("trailing bytes after message");
     return m;
 }
+
+// The links, each encoded and decoded here only.
+template void encode_into<AgentToWorker>(const AgentToWorker&, std::string&);
+template std::string encode<AgentToWorker>(const AgentToWorker&);
+template void check_message_type<AgentToWorker>(std::uint8_t);
+template AgentToWorker decode<AgentToWorker>(std::string_view);
+template void encode_into<WorkerToAgent>(const WorkerToAgent&, std::string&);
+template std::string encode<WorkerToAgent>(const WorkerToAgent&);
+template void check_message_type<WorkerToAgent>(std::uint8_t);
+template WorkerToAgent decode<WorkerToAgent>(std::string_view);
+template void encode_into<RankZeroToAgent>(const RankZeroToAgent&, std::string&);
+template std::string encode<RankZeroToAgent>(const RankZeroToAgent&);
+template void check_message_type<RankZeroToAgent>(std::uint8_t);
+template RankZeroToAgent decode<RankZeroToAgent>(std::string_view);
+template void encode_into<AgentToRankZero>(const AgentToRankZero&, std::string&);
+template std::string encode<AgentToRankZero>(const AgentToRankZero&);
+template void check_message_type<AgentToRankZero>(std::uint8_t);
+template AgentToRankZero decode<AgentToRankZero>(std::string_view);
 
 }  // namespace prs::protocol

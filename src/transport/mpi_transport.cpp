@@ -87,20 +87,23 @@ int MpiSession::broadcast_idle(int value) const {
     }
 }
 
-MpiTransport::MpiTransport() {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+MpiTransport<Out, In>::MpiTransport() {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
     outbox_.resize(static_cast<std::size_t>(size_));
 }
 
-MpiTransport::~MpiTransport() {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+MpiTransport<Out, In>::~MpiTransport() {
     try {
         flush();
     } catch (...) {  // destructors must not throw
     }
 }
 
-void MpiTransport::reap_sends() {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+void MpiTransport<Out, In>::reap_sends() {
     for (auto it = pending_.begin(); it != pending_.end();) {
         int done = 0;
         MPI_Test(&it->request, &done, MPI_STATUS_IGNORE);
@@ -108,13 +111,15 @@ void MpiTransport::reap_sends() {
     }
 }
 
-bool MpiTransport::send(int to, const protocol::Message& m) {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+bool MpiTransport<Out, In>::send(int to, const Out& m) {
     auto& box = outbox_[static_cast<std::size_t>(to)];
     protocol::append_frame(box, m);
     return box.size() < kOutboxBytes || post_to(to);
 }
 
-bool MpiTransport::post_to(int to) {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+bool MpiTransport<Out, In>::post_to(int to) {
     auto& box = outbox_[static_cast<std::size_t>(to)];
     if (box.empty()) return true;
     reap_sends();
@@ -128,11 +133,13 @@ bool MpiTransport::post_to(int to) {
     return true;
 }
 
-void MpiTransport::post() {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+void MpiTransport<Out, In>::post() {
     for (int to = 0; to < size_; ++to) post_to(to);
 }
 
-std::optional<std::pair<int, protocol::Message>> MpiTransport::receive() {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+std::optional<std::pair<int, In>> MpiTransport<Out, In>::receive() {
     post();
     if (in_at_ >= in_.size()) {
         int flag = 0;
@@ -151,18 +158,20 @@ std::optional<std::pair<int, protocol::Message>> MpiTransport::receive() {
         in_from_ = status.MPI_SOURCE;
     }
     // An MPI message holds whole frames: one cut short is garbage, not "wait for more".
-    auto frame = protocol::read_frame(std::string_view(in_).substr(in_at_));
+    auto frame = protocol::read_frame<In>(std::string_view(in_).substr(in_at_));
     if (!frame) throw protocol::ProtocolError("truncated MPI message");
     in_at_ += frame->second;
     return std::make_pair(in_from_, std::move(frame->first));
 }
 
-bool MpiTransport::progress() {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+bool MpiTransport<Out, In>::progress() {
     reap_sends();
     return !pending_.empty();
 }
 
-void MpiTransport::flush() {
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+void MpiTransport<Out, In>::flush() {
     post();
     // Bounded: a send to a rank that died never completes, and must not hang the exit.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -171,5 +180,8 @@ void MpiTransport::flush() {
         if (!pending_.empty()) std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
 }
+
+template class MpiTransport<protocol::RankZeroToAgent, protocol::AgentToRankZero>;
+template class MpiTransport<protocol::AgentToRankZero, protocol::RankZeroToAgent>;
 
 }  // namespace prs::transport

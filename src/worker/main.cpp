@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     // left running would hold it open. (The board's descriptor is closed once mapped.)
     ::fcntl(args->fd, F_SETFD, FD_CLOEXEC);
     try {
-        prs::protocol::Channel channel{prs::util::UniqueFd(args->fd)};
+        prs::protocol::ChannelToAgent channel{prs::util::UniqueFd(args->fd)};
         prs::protocol::WorkerBoard board = prs::protocol::WorkerBoard::map_and_close(args->board_fd);
         const auto first = channel.receive();
         if (!first) return 0;

@@ -47,7 +47,7 @@ private:
 class HeldResults {
 public:
     // Counts the result just queued; whether it may wait for more.
-    bool may_wait(protocol::Channel& channel, protocol::InputKind kind) {
+    bool may_wait(protocol::ChannelToAgent& channel, protocol::InputKind kind) {
         // A quarter of the deepest pipeline (agent::PipelineDepth::kMax): the agent hears
         // of results, and sends more work, well before this worker runs dry (measured:
         // 8 gives the shortest no-op jobs; 32 lets the pipeline drain between refills).
@@ -61,7 +61,7 @@ public:
     }
     bool any() const { return count_ > 0; }
     // Sends what waits; false if the agent is gone.
-    bool send(protocol::Channel& channel) {
+    bool send(protocol::ChannelToAgent& channel) {
         count_ = 0;
         return channel.flush();
     }
@@ -72,7 +72,7 @@ private:
     Clock::time_point first_;
 };
 
-std::optional<protocol::Message> receive(protocol::Channel& channel) {
+std::optional<protocol::AgentToWorker> receive(protocol::ChannelToAgent& channel) {
     // Threads the entry script started (loaders, loggers) run while we wait.
     const pybind11::gil_scoped_release no_gil;
     return channel.receive();
@@ -80,7 +80,7 @@ std::optional<protocol::Message> receive(protocol::Channel& channel) {
 
 }  // namespace
 
-int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protocol::WorkerSetup& setup) {
+int serve(protocol::ChannelToAgent& channel, protocol::WorkerBoard& board, const protocol::WorkerSetup& setup) {
     PythonRuntime python(setup);
     const protocol::WorkerReady ready = python.start();
     const bool sent = channel.send(ready);
@@ -94,32 +94,42 @@ int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protoc
         if (held.any() && !channel.has_message() && !held.send(channel)) python.exit_now(0);
         const auto message = receive(channel);
         if (!message) python.exit_now(0);  // the agent is gone: nobody wants the results
-        if (const auto* task = std::get_if<protocol::RunTask>(&*message)) {
-            const auto& d = task->descriptor;
-            // File lists need no loading; other kinds tell the agent when loading is done so
-            // that --task_overhead_timeout and retry_settings.timeout each time their own phase.
-            const auto loaded = [&] {
-                if (d.kind != protocol::InputKind::FileList) channel.send(protocol::RunStarted{d.id});
-            };
-            board.begin();
-            protocol::TaskDone done{python.run(d, loaded)};
-            if (!guard.intact()) {
-                std::fprintf(stderr,
-                             "prs_mpi_worker: the entry script closed or replaced descriptor 3, the worker's "
-                             "channel to prs_mpi, in mini-batch %llu; this worker stops.\n",
-                             static_cast<unsigned long long>(d.id));
-                python.exit_now(k_channel_lost);
-            }
-            channel.queue(done);
-            board.finish();  // after encoding: a crash while making the result is this mini-batch's
-            python.recycle(std::move(done.result.rows));
-            if (!held.may_wait(channel, d.kind) && !held.send(channel)) python.exit_now(0);
-        } else if (std::holds_alternative<protocol::StopWorker>(*message)) {
-            if (held.any() && !held.send(channel)) python.exit_now(0);
+        const bool stop = std::visit(
+            protocol::Overloaded{
+                [&](const protocol::RunTask& task) {
+                    const auto& d = task.descriptor;
+                    // File lists need no loading; other kinds tell the agent when loading is done so
+                    // that --task_overhead_timeout and retry_settings.timeout each time their own phase.
+                    const auto loaded = [&] {
+                        if (d.kind != protocol::InputKind::FileList) channel.send(protocol::RunStarted{d.id});
+                    };
+                    board.begin();
+                    protocol::TaskDone done{python.run(d, loaded)};
+                    if (!guard.intact()) {
+                        std::fprintf(stderr,
+                                     "prs_mpi_worker: the entry script closed or replaced descriptor 3, the worker's "
+                                     "channel to prs_mpi, in mini-batch %llu; this worker stops.\n",
+                                     static_cast<unsigned long long>(d.id));
+                        python.exit_now(k_channel_lost);
+                    }
+                    channel.queue(done);
+                    board.finish();  // after encoding: a crash while making the result is this mini-batch's
+                    python.recycle(std::move(done.result.rows));
+                    if (!held.may_wait(channel, d.kind) && !held.send(channel)) python.exit_now(0);
+                    return false;
+                },
+                [&](const protocol::StopWorker&) {
+                    if (held.any() && !held.send(channel)) python.exit_now(0);
+                    return true;
+                },
+                [](const protocol::WorkerSetup&) -> bool {
+                    throw protocol::ProtocolError("worker got a second WorkerSetup");
+                },
+            },
+            *message);
+        if (stop) {
             python.shutdown();
             return 0;  // finalising Python runs the entry script's atexit handlers
-        } else {
-            throw protocol::ProtocolError("worker got unexpected message type " + std::to_string(message->index()));
         }
     }
 }

@@ -10,6 +10,6 @@ namespace prs::worker {
 
 // Exit code of the worker process. Ends the process itself (no return) when init()
 // failed or the agent closed the channel.
-int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protocol::WorkerSetup& setup);
+int serve(protocol::ChannelToAgent& channel, protocol::WorkerBoard& board, const protocol::WorkerSetup& setup);
 
 }  // namespace prs::worker

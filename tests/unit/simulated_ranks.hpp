@@ -124,7 +124,7 @@ struct SimulatedRank {
 };
 
 // Ranks 1..size-1 for rank 0. A rank starts (Credit, Ready) at the first receive().
-class SimulatedTransport : public transport::Transport {
+class SimulatedTransport : public transport::RankZeroEndpoint {
 public:
     SimulatedTransport(SimClock& clock, int size, RankBehaviour behaviour = {}) : clock_(clock) {
         ranks_.resize(static_cast<std::size_t>(size));
@@ -137,11 +137,11 @@ public:
     }
     SimulatedRank& at(int rank) { return ranks_[static_cast<std::size_t>(rank)]; }
     // A message from `rank` to rank 0, delivered at the next receive().
-    void inject(int rank, protocol::Message m) { outbox_.emplace_back(rank, std::move(m)); }
+    void inject(int rank, protocol::AgentToRankZero m) { outbox_.emplace_back(rank, std::move(m)); }
 
     int rank() const override { return 0; }
     int size() const override { return static_cast<int>(ranks_.size()); }
-    bool send(int to, const protocol::Message& m) override {
+    bool send(int to, const protocol::RankZeroToAgent& m) override {
         auto& r = at(to);
         const auto now = clock_.now();
         if (r.silent(now)) return true;  // MPI delivers it; nobody reads it
@@ -162,7 +162,7 @@ public:
         return true;
     }
     void post() override {}
-    std::optional<std::pair<int, protocol::Message>> receive() override {
+    std::optional<std::pair<int, protocol::AgentToRankZero>> receive() override {
         if (outbox_.empty()) step();
         if (outbox_.empty()) return std::nullopt;
         auto m = std::move(outbox_.front());
@@ -173,7 +173,7 @@ public:
     bool progress() override { return false; }
 
 private:
-    void speak(SimulatedRank& r, protocol::Message m) {
+    void speak(SimulatedRank& r, protocol::AgentToRankZero m) {
         outbox_.emplace_back(r.rank, std::move(m));
         const auto i = static_cast<std::size_t>(r.rank);
         last_spoke_[i] = clock_.now();
@@ -238,7 +238,7 @@ private:
     using Due = std::pair<Clock::time_point, int>;
     SimClock& clock_;
     std::vector<SimulatedRank> ranks_;
-    std::deque<std::pair<int, protocol::Message>> outbox_;
+    std::deque<std::pair<int, protocol::AgentToRankZero>> outbox_;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> running_;     // when each busy rank's first task ends
     std::priority_queue<Due, std::vector<Due>, std::greater<>> heartbeats_;  // when a rank may owe one
     std::vector<bool> beat_queued_;
@@ -252,7 +252,7 @@ public:
     SimulatedAgent(SimClock& clock, RankBehaviour behaviour = {}) : clock_(clock) { self_.behaviour = behaviour; }
     SimulatedRank& self() { return self_; }
     // A message for the orchestrator at the next poll() (a WorkerEvent, a late Result).
-    void inject(protocol::Message m) { events_.push_back(std::move(m)); }
+    void inject(protocol::AgentToRankZero m) { events_.push_back(std::move(m)); }
     bool drained() const { return self_.draining; }
     bool aborted() const { return self_.aborted; }
 
@@ -262,8 +262,8 @@ public:
         self_.aborted = true;
         self_.tasks.clear();
     }
-    std::vector<protocol::Message> poll(int timeout_ms) override {
-        std::vector<protocol::Message> out;
+    std::vector<protocol::AgentToRankZero> poll(int timeout_ms) override {
+        std::vector<protocol::AgentToRankZero> out;
         out.swap(events_);
         if (!out.empty()) return out;
         const auto deadline = clock_.now() + std::chrono::milliseconds(timeout_ms);
@@ -283,7 +283,7 @@ public:
 private:
     SimClock& clock_;
     SimulatedRank self_;
-    std::vector<protocol::Message> events_;
+    std::vector<protocol::AgentToRankZero> events_;
 };
 
 }  // namespace prs::sim

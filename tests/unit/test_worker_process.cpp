@@ -41,7 +41,7 @@ std::string read_file(const fs::path& p) {
 
 // The next message, or nullopt when the worker closed the channel. A worker that
 // says nothing for this long is a failure, not a hang of the test run.
-std::optional<Message> receive(Channel& channel, std::chrono::seconds limit = std::chrono::seconds(60)) {
+std::optional<WorkerToAgent> receive(ChannelToWorker& channel, std::chrono::seconds limit = std::chrono::seconds(60)) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
         if (auto m = channel.next()) return m;
@@ -447,7 +447,7 @@ TEST_F(WorkerProcessTest, StopWorkerCallsShutdown) {
 
 TEST_F(WorkerProcessTest, ClosingTheChannelEndsTheWorker) {
     start_ok(k_echo);
-    worker_->channel() = Channel();
+    worker_->channel() = ChannelToWorker();
     EXPECT_EQ(worker_->wait(), 0);
 }
 

@@ -69,7 +69,7 @@ public:
 
     // Waits up to `timeout_ms` for worker activity, handles it and returns what the
     // orchestrator must hear (Result, WorkerEvent).
-    std::vector<protocol::Message> poll(int timeout_ms) override;
+    std::vector<protocol::AgentToRankZero> poll(int timeout_ms) override;
 
     bool finished() const override;  // drained/aborted and no worker left
     // How many mini-batches rank 0 should let this agent hold: every ready worker's
@@ -130,7 +130,7 @@ private:
     std::optional<Running> next_to_begin(const Slot& s) const;
     void spawn(Slot& s, int index);
     void dispatch();
-    void handle(Slot& s, protocol::Message&& m);
+    void handle(Slot& s, protocol::WorkerToAgent&& m);
     // `charge`: the death is charged to one attempt (see the definition); false only where
     // the culprit is not known and its candidates run again alone (suspects_).
     void on_exit(Slot& s, int index, const std::string& why, bool charge = true);
@@ -172,7 +172,7 @@ private:
     // worker, and nothing after it, so that its next attempt is charged exactly. Until its
     // result arrives.
     std::set<std::uint64_t> suspects_;
-    std::vector<protocol::Message> out_;
+    std::vector<protocol::AgentToRankZero> out_;
     PipelineDepth depth_;
     Clock::time_point logs_flushed_ = Clock::now();
     int init_failures_ = 0;

@@ -31,7 +31,7 @@ private:
 // would wait forever. RankZeroLost: rank 0 fell silent for the rank timeout; the
 // workers were killed.
 enum class AgentExit { Finalize, Abandon, RankZeroLost };
-AgentExit run_agent_loop(Agent& agent, transport::Transport& transport, int rank_timeout_s);
+AgentExit run_agent_loop(Agent& agent, transport::AgentEndpoint& transport, int rank_timeout_s);
 
 // How long an event loop may sleep in poll() while MPI messages, which do not wake
 // poll(), may arrive: a millisecond (agents hold more than that of work, so nobody waits

@@ -44,7 +44,7 @@ public:
     ~WorkerProcess();
 
     pid_t pid() const { return pid_; }
-    protocol::Channel& channel() { return channel_; }
+    protocol::ChannelToWorker& channel() { return channel_; }
     const protocol::WorkerBoard& board() const { return board_; }
     // Readable (POLLIN) once the child has exited, reaped or not; -1 where the kernel has
     // no pidfd_open (before Linux 5.3): then exited() must be asked.
@@ -63,13 +63,13 @@ public:
     std::optional<int> returncode() const { return returncode_; }
 
 private:
-    WorkerProcess(pid_t pid, util::UniqueFd exit_fd, protocol::Channel ch, protocol::WorkerBoard board)
+    WorkerProcess(pid_t pid, util::UniqueFd exit_fd, protocol::ChannelToWorker ch, protocol::WorkerBoard board)
         : pid_(pid), exit_fd_(std::move(exit_fd)), channel_(std::move(ch)), board_(std::move(board)) {}
     // Kills the rest of the exited child's group, then reaps the child.
     int reap_exited();
     pid_t pid_ = -1;
     util::UniqueFd exit_fd_;
-    protocol::Channel channel_;
+    protocol::ChannelToWorker channel_;
     protocol::WorkerBoard board_;
     std::optional<int> returncode_;
 };

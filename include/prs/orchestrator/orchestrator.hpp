@@ -64,7 +64,7 @@ public:
     // mini-batches are skipped and whose rows stay (kept_part() of a run that ended: its
     // failed mini-batches run again).
     Orchestrator(const config::JobSpec& job, const logs::Layout& layout, partition::Partition& source,
-                 agent::LocalAgent& local, transport::Transport* transport, Topology topology,
+                 agent::LocalAgent& local, transport::RankZeroEndpoint* transport, Topology topology,
                  std::optional<std::filesystem::path> output_file, Journal& journal, const JournalState* resumed,
                  Environment env = {});
     int run();  // the job's exit code
@@ -73,7 +73,8 @@ public:
     bool lost(int rank) const { return lost_[static_cast<std::size_t>(rank)]; }
 
 private:
-    void handle(int rank, protocol::Message&& m);
+    // Returns whether the message was the agent's Bye.
+    bool handle(int rank, protocol::AgentToRankZero&& m);
     void on_result(int rank, protocol::AttemptResult&& r);
     void on_worker_event(int rank, const protocol::WorkerEvent& e);
     // Counts, reports and (when final) writes one attempt's outcome.
@@ -130,7 +131,7 @@ private:
     const config::JobSpec& job_;
     logs::Layout layout_;
     agent::LocalAgent& local_;
-    transport::Transport* transport_;
+    transport::RankZeroEndpoint* transport_;
     Topology topology_;
     partition::Partition& source_;
     // Byte-range inputs learn their totals as they go: the mini-batch count is exact once

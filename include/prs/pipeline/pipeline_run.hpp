@@ -1,6 +1,6 @@
 #pragma once
 // Runs a whole pipeline: its steps in order, command steps on rank 0 with bash, parallel
-// steps on every rank through the single-job path. Every rank walks the same step list;
+// steps on every rank through step::run_parallel_step. Every rank walks the same step list;
 // rank 0 decides each step's outcome and broadcasts it, so all ranks take the same turns.
 
 #include <filesystem>

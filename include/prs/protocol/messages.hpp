@@ -1,10 +1,12 @@
 #pragma once
 // Wire types. The orchestrator (rank 0), the per-rank agents and the worker children
-// exchange only these values; see codec.hpp for their byte form. Descriptors name
-// data (paths, ranges), never carry it: workers read their inputs themselves.
+// exchange only these values, each link its own set (the variants at the end); see
+// codec.hpp for their byte form. Descriptors name data (paths, ranges), never carry it:
+// workers read their inputs themselves.
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -204,7 +206,23 @@ struct Heartbeat {
     bool operator==(const Heartbeat&) const = default;
 };
 
-using Message = std::variant<WorkerSetup, RunTask, StopWorker, WorkerReady, TaskDone, Assign, Drain, Abort, Result,
-                             WorkerEvent, Bye, Heartbeat, Finish, RunStarted, Credit>;
+// What each link carries, one variant per direction: a message a link does not carry does
+// not compile where it would be sent, and is refused where it would be received. The wire
+// tag of a message is the same on every link (codec.hpp).
+using AgentToWorker = std::variant<WorkerSetup, RunTask, StopWorker>;               // socketpair
+using WorkerToAgent = std::variant<WorkerReady, RunStarted, TaskDone>;              // socketpair
+using RankZeroToAgent = std::variant<Assign, Drain, Abort, Finish, Heartbeat>;      // MPI
+using AgentToRankZero = std::variant<Result, WorkerEvent, Credit, Bye, Heartbeat>;  // MPI
+
+// The four link types (codec.hpp, channel.hpp and transport/ accept these only).
+template <class M>
+concept LinkMessage = std::is_same_v<M, AgentToWorker> || std::is_same_v<M, WorkerToAgent> ||
+    std::is_same_v<M, RankZeroToAgent> || std::is_same_v<M, AgentToRankZero>;
+
+// Visitors for std::visit: one lambda per alternative, so that one left out does not compile.
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
+};
 
 }  // namespace prs::protocol

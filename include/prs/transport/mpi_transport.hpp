@@ -50,15 +50,17 @@ private:
     int size_ = 1;
 };
 
-class MpiTransport final : public Transport {
+// One end of the rank link over MPI point-to-point messages (the aliases below).
+template <protocol::LinkMessage Out, protocol::LinkMessage In>
+class MpiTransport final : public Endpoint<Out, In> {
 public:
     MpiTransport();
     ~MpiTransport() override;
     int rank() const override { return rank_; }
     int size() const override { return size_; }
-    bool send(int to, const protocol::Message& m) override;
+    bool send(int to, const Out& m) override;
     void post() override;
-    std::optional<std::pair<int, protocol::Message>> receive() override;
+    std::optional<std::pair<int, In>> receive() override;
     void flush() override;
     bool progress() override;
 
@@ -79,5 +81,8 @@ private:
     std::size_t in_at_ = 0;
     int in_from_ = 0;
 };
+
+using RankZeroMpiTransport = MpiTransport<protocol::RankZeroToAgent, protocol::AgentToRankZero>;
+using AgentMpiTransport = MpiTransport<protocol::AgentToRankZero, protocol::RankZeroToAgent>;
 
 }  // namespace prs::transport
