@@ -115,9 +115,11 @@ class PrsTestCase(unittest.TestCase):
         return subprocess.run(cmd, cwd=self.dir.root, capture_output=True, text=True, timeout=timeout,
                               env=full_env)
 
+    def output_file(self):
+        return self.dir.run_dir / "outputs" / "result" / "parallel_run_step.txt"
+
     def output_lines(self, path=None):
-        path = path or self.dir.run_dir / "outputs" / "result" / "parallel_run_step.txt"
-        return Path(path).read_text().splitlines()
+        return Path(path or self.output_file()).read_text().splitlines()
 
     def wait_for_output_lines(self, count, timeout=60):
         """Waits until the output file holds at least `count` lines (rows are committed as

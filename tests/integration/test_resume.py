@@ -41,8 +41,12 @@ class Resume(PrsTestCase):
         rng = random.Random(seed)
         said = ""
         for _ in range(kills):
+            # The random point is counted from this run's first new rows: counted from its
+            # start, a loaded machine may still be starting workers when the kill comes.
+            before = len(self.output_lines()) if self.output_file().exists() else 0
             proc = self.start(np)
-            time.sleep(rng.uniform(0.5, 1.2))
+            self.wait_for_output_lines(before + 2)
+            time.sleep(rng.uniform(0.0, 0.7))
             kill_session(proc.pid)
             said += proc.communicate()[1]
         final = subprocess.run(self.command(np), cwd=self.dir.root, capture_output=True, text=True, timeout=300)
