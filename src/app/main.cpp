@@ -104,6 +104,7 @@ agent::AgentConfig make_agent_config(const config::JobSpec& job, const protocol:
     s.dataframe_header = job.append_row_dataframe_header;
     s.to_csv_kwargs_json = read_text_if_exists(job.code_dir / "parallel_run_step.settings.json");
     s.profiling_module = job.profiling_module;
+    s.prefetch_mini_batches = job.prefetch_mini_batches;
     s.input = input;
 
     cfg.launch.worker_binary = agent::default_worker_binary();

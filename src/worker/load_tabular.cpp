@@ -164,6 +164,9 @@ LoadedMiniBatch load_tabular(const protocol::MiniBatchDescriptor& d, const proto
     if (partition::is_wide_encoding(format.encoding)) return load_wide_files(d, format);
     partition::MiniBatchRows rows;
     try {
+        // Reading and checking the rows is C++ alone: run() (or a file that blocks, a FIFO)
+        // goes on meanwhile.
+        const py::gil_scoped_release unlocked;
         rows = partition::read_mini_batch_rows(d, format);
     } catch (const partition::DataError& e) {
         throw LoadError(e.what());

@@ -74,6 +74,21 @@ TEST_F(TabularRows, RaggedRowNamesFileAndByte) {
         << e;
 }
 
+TEST_F(TabularRows, PlainRowsAreTakenWholeAsRowByRow) {
+    // No quote, ASCII, no blank row: checked in bulk (the bytes are the text); a blank row, a
+    // quote or a ragged row goes row by row. Both give pandas the same rows.
+    const auto a = write("a.csv", "x,y\n1,2\r\n3,4\n5,6");
+    auto rows = read_mini_batch_rows(range(a), format(Header::AllFilesSameHeaders, a));
+    EXPECT_EQ(rows.text, "1,2\r\n3,4\n5,6\n");
+    EXPECT_EQ(rows.rows, 3u);
+    EXPECT_EQ(rows.file_rows, (std::vector<std::uint32_t>{3}));
+    const auto b = write("b.csv", "x,y\n1,2\r\n \n3,\"4\"\n5,6\n");
+    rows = read_mini_batch_rows(range(b), format(Header::AllFilesSameHeaders, b));
+    EXPECT_EQ(rows.text, "1,2\r\n3,\"4\"\n5,6\n");
+    EXPECT_EQ(rows.rows, 3u);
+    EXPECT_EQ(rows.file_rows, (std::vector<std::uint32_t>{3}));
+}
+
 TEST_F(TabularRows, UndecodableBytesNameFileByteAndEncoding) {
     const auto a = write("a.csv", "a,b\n1,ok\n2,caf\xE9\n");
     auto f = format(Header::AllFilesSameHeaders, a);
