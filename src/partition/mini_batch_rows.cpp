@@ -72,28 +72,34 @@ private:
         }
         if (delimited_) set_names(path, header, header_row);
         if (!bytes.empty() && bytes.back() != '\n') bytes += '\n';  // the last row of a file may lack one
-        if (!scan_plain(index, bytes)) scan(index, path, bytes, base, end);
+        if (!scan_plain(index, bytes, base)) scan(index, path, bytes, base, end);
     }
 
-    // Delimited rows as they mostly are, checked in bulk: no quote (every delimiter parts two
-    // fields), ASCII only (the same bytes in every 8-bit encoding, nothing to decode), no blank
-    // row to drop. Then the bytes are the text, moved rather than copied row by row, and a row
-    // costs a memchr and a count. False (nothing kept) when one of those does not hold or a row
-    // is ragged: scan() then decides row by row and names the row that is wrong.
-    bool scan_plain(std::uint32_t index, std::string& bytes) {
-        if (!delimited_ || filter_ || !is_ascii(bytes) || std::memchr(bytes.data(), '"', bytes.size())) return false;
+    // Rows as they mostly are, checked in bulk: ASCII only (the same bytes in every 8-bit
+    // encoding, nothing to decode), no blank row to drop, and for delimited rows no quote (every
+    // delimiter parts two fields). Then the bytes are the text, moved rather than copied row by
+    // row, and a row costs a memchr (and a count). JSON lines keep no origins then: the text is
+    // the bytes from `base` of the one file (text_offset). False (nothing kept) when one of those
+    // does not hold or a row is ragged: scan() then decides row by row and names the bad row.
+    bool scan_plain(std::uint32_t index, std::string& bytes, std::uint64_t base) {
+        if (filter_ || !is_ascii(bytes)) return false;
+        if (delimited_ && std::memchr(bytes.data(), '"', bytes.size())) return false;
+        if (!delimited_ && (!d_.partition_values.empty() || !out_.text.empty())) return false;
         const char* p = bytes.data();
         const char* const stop = p + bytes.size();
         std::uint32_t rows = 0;
         while (p < stop) {
             const char* row_end = line_end(p, stop);  // the bytes end in '\n'
             if (is_blank_row(std::string_view(p, static_cast<std::size_t>(row_end - p)), delimiter_)) return false;
-            const auto fields = 1 + static_cast<std::size_t>(std::count(p, row_end, delimiter_));
-            if (out_.names.empty()) out_.names = numbered_column_names(fields);
-            if (fields != out_.names.size()) return false;
+            if (delimited_) {
+                const auto fields = 1 + static_cast<std::size_t>(std::count(p, row_end, delimiter_));
+                if (out_.names.empty()) out_.names = numbered_column_names(fields);
+                if (fields != out_.names.size()) return false;
+            }
             ++rows;
             p = row_end;
         }
+        if (!delimited_) out_.text_offset = base;
         if (out_.text.empty())
             out_.text = std::move(bytes);
         else

@@ -14,7 +14,7 @@ namespace prs::worker {
 struct [[gnu::visibility("hidden")]] PreparedMiniBatch {
     protocol::MiniBatchDescriptor descriptor;
     bool ok = false;
-    LoadedMiniBatch batch;  // ok: run()'s argument
+    LoadedMiniBatch batch;      // ok: run()'s argument
     std::string error_message;  // not ok: why (LOAD_FAILED)
     std::string traceback;
     std::int64_t start_epoch_us = 0;  // when the load began (processed_mini-batches.csv's start)

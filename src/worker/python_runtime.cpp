@@ -51,7 +51,6 @@ std::pair<std::string, std::string> split_error(const py::error_already_set& e) 
             eol == what.npos ? "" : std::string(what.substr(eol + 1))};
 }
 
-
 // memchr is vectorised; a byte loop over megabytes of rows is not (-O2).
 std::uint32_t count_lines(std::string_view text) {
     std::uint32_t n = 0;
@@ -128,6 +127,7 @@ PythonRuntime::PythonRuntime(const protocol::WorkerSetup& setup)
 protocol::WorkerReady PythonRuntime::start() {
     try {
         const py::tuple out = runtime_.attr("start")(runtime_setup(setup_));
+        if (out[0].cast<bool>()) import_loader_modules();
         return {out[0].cast<bool>(), out[1].cast<std::string>(), out[2].cast<std::string>()};
     } catch (const py::error_already_set& e) {
         auto [message, traceback] = split_error(e);
@@ -208,6 +208,16 @@ AttemptResult PythonRuntime::run(PreparedMiniBatch&& prepared, const std::functi
         std::tie(r.error_message, r.traceback) = split_error(e);
     }
     return finish(&clock);
+}
+
+void PythonRuntime::import_loader_modules() {
+    const auto kind = setup_.input.kind;
+    if (kind == protocol::InputKind::FileList) return;
+    try {
+        py::module_::import(kind == protocol::InputKind::Hdf5 ? "numpy" : "pandas");
+    } catch (const py::error_already_set&) {
+        // Each load reports it, naming the mini-batch.
+    }
 }
 
 void PythonRuntime::shutdown() { runtime_.attr("shutdown")(); }

@@ -28,7 +28,7 @@ public:
     PreparedMiniBatch load(const protocol::MiniBatchDescriptor& descriptor, LoadCpu cpu);
     // A loaded mini-batch: calls `loaded` (the agent's load timeout ends there), then run().
     // One that failed to load is its LOAD_FAILED result.
-    protocol::AttemptResult run(PreparedMiniBatch&& prepared, const std::function<void()>& loaded);
+    protocol::AttemptResult run(PreparedMiniBatch && prepared, const std::function<void()>& loaded);
     // Hands back a sent result's rows: the next result reuses their memory, since
     // fresh megabyte buffers cost a page fault per 4 KB.
     void recycle(std::string && rows) { spare_rows_ = std::move(rows); }
@@ -39,6 +39,11 @@ public:
     [[noreturn]] void exit_now(int code);
 
 private:
+    // pandas (numpy for HDF5) with the entry script: its import, a second or more on a busy
+    // node, is the worker's start-up, not the first mini-batch's load that
+    // --task_overhead_timeout bounds.
+    void import_loader_modules();
+
     protocol::WorkerSetup setup_;
     pybind11::scoped_interpreter interpreter_;
     // Declared after the interpreter: destroyed before it finalises.

@@ -97,16 +97,18 @@ int serve(protocol::Channel& channel, protocol::WorkerBoard& board, const protoc
     const auto ahead_limit = static_cast<std::size_t>(setup.prefetch_mini_batches);
     std::optional<Prefetcher> prefetcher;
     if (ahead_limit > 0 && setup.input.kind != protocol::InputKind::FileList)
-        prefetcher.emplace(
-            [&python](const protocol::MiniBatchDescriptor& d) { return python.load(d, PythonRuntime::LoadCpu::Thread); });
+        prefetcher.emplace([&python](const protocol::MiniBatchDescriptor& d) {
+            return python.load(d, PythonRuntime::LoadCpu::Thread);
+        });
     std::deque<std::optional<protocol::Message>> ahead;
     const auto load_ahead = [&] {
-        while (prefetcher && prefetcher->size() < ahead_limit && (ahead.empty() || ahead.back()) &&
-               channel.has_message()) {
+        // Nothing is read past a StopWorker or EOF.
+        const auto more = [&] {
+            return ahead.empty() || (ahead.back() && std::holds_alternative<protocol::RunTask>(*ahead.back()));
+        };
+        while (prefetcher && prefetcher->size() < ahead_limit && more() && channel.has_message()) {
             ahead.push_back(channel.receive());
-            const auto* next = ahead.back() ? std::get_if<protocol::RunTask>(&*ahead.back()) : nullptr;
-            if (!next) break;  // StopWorker: nothing comes after it
-            prefetcher->start(next->descriptor);
+            if (more()) prefetcher->start(std::get<protocol::RunTask>(*ahead.back()).descriptor);
         }
     };
     for (;;) {

@@ -126,6 +126,19 @@ TEST_F(TabularRows, JsonLinesRowsAndOrigins) {
     EXPECT_TRUE(rows.names.empty());
 }
 
+TEST_F(TabularRows, PlainJsonLinesAreTheBytesFromTheirOffset) {
+    const auto a = write("a.jsonl", "{\"a\": 1}\n{\"a\": 2}\n{\"a\": 3}");
+    protocol::InputFormat f;
+    f.kind = protocol::InputKind::JsonLines;
+    auto d = range(a, 9);
+    d.kind = f.kind;
+    const auto rows = read_mini_batch_rows(d, f);
+    EXPECT_EQ(rows.text, "{\"a\": 2}\n{\"a\": 3}\n");
+    EXPECT_EQ(rows.rows, 2u);
+    EXPECT_TRUE(rows.origins.empty());  // a row's byte: text_offset + its position
+    EXPECT_EQ(rows.text_offset, 9u);
+}
+
 TEST(TabularScanner, SplitsFieldsLikePandas) {
     std::vector<std::string> fields;
     split_fields("1,\"a,\"\"b\"\"\",ab\"c,\"q\"x,", ',', fields);
