@@ -14,6 +14,7 @@ installed). Every figure is whole-command wall time unless the table says otherw
 Jobs, entry scripts and inputs are generated into a temporary folder.
 """
 import argparse
+import collections
 import json
 import os
 import platform
@@ -684,6 +685,289 @@ class Bench:
 
 # ----------------------------------------------------------------------------- output
 
+# ----------------------------------------------------------------------------- load path and overlap (#19)
+# Tabular and HDF5 mini-batches: how long a worker takes to bring a mini-batch's data to run()
+# against pandas/numpy reading the same bytes in one plain process (`load`), and how much of a
+# GIL-releasing run() (a GPU call) the next mini-batch's load hides behind (`overlap`).
+
+# Imports pandas and numpy up front, as an entry script that takes DataFrames does: the import
+# (about a second on a loaded VM) is the worker's start-up, not the first mini-batch's load.
+LOAD_NOOP_ENTRY = """
+import numpy, pandas
+
+def init():
+    pass
+
+def run(mini_batch):
+    return [0] * len(mini_batch)
+"""
+
+# Sleeps as a GPU call would (GIL released); says when it ended.
+LOAD_SLEEP_ENTRY = """
+import os, time
+import numpy, pandas
+SECONDS = float(os.environ["PRS_BENCH_RUN_S"])
+
+def init():
+    pass
+
+def run(mini_batch):
+    time.sleep(SECONDS)
+    return [f"{time.time():.6f} {os.getpid()}"] + [""] * (len(mini_batch) - 1)
+"""
+
+# Holds the GIL for as long (a pure-Python loop).
+LOAD_SPIN_ENTRY = """
+import os, time
+import numpy, pandas
+SECONDS = float(os.environ["PRS_BENCH_RUN_S"])
+
+def init():
+    pass
+
+def run(mini_batch):
+    stop = time.perf_counter() + SECONDS
+    n = 0
+    while time.perf_counter() < stop:
+        n += 1
+    return [f"{time.time():.6f} {os.getpid()}"] + [""] * (len(mini_batch) - 1)
+"""
+
+# pandas / numpy reading the byte ranges prs_mpi's mini-batches name, the way the worker does
+# (the options of src/worker/load_tabular.cpp), best of three.
+LOAD_PEER = """
+import io, json, sys, time
+import numpy, pandas
+kind, spec = sys.argv[1], json.load(open(sys.argv[2]))
+def once():
+    t = time.perf_counter()
+    for r in spec["ranges"]:
+        with open(r["file"], "rb") as f:
+            f.seek(r["begin"])
+            data = f.read(r["end"] - r["begin"])
+        if kind == "csv":
+            pandas.read_csv(io.BytesIO(data), sep=",", header=None, names=spec["names"], index_col=False,
+                            encoding="utf-8", engine="c")
+        elif kind == "json":
+            pandas.read_json(io.BytesIO(data), lines=True, orient="records")
+        else:
+            numpy.frombuffer(data, dtype=numpy.float64).reshape(-1, spec["columns"]).copy()
+    return time.perf_counter() - t
+print(min(once() for _ in range(3)))
+"""
+
+
+def _tabular_job(root, name, data, entry, concurrency, prefetch, size="1mb", append=True):
+    (root / f"job_{name}.yml").write_text(textwrap.dedent(f"""\
+        type: parallel
+        name: bench_{name}
+        inputs:
+          input_data:
+            type: mltable
+            path: ./{data}
+        outputs:
+          result:
+            type: uri_folder
+        input_data: ${{{{inputs.input_data}}}}
+        mini_batch_size: "{size}"
+        max_concurrency_per_instance: {concurrency}
+        retry_settings:
+          max_retries: 0
+          timeout: 600
+        task:
+          type: run_function
+          code: ./src
+          entry_script: {entry}
+          {"append_row_to: ${{outputs.result}}" if append else ""}
+          program_arguments: --prefetch_mini_batches {prefetch}
+        """))
+
+
+def _hdf5_job(root, name, data, entry, concurrency, prefetch, rows, append=True):
+    (root / f"job_{name}.yml").write_text(textwrap.dedent(f"""\
+        type: parallel
+        name: bench_{name}
+        inputs:
+          input_data:
+            type: hdf5
+            path: ./{data}
+            datasets: [/x]
+        outputs:
+          result:
+            type: uri_folder
+        input_data: ${{{{inputs.input_data}}}}
+        mini_batch_size: "{rows}"
+        max_concurrency_per_instance: {concurrency}
+        retry_settings:
+          max_retries: 0
+          timeout: 600
+        task:
+          type: run_function
+          code: ./src
+          entry_script: {entry}
+          {"append_row_to: ${{outputs.result}}" if append else ""}
+          program_arguments: --prefetch_mini_batches {prefetch}
+        """))
+
+
+def _processed(run_dir):
+    import csv
+    with open(run_dir / "logs" / "sys" / "job_report" / "processed_mini-batches.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _load_seconds(rows):
+    """The worker's load time (Elapsed - Run Method Seconds) summed over the mini-batches."""
+    return sum(float(r["Elapsed Seconds"]) - float(r["Run Method Seconds"]) for r in rows)
+
+
+def _make_tabular(folder, kind, files, mb):
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i in range(files):
+        rows, n, size = [], i * 1_000_000, 0
+        while size < mb * 1_000_000:
+            if kind == "csv":
+                line = f"{n},{n * 0.5:.3f},{n % 97},name{n % 1013},{n * 7 % 100003}\n"
+            else:
+                line = json.dumps({"id": n, "x": n * 0.5, "k": n % 97, "name": f"name{n % 1013}"}) + "\n"
+            rows.append(line)
+            size += len(line)
+            n += 1
+        path = folder / f"part{i:02d}.{'csv' if kind == 'csv' else 'jsonl'}"
+        path.write_text(("id,x,k,name,v\n" if kind == "csv" else "") + "".join(rows))
+        names.append(path.name)
+    reader = ("read_delimited:\n      delimiter: ','\n      encoding: utf8\n      header: all_files_same_headers"
+              if kind == "csv" else "read_json_lines:\n      encoding: utf8")
+    (folder / "MLTable").write_text("paths:\n" + "".join(f"  - file: ./{n}\n" for n in names) +
+                                    f"transformations:\n  - {reader}\n")
+
+
+def _peer_load(b, kind, spec):
+    peer = b.root / "load_peer.py"
+    peer.write_text(LOAD_PEER)
+    spec_file = b.root / f"load_{kind}.json"
+    spec_file.write_text(json.dumps(spec))
+    out = subprocess.run([PY, str(peer), kind, str(spec_file)], capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
+def _ranges(rows):
+    out = []
+    for r in rows:
+        d = json.loads(r["Mini-batch Detail"])
+        end = d["end"] or os.path.getsize(d["files"][0])
+        out.append({"file": d["files"][0], "begin": d["begin"], "end": end})
+    return out
+
+
+def bench_load(b):
+    files, mb = (6, 2) if b.quick else (20, 2)
+    for name, body in [("load_noop.py", LOAD_NOOP_ENTRY), ("load_sleep.py", LOAD_SLEEP_ENTRY),
+                       ("load_spin.py", LOAD_SPIN_ENTRY)]:
+        write(b.root / "src" / name, body)
+    g = (f"load path: {files} files x {mb} MB, 1 MB mini-batches, no-op run(), 1 worker, prefetch 0 "
+         "(worker's load seconds summed from processed_mini-batches.csv, best of 3)")
+    b.load_per_mini_batch = {}
+    for kind, label, peer_name in [("csv", "read_delimited", "pandas.read_csv"),
+                                   ("json", "read_json_lines", "pandas.read_json(lines=True)")]:
+        b.log(f"load: {label}, {files} x {mb} MB")
+        _make_tabular(b.root / f"data_load_{kind}", kind, files, mb)
+        # No append_row: Elapsed - Run Method Seconds is then the load alone (no rows to format).
+        _tabular_job(b.root, f"load_{kind}", f"data_load_{kind}", "load_noop.py", 1, 0, append=False)
+        # prs_mpi and the peer alternate (the VM's load changes from minute to minute): best of 3 each.
+        best = peer = None
+        for _ in range(3):
+            b.prs_run(f"load_{kind}")
+            rows = _processed(b.root / f"run_load_{kind}_alone")
+            s = _load_seconds(rows)
+            best = s if best is None else min(best, s)
+            spec = {"ranges": _ranges(rows), "names": ["id", "x", "k", "name", "v"]}
+            # A range that starts at byte 0 holds the header line: the worker skips it, pandas too.
+            for r in spec["ranges"]:
+                if kind == "csv" and r["begin"] == 0:
+                    with open(r["file"], "rb") as f:
+                        r["begin"] = len(f.readline())
+            p = _peer_load(b, kind, spec)
+            peer = p if peer is None else min(peer, p)
+        b.load_per_mini_batch[kind] = best / len(rows)
+        b.log(f"  prs_mpi {best:.3f} s for {len(rows)} mini-batches, {peer_name} {peer:.3f} s: {best / peer:.2f}x")
+        b.add(g, f"{label}: data to run()", f"{best:.3f} s ({best / peer:.2f}x the peer)", peer_name, f"{peer:.3f} s",
+              peer / best, ">= 0.87 (<= 1.15x)", best / peer <= 1.15)
+    make_h5 = Path(b.prs).parent / "tests" / "prs_make_h5"
+    if make_h5.exists():
+        rows_total, columns = (500_000, 8) if b.quick else (2_000_000, 8)
+        per_batch = 131072  # 8 MB of float64
+        folder = b.root / "data_load_h5"
+        folder.mkdir(exist_ok=True)
+        subprocess.run([str(make_h5), str(folder / "x.h5"), "0", f"/x:f64:{rows_total}x{columns}"], check=True)
+        _hdf5_job(b.root, "load_h5", "data_load_h5", "load_noop.py", 1, 0, per_batch, append=False)
+        best = None
+        for _ in range(3):
+            b.prs_run("load_h5")
+            rows = _processed(b.root / "run_load_h5_alone")
+            s = _load_seconds(rows)
+            best = s if best is None else min(best, s)
+        # No h5py here: numpy reads as many bytes of a plain file (the dataset is contiguous).
+        raw = b.root / "raw.bin"
+        with open(raw, "wb") as f:
+            f.write(b"\0" * (rows_total * columns * 8))
+        spec = {"columns": columns, "ranges": [
+            {"file": str(raw), "begin": lo * columns * 8, "end": min(lo + per_batch, rows_total) * columns * 8}
+            for lo in range(0, rows_total, per_batch)]}
+        peer = _peer_load(b, "h5", spec)
+        b.log(f"  HDF5: prs_mpi {best:.3f} s, numpy {peer:.3f} s: {best / peer:.2f}x")
+        b.add(g, "HDF5 hyperslab: data to run()", f"{best:.3f} s ({best / peer:.2f}x the peer)",
+              "numpy, same bytes of a plain file (no h5py)", f"{peer:.3f} s", peer / best, ">= 0.87 (<= 1.15x)",
+              best / peer <= 1.15)
+
+
+def bench_overlap(b):
+    if not hasattr(b, "load_per_mini_batch"):
+        bench_load(b)
+    load = b.load_per_mini_batch["csv"]
+    run_s = round(load, 3)
+    env = {"PRS_BENCH_RUN_S": str(run_s)}
+    reps = 5
+    g = (f"overlap: the load bench's CSV job, run() {run_s * 1000:.0f} ms (~ its load, {load * 1000:.0f} ms), "
+         f"2 workers; period = a worker's time per mini-batch after start-up (its first run() end -> its last, "
+         f"over the mini-batches between), median of {reps}")
+
+    def span(name):
+        """The workers' mean seconds per mini-batch after start-up, and the mini-batches."""
+        run_dir = b.root / f"run_{name}_alone"
+        ends = collections.defaultdict(list)
+        for line in (run_dir / "outputs" / "result" / "parallel_run_step.txt").read_text().splitlines():
+            if line.strip():
+                t, pid = line.split()
+                ends[pid].append(float(t))
+        periods = [(max(e) - min(e)) / (len(e) - 1) for e in ends.values() if len(e) > 1]
+        return statistics.mean(periods), sum(map(len, ends.values()))
+
+    results = {}
+    for entry, tag in [("load_sleep.py", "sleep"), ("load_spin.py", "spin")]:
+        spans = {0: [], 1: []}
+        for prefetch in spans:
+            _tabular_job(b.root, f"overlap_{tag}_{prefetch}", "data_load_csv", entry, 2, prefetch)
+        for _ in range(reps):  # prefetch 0 and 1 alternate
+            for prefetch in spans:
+                b.prs_run(f"overlap_{tag}_{prefetch}", env=env)
+                spans[prefetch].append(span(f"overlap_{tag}_{prefetch}")[0])
+        for prefetch, v in spans.items():
+            results[(tag, prefetch)] = (statistics.median(v), None)
+            b.log(f"  {tag} run(), prefetch {prefetch}: {results[(tag, prefetch)][0] * 1000:.1f} ms per mini-batch "
+                  f"({min(v) * 1000:.1f}-{max(v) * 1000:.1f})")
+    bound = max(load, run_s)
+    for prefetch in (0, 1):
+        s = results[("sleep", prefetch)][0]
+        b.add(g, f"GIL-released run(), prefetch {prefetch}: bound / period", f"{bound / s:.2f} ({s * 1000:.1f} ms)",
+              "bound max(load, run)", f"{bound * 1000:.1f} ms", None, ">= 0.85" if prefetch else "-",
+              bound / s >= 0.85 if prefetch else None)
+    on, off = results[("spin", 1)][0], results[("spin", 0)][0]
+    b.add(g, "GIL-holding run(): period, prefetch 1", f"{on * 1000:.1f} ms ({on / off:.2f}x prefetch 0)",
+          "prefetch 0", f"{off * 1000:.1f} ms", off / on, ">= 0.95 (<= 1.05x)", on / off <= 1.05)
+
+
 def print_table(rows):
     head = ("figure", "prs_mpi", "peer", "peer value", "ratio", "target", "met?")
     group = None
@@ -753,7 +1037,7 @@ def main():
     ap.add_argument("--prs", default=str(HERE.parent / "build" / "prs_mpi"))
     ap.add_argument("--quick", action="store_true", default=os.environ.get("PRS_BENCH_QUICK") == "1")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    ap.add_argument("--only", help="comma-separated scenarios: noop,sleep,first,memory,rows,sklearn")
+    ap.add_argument("--only", help="comma-separated scenarios: noop,sleep,first,memory,rows,load,overlap,sklearn")
     ap.add_argument("--svg", default=str(HERE / "results.svg"))
     args = ap.parse_args()
     prs = str(Path(args.prs).resolve())
@@ -764,7 +1048,8 @@ def main():
           f"{'quick' if args.quick else 'full'} mode; work dir {root}", flush=True)
     start = time.perf_counter()
     b = Bench(prs, root, args.quick)
-    only = set(args.only.split(",")) if args.only else {"noop", "sleep", "first", "memory", "rows", "sklearn"}
+    only = set(args.only.split(",")) if args.only else {"noop", "sleep", "first", "memory", "rows", "load",
+                                                        "overlap", "sklearn"}
     try:
         if "noop" in only or "memory" in only:
             b.noop()
@@ -776,6 +1061,10 @@ def main():
             b.memory()
         if "rows" in only:
             b.rows_throughput()
+        if "load" in only:
+            bench_load(b)
+        if "overlap" in only:
+            bench_overlap(b)
         if "sklearn" in only:
             b.sklearn()
         print(f"\nbench took {time.perf_counter() - start:.0f} s\n")

@@ -114,10 +114,18 @@ bool Agent::may_respawn() const {
     return !draining_ && orchestrator::may_respawn(init_failures_, cfg_.slots);
 }
 
+int Agent::pipeline_depth() const {
+    // A worker that loads ahead (--prefetch_mini_batches N) must hold what it loads: the running
+    // one, N, and one more on its way, since a worker looks for work to load when its run()
+    // begins, just after the result whose answer refills it (a round trip it would lose).
+    const int ahead = cfg_.setup.input.kind == protocol::InputKind::FileList ? 0 : cfg_.setup.prefetch_mini_batches;
+    return ahead > 0 ? std::max(depth_.depth(), 2 + ahead) : depth_.depth();
+}
+
 int Agent::wanted_credit() const {
     const auto ready =
         std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::Running; });
-    return static_cast<int>(ready) * (depth_.depth() + 1);
+    return static_cast<int>(ready) * (pipeline_depth() + 1);
 }
 
 void Agent::stop(Slot& s) {
@@ -153,7 +161,7 @@ void Agent::kill_worker(Slot& s, const std::string& why) {
 
 void Agent::dispatch() {
     // One mini-batch per worker per round, so a short queue spreads over all workers.
-    const auto depth = static_cast<std::size_t>(depth_.depth());
+    const auto depth = static_cast<std::size_t>(pipeline_depth());
     for (bool progress = true; progress && !queue_.empty();) {
         progress = false;
         for (auto& s : slots_) {

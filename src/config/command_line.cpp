@@ -47,6 +47,7 @@ constexpr SettingFlag kProgramArgumentSettings[] = {
     {"isolate_failed_items", "True|False",
      "ours: split a mini-batch whose every attempt raised, crashed or timed out and retry the halves, down to "
      "the failing items (default False)"},
+    {"prefetch_mini_batches", "N", "ours: mini-batches a worker loads ahead while run() executes, 0 = off (default 1)"},
 };
 
 struct Options {

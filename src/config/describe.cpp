@@ -166,6 +166,7 @@ std::string describe(const JobSpec& spec) {
     out.setting(spec, "append_row_dataframe_header", spec.append_row_dataframe_header ? "True" : "False");
     out.setting(spec, "rank_timeout", fmt::format("{} s", spec.rank_timeout));
     out.setting(spec, "isolate_failed_items", spec.isolate_failed_items ? "True" : "False");
+    out.setting(spec, "prefetch_mini_batches", std::to_string(spec.prefetch_mini_batches));
     return out.take();
 }
 

@@ -169,6 +169,7 @@ const std::vector<std::string>& prs_flag_names() {
         "profiling_module",
         "append_row_dataframe_header",
         "isolate_failed_items",
+        "prefetch_mini_batches",
     };
     return names;
 }

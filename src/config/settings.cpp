@@ -32,6 +32,9 @@ constexpr IntRange kNonNegative{0, kIntMax};
 // Pythons. 1024 is beyond any node's cores; hpc/worker_count caps a count the machine cannot run.
 constexpr IntRange kWorkersPerNode{1, 1024};
 
+// Each mini-batch loaded ahead is held in memory until its run(): a few cover any load.
+constexpr IntRange kPrefetch{0, 8};
+
 constexpr std::array kRules = {
     Rule{"mini_batch_size", Kind::Size, {}, "\"10\" (files) or \"10mb\" (tabular)"},
     Rule{"resources.instance_count", Kind::Integer, kAtLeastOne, "1"},
@@ -53,6 +56,7 @@ constexpr std::array kRules = {
     Rule{"append_row_dataframe_header", Kind::Boolean, {}, "False"},
     Rule{"rank_timeout", Kind::Integer, kTimeout, "30 (seconds)"},
     Rule{"isolate_failed_items", Kind::Boolean, {}, "False"},
+    Rule{"prefetch_mini_batches", Kind::Integer, kPrefetch, "1 (0 = off)"},
 };
 
 const Rule* find_rule(std::string_view key) {
@@ -99,6 +103,8 @@ void set_integer(JobSpec& spec, std::string_view key, long long v) {
         spec.resource_monitor_interval = static_cast<int>(v);
     else if (key == "rank_timeout")
         spec.rank_timeout = static_cast<int>(v);
+    else if (key == "prefetch_mini_batches")
+        spec.prefetch_mini_batches = static_cast<int>(v);
 }
 
 void set_boolean(JobSpec& spec, std::string_view key, bool v) {

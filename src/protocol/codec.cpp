@@ -132,6 +132,7 @@ void message_fields(Ar& ar, T& m) {
         ar(m.dataframe_header);
         ar(m.to_csv_kwargs_json);
         ar(m.profiling_module);
+        ar(m.prefetch_mini_batches);
         ar(m.input.kind);
         ar(m.input.delimiter);
         ar(m.input.header);

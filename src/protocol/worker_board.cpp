@@ -78,10 +78,15 @@ WorkerBoard::~WorkerBoard() {
 }
 
 void WorkerBoard::begin() {
+    begin(now_in<std::chrono::steady_clock, std::chrono::nanoseconds>(),
+          now_in<std::chrono::system_clock, std::chrono::microseconds>());
+}
+
+void WorkerBoard::begin(std::int64_t start_mono_ns, std::int64_t start_epoch_us) {
     const std::uint64_t n = page_->started.load(std::memory_order_relaxed) + 1;
     auto& slot = page_->starts[n % 2];
-    slot.mono_ns.store(now_in<std::chrono::steady_clock, std::chrono::nanoseconds>(), std::memory_order_relaxed);
-    slot.epoch_us.store(now_in<std::chrono::system_clock, std::chrono::microseconds>(), std::memory_order_relaxed);
+    slot.mono_ns.store(start_mono_ns, std::memory_order_relaxed);
+    slot.epoch_us.store(start_epoch_us, std::memory_order_relaxed);
     page_->started.store(n, std::memory_order_release);
 }
 

@@ -70,6 +70,7 @@ agent::AgentConfig make_agent_config(const ParallelStep& step, const transport::
     s.dataframe_header = job.append_row_dataframe_header;
     s.to_csv_kwargs_json = read_text_if_exists(job.code_dir / "parallel_run_step.settings.json");
     s.profiling_module = job.profiling_module;
+    s.prefetch_mini_batches = job.prefetch_mini_batches;
     s.input = step.input;
 
     cfg.launch.worker_binary = agent::default_worker_binary();

@@ -68,11 +68,14 @@ py::object delimited_frame(const partition::MiniBatchRows& rows, const protocol:
 [[noreturn]] void throw_bad_json_line(const protocol::MiniBatchDescriptor& d, const partition::MiniBatchRows& rows,
                                       const py::error_already_set& original) {
     const py::object loads = py::module_::import("json").attr("loads");
-    std::string_view text = rows.text;
-    for (const auto& origin : rows.origins) {
-        const auto eol = text.find('\n');
-        const std::string_view line = text.substr(0, eol);
-        text.remove_prefix(eol + 1);
+    const std::string_view text = rows.text;
+    std::size_t at = 0;
+    for (std::uint32_t i = 0; i < rows.rows; ++i) {
+        const auto eol = text.find('\n', at);
+        const std::string_view line = text.substr(at, eol - at);
+        const auto origin =
+            rows.origins.empty() ? partition::MiniBatchRows::Origin{0, rows.text_offset + at} : rows.origins.at(i);
+        at = eol + 1;
         try {
             loads(py::bytes(line.data(), line.size()));
         } catch (const py::error_already_set& e) {
@@ -175,6 +178,9 @@ LoadedMiniBatch load_tabular(const protocol::MiniBatchDescriptor& d, const proto
     if (partition::is_wide_encoding(format.encoding)) return load_wide_files(d, format);
     partition::MiniBatchRows rows;
     try {
+        // Reading and checking the rows is C++ alone: run() (or a file that blocks, a FIFO)
+        // goes on meanwhile.
+        const py::gil_scoped_release unlocked;
         rows = partition::read_mini_batch_rows(d, format);
     } catch (const partition::DataError& e) {
         throw LoadError(e.what());

@@ -51,16 +51,6 @@ std::pair<std::string, std::string> split_error(const py::error_already_set& e) 
             eol == what.npos ? "" : std::string(what.substr(eol + 1))};
 }
 
-// Bad input data fails the attempt, not the worker (docs/design.md §6).
-AttemptResult load_failed(AttemptResult& r, const AttemptClock& clock, std::string message, std::string traceback) {
-    r.status = AttemptStatus::LoadFailed;
-    r.error_category = "UserError";
-    r.error_message = std::move(message);
-    r.traceback = std::move(traceback);
-    clock.stop(r);
-    return r;
-}
-
 // memchr is vectorised; a byte loop over megabytes of rows is not (-O2).
 std::uint32_t count_lines(std::string_view text) {
     std::uint32_t n = 0;
@@ -139,6 +129,7 @@ PythonRuntime::PythonRuntime(const protocol::WorkerSetup& setup)
 protocol::WorkerReady PythonRuntime::start() {
     try {
         const py::tuple out = runtime_.attr("start")(runtime_setup(setup_));
+        if (out[0].cast<bool>()) import_loader_modules();
         return {out[0].cast<bool>(), out[1].cast<std::string>(), out[2].cast<std::string>()};
     } catch (const py::error_already_set& e) {
         auto [message, traceback] = split_error(e);
@@ -146,21 +137,56 @@ protocol::WorkerReady PythonRuntime::start() {
     }
 }
 
-AttemptResult PythonRuntime::run(const protocol::MiniBatchDescriptor& d, const std::function<void()>& loaded) {
-    const AttemptClock clock;
+PreparedMiniBatch PythonRuntime::load(const protocol::MiniBatchDescriptor& d, LoadCpu cpu) {
+    const AttemptClock clock(cpu == LoadCpu::Thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID);
+    PreparedMiniBatch p;
+    p.descriptor = d;
+    try {
+        p.batch = load_mini_batch(d, setup_.input);
+        p.ok = true;
+    } catch (const LoadError& e) {
+        p.error_message = e.what();
+    } catch (const py::error_already_set& e) {
+        std::tie(p.error_message, p.traceback) = split_error(e);
+    }
+    AttemptResult times;
+    clock.stop(times);
+    p.start_epoch_us = times.start_us;
+    p.load_s = times.elapsed_s;
+    p.load_cpu_s = times.process_cpu_s;
+    return p;
+}
+
+AttemptResult PythonRuntime::run(PreparedMiniBatch&& prepared, const std::function<void()>& loaded) {
+    const auto& d = prepared.descriptor;
     AttemptResult r = identity_;
     r.mini_batch_id = d.id;
     r.attempt = d.attempt;
     r.total = d.items;
-    LoadedMiniBatch batch;
-    try {
-        batch = load_mini_batch(d, setup_.input);
-    } catch (const LoadError& e) {
-        return load_failed(r, clock, e.what(), "");
-    } catch (const py::error_already_set& e) {
-        auto [message, traceback] = split_error(e);
-        return load_failed(r, clock, std::move(message), std::move(traceback));
+    // The attempt's times are its load's and its run() phase's, without a wait between them
+    // (a mini-batch loaded ahead waits for the one before it).
+    const auto finish = [&](const AttemptClock* run_phase) {
+        r.start_us = prepared.start_epoch_us;
+        r.elapsed_s = prepared.load_s;
+        r.process_cpu_s = prepared.load_cpu_s;
+        if (run_phase) {
+            AttemptResult phase;
+            run_phase->stop(phase);
+            r.elapsed_s += phase.elapsed_s;
+            r.process_cpu_s += phase.process_cpu_s;
+        }
+        return r;
+    };
+    if (!prepared.ok) {
+        // Bad input data fails the attempt, not the worker (docs/design.md §6).
+        r.status = AttemptStatus::LoadFailed;
+        r.error_category = "UserError";
+        r.error_message = std::move(prepared.error_message);
+        r.traceback = std::move(prepared.traceback);
+        return finish(nullptr);
     }
+    const AttemptClock clock(CLOCK_PROCESS_CPUTIME_ID);
+    LoadedMiniBatch batch = std::move(prepared.batch);
     r.total = batch.items;
     loaded();
     try {
@@ -183,8 +209,17 @@ AttemptResult PythonRuntime::run(const protocol::MiniBatchDescriptor& d, const s
         r.error_category = "SystemError";
         std::tie(r.error_message, r.traceback) = split_error(e);
     }
-    clock.stop(r);
-    return r;
+    return finish(&clock);
+}
+
+void PythonRuntime::import_loader_modules() {
+    const auto kind = setup_.input.kind;
+    if (kind == protocol::InputKind::FileList) return;
+    try {
+        py::module_::import(kind == protocol::InputKind::Hdf5 ? "numpy" : "pandas");
+    } catch (const py::error_already_set&) {
+        // Each load reports it, naming the mini-batch.
+    }
 }
 
 void PythonRuntime::shutdown() { runtime_.attr("shutdown")(); }

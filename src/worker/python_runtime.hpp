@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "prepared.hpp"
 #include "prs/protocol/messages.hpp"
 
 namespace prs::worker {
@@ -20,9 +21,14 @@ public:
     // Sets up sys.path, logging and the EntryScript helper, imports the entry script and
     // calls its init(). Errors of the entry script come back as ok = false.
     protocol::WorkerReady start();
-    // Loads the mini-batch's data, calls `loaded` (the agent's load timeout ends there),
-    // then run().
-    protocol::AttemptResult run(const protocol::MiniBatchDescriptor& descriptor, const std::function<void()>& loaded);
+    // Loads the mini-batch's data (GIL held; on the worker's main thread, or ahead of its
+    // turn on the loader thread: `cpu` says whose CPU time counts, the process's or only
+    // the calling thread's, which shares the process with a running run()).
+    enum class LoadCpu { Process, Thread };
+    PreparedMiniBatch load(const protocol::MiniBatchDescriptor& descriptor, LoadCpu cpu);
+    // A loaded mini-batch: calls `loaded` (the agent's load timeout ends there), then run().
+    // One that failed to load is its LOAD_FAILED result.
+    protocol::AttemptResult run(PreparedMiniBatch && prepared, const std::function<void()>& loaded);
     // Hands back a sent result's rows: the next result reuses their memory, since
     // fresh megabyte buffers cost a page fault per 4 KB.
     void recycle(std::string && rows) { spare_rows_ = std::move(rows); }
@@ -33,6 +39,11 @@ public:
     [[noreturn]] void exit_now(int code);
 
 private:
+    // pandas (numpy for HDF5) with the entry script: its import, a second or more on a busy
+    // node, is the worker's start-up, not the first mini-batch's load that
+    // --task_overhead_timeout bounds.
+    void import_loader_modules();
+
     protocol::WorkerSetup setup_;
     pybind11::scoped_interpreter interpreter_;
     // Declared after the interpreter: destroyed before it finalises.

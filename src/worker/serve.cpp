@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "prefetch.hpp"
 #include "python_runtime.hpp"
 
 namespace prs::worker {
@@ -89,22 +92,59 @@ int serve(protocol::ChannelToAgent& channel, protocol::WorkerBoard& board, const
 
     const ChannelGuard guard(channel.fd());
     HeldResults held;
+    // Loaded kinds load the mini-batches this worker holds while run() executes (prefetch.hpp);
+    // the messages received for that wait here, in order (EOF as nullopt).
+    const auto ahead_limit = static_cast<std::size_t>(setup.prefetch_mini_batches);
+    std::optional<Prefetcher> prefetcher;
+    if (ahead_limit > 0 && setup.input.kind != protocol::InputKind::FileList)
+        prefetcher.emplace([&python](const protocol::MiniBatchDescriptor& d) {
+            return python.load(d, PythonRuntime::LoadCpu::Thread);
+        });
+    std::deque<std::optional<protocol::AgentToWorker>> ahead;
+    const auto load_ahead = [&] {
+        // Nothing is read past a StopWorker or EOF.
+        const auto more = [&] {
+            return ahead.empty() || (ahead.back() && std::holds_alternative<protocol::RunTask>(*ahead.back()));
+        };
+        while (prefetcher && prefetcher->size() < ahead_limit && more() && channel.has_message()) {
+            ahead.push_back(channel.receive());
+            if (more()) prefetcher->start(std::get<protocol::RunTask>(*ahead.back()).descriptor);
+        }
+    };
     for (;;) {
         // Never wait for work with results unsent.
-        if (held.any() && !channel.has_message() && !held.send(channel)) python.exit_now(0);
-        const auto message = receive(channel);
+        if (held.any() && ahead.empty() && !channel.has_message() && !held.send(channel)) python.exit_now(0);
+        std::optional<protocol::AgentToWorker> message;
+        if (ahead.empty()) {
+            message = receive(channel);
+        } else {
+            message = std::move(ahead.front());
+            ahead.pop_front();
+        }
         if (!message) python.exit_now(0);  // the agent is gone: nobody wants the results
         const bool stop = std::visit(
             protocol::Overloaded{
                 [&](const protocol::RunTask& task) {
                     const auto& d = task.descriptor;
+                    PreparedMiniBatch prepared;
+                    if (prefetcher && prefetcher->next_is(d)) {
+                        // Begun on the board now that the one before it is finished, as of when its
+                        // load began: the agent's --task_overhead_timeout counts from then.
+                        const auto begun = prefetcher->wait_begun();
+                        board.begin(begun.mono_ns, begun.epoch_us);
+                        prepared = prefetcher->take();
+                    } else {
+                        board.begin();
+                        prepared = python.load(d, PythonRuntime::LoadCpu::Process);
+                    }
                     // File lists need no loading; other kinds tell the agent when loading is done so
                     // that --task_overhead_timeout and retry_settings.timeout each time their own phase.
                     const auto loaded = [&] {
-                        if (d.kind != protocol::InputKind::FileList) channel.send(protocol::RunStarted{d.id});
+                        if (d.kind == protocol::InputKind::FileList) return;
+                        channel.send(protocol::RunStarted{d.id});
+                        load_ahead();
                     };
-                    board.begin();
-                    protocol::TaskDone done{python.run(d, loaded)};
+                    protocol::TaskDone done{python.run(std::move(prepared), loaded)};
                     if (!guard.intact()) {
                         std::fprintf(stderr,
                                      "prs_mpi_worker: the entry script closed or replaced descriptor 3, the worker's "

@@ -100,6 +100,7 @@ TEST(CommandLine, HelpExplainsUsageOptionsExitCodesAndLogs) {
                              "--resource_monitor_interval",
                              "--profiling_module",
                              "--append_row_dataframe_header",
+                             "--prefetch_mini_batches",
                              "default 600",
                              "default 60)",
                              "42",

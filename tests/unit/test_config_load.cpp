@@ -363,6 +363,19 @@ TEST_F(ConfigLoad, CommandLineBeatsProgramArgumentsBeatsJobFileBeatsDefault) {
     EXPECT_EQ(spec.program_arguments, (Args{"--error_threshold", "5", "--task_overhead_timeout", "100"}));
 }
 
+TEST_F(ConfigLoad, PrefetchMiniBatchesFromProgramArgumentsOrTheCommandLine) {
+    write("job.yml", kPrecedenceJob);
+    EXPECT_EQ(load("job.yml").prefetch_mini_batches, 1);  // the default: one loaded ahead
+    std::string job = kPrecedenceJob;
+    job.replace(job.find("--error_threshold 5"), 19, "--prefetch_mini_batches 0");
+    write("job.yml", job);
+    const JobSpec spec = load("job.yml");
+    EXPECT_EQ(spec.prefetch_mini_batches, 0);
+    EXPECT_EQ(spec.origins.at("prefetch_mini_batches").kind, Origin::Kind::ProgramArgument);
+    EXPECT_EQ(load("job.yml", {{"prefetch_mini_batches", "2"}}).prefetch_mini_batches, 2);
+    EXPECT_HAS(error_of("job.yml", {{"prefetch_mini_batches", "9"}}), "prefetch_mini_batches");
+}
+
 TEST_F(ConfigLoad, CommandLineOverridesOfJobFileSettings) {
     write("job.yml", kPrecedenceJob);
     const JobSpec spec = load("job.yml", {{"mini_batch_size", "2mb"},

@@ -74,6 +74,21 @@ TEST_F(TabularRows, RaggedRowNamesFileAndByte) {
         << e;
 }
 
+TEST_F(TabularRows, PlainRowsAreTakenWholeAsRowByRow) {
+    // No quote, ASCII, no blank row: checked in bulk (the bytes are the text); a blank row, a
+    // quote or a ragged row goes row by row. Both give pandas the same rows.
+    const auto a = write("a.csv", "x,y\n1,2\r\n3,4\n5,6");
+    auto rows = read_mini_batch_rows(range(a), format(Header::AllFilesSameHeaders, a));
+    EXPECT_EQ(rows.text, "1,2\r\n3,4\n5,6\n");
+    EXPECT_EQ(rows.rows, 3u);
+    EXPECT_EQ(rows.file_rows, (std::vector<std::uint32_t>{3}));
+    const auto b = write("b.csv", "x,y\n1,2\r\n \n3,\"4\"\n5,6\n");
+    rows = read_mini_batch_rows(range(b), format(Header::AllFilesSameHeaders, b));
+    EXPECT_EQ(rows.text, "1,2\r\n3,\"4\"\n5,6\n");
+    EXPECT_EQ(rows.rows, 3u);
+    EXPECT_EQ(rows.file_rows, (std::vector<std::uint32_t>{3}));
+}
+
 TEST_F(TabularRows, UndecodableBytesNameFileByteAndEncoding) {
     const auto a = write("a.csv", "a,b\n1,ok\n2,caf\xE9\n");
     auto f = format(Header::AllFilesSameHeaders, a);
@@ -109,6 +124,19 @@ TEST_F(TabularRows, JsonLinesRowsAndOrigins) {
     ASSERT_EQ(rows.origins.size(), 2u);
     EXPECT_EQ(rows.origins[1].offset, 10u);
     EXPECT_TRUE(rows.names.empty());
+}
+
+TEST_F(TabularRows, PlainJsonLinesAreTheBytesFromTheirOffset) {
+    const auto a = write("a.jsonl", "{\"a\": 1}\n{\"a\": 2}\n{\"a\": 3}");
+    protocol::InputFormat f;
+    f.kind = protocol::InputKind::JsonLines;
+    auto d = range(a, 9);
+    d.kind = f.kind;
+    const auto rows = read_mini_batch_rows(d, f);
+    EXPECT_EQ(rows.text, "{\"a\": 2}\n{\"a\": 3}\n");
+    EXPECT_EQ(rows.rows, 2u);
+    EXPECT_TRUE(rows.origins.empty());  // a row's byte: text_offset + its position
+    EXPECT_EQ(rows.text_offset, 9u);
 }
 
 TEST(TabularScanner, SplitsFieldsLikePandas) {

@@ -47,6 +47,18 @@ TEST(WorkerBoard, BeginAndFinishAreSeenAcrossProcessesAndAfterTheWriterDied) {
     EXPECT_GT(r.start_epoch_us, 0);
 }
 
+TEST(WorkerBoard, AMiniBatchLoadedAheadBeginsAsOfItsLoadsStart) {
+    auto board = WorkerBoard::create();
+    board.begin();
+    board.finish();
+    board.begin(12345, 678);  // its load began while the one before it ran
+    const auto r = board.read();
+    EXPECT_EQ(r.started, 2u);
+    EXPECT_TRUE(r.running());
+    EXPECT_EQ(r.start_mono_ns, 12345);
+    EXPECT_EQ(r.start_epoch_us, 678);
+}
+
 TEST(WorkerBoard, ReadingsWhileTheWorkerWritesNeverRunAhead) {
     // A reader racing the writer could see `finished` of a later begin() than its
     // `started`, and call a finished worker idle one mini-batch early.

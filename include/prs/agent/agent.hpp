@@ -129,6 +129,9 @@ private:
     // The first mini-batch it was sent and has not begun (none running), as if it began now.
     std::optional<Running> next_to_begin(const Slot& s) const;
     void spawn(Slot& s, int index);
+    // Mini-batches a worker holds at once: PipelineDepth's, or, where it loads ahead, the
+    // running one, those it loads and one on its way, whichever is more.
+    int pipeline_depth() const;
     void dispatch();
     void handle(Slot& s, protocol::WorkerToAgent&& m);
     // `charge`: the death is charged to one attempt (see the definition); false only where

@@ -117,6 +117,7 @@ struct JobSpec {
     // Ours: a mini-batch whose attempts all raised, crashed or timed out is split in halves
     // and retried, down to single items, so that only the failing items fail.
     bool isolate_failed_items = false;
+    int prefetch_mini_batches = 1;  // ours: loaded ahead per worker while run() executes
 
     // setting name (v2 dotted name, e.g. "retry_settings.timeout", "error_threshold",
     // "task.entry_script") -> origin. v1 keys are recorded under their v2 names.

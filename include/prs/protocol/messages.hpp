@@ -126,6 +126,8 @@ struct WorkerSetup {
     bool dataframe_header = false;   // --append_row_dataframe_header
     std::string to_csv_kwargs_json;  // parallel_run_step.settings.json's to_csv arguments
     std::string profiling_module;    // --profiling_module ("cProfile"): profile run() calls; empty: off
+    // --prefetch_mini_batches: loaded kinds' mini-batches the worker loads while run() executes.
+    std::int32_t prefetch_mini_batches = 1;
     InputFormat input;
     bool operator==(const WorkerSetup&) const = default;
 };

@@ -42,6 +42,9 @@ public:
     // Worker: the next mini-batch it was sent begins now / is finished.
     void begin();
     void finish();
+    // Worker: the next mini-batch began earlier, at these clock readings (its data was
+    // loaded ahead, while the previous one ran): its load timeout counts from then.
+    void begin(std::int64_t start_mono_ns, std::int64_t start_epoch_us);
     // Agent: a consistent reading (never half of one begin() and half of the next).
     BoardReading read() const;
 
