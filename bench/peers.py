@@ -757,57 +757,39 @@ print(min(once() for _ in range(3)))
 """
 
 
+def _job(root, name, input_lines, entry, concurrency, prefetch, size, append):
+    """A parallel job over `input_lines` (the input's type, path and options, YAML under input_data:)."""
+    indented = "\n".join("    " + line for line in input_lines)
+    (root / f"job_{name}.yml").write_text(f"""\
+type: parallel
+name: bench_{name}
+inputs:
+  input_data:
+{indented}
+outputs:
+  result:
+    type: uri_folder
+input_data: ${{{{inputs.input_data}}}}
+mini_batch_size: "{size}"
+max_concurrency_per_instance: {concurrency}
+retry_settings:
+  max_retries: 0
+  timeout: 600
+task:
+  type: run_function
+  code: ./src
+  entry_script: {entry}
+  {"append_row_to: ${{outputs.result}}" if append else ""}
+  program_arguments: --prefetch_mini_batches {prefetch}
+""")
+
+
 def _tabular_job(root, name, data, entry, concurrency, prefetch, size="1mb", append=True):
-    (root / f"job_{name}.yml").write_text(textwrap.dedent(f"""\
-        type: parallel
-        name: bench_{name}
-        inputs:
-          input_data:
-            type: mltable
-            path: ./{data}
-        outputs:
-          result:
-            type: uri_folder
-        input_data: ${{{{inputs.input_data}}}}
-        mini_batch_size: "{size}"
-        max_concurrency_per_instance: {concurrency}
-        retry_settings:
-          max_retries: 0
-          timeout: 600
-        task:
-          type: run_function
-          code: ./src
-          entry_script: {entry}
-          {"append_row_to: ${{outputs.result}}" if append else ""}
-          program_arguments: --prefetch_mini_batches {prefetch}
-        """))
+    _job(root, name, ["type: mltable", f"path: ./{data}"], entry, concurrency, prefetch, size, append)
 
 
 def _hdf5_job(root, name, data, entry, concurrency, prefetch, rows, append=True):
-    (root / f"job_{name}.yml").write_text(textwrap.dedent(f"""\
-        type: parallel
-        name: bench_{name}
-        inputs:
-          input_data:
-            type: hdf5
-            path: ./{data}
-            datasets: [/x]
-        outputs:
-          result:
-            type: uri_folder
-        input_data: ${{{{inputs.input_data}}}}
-        mini_batch_size: "{rows}"
-        max_concurrency_per_instance: {concurrency}
-        retry_settings:
-          max_retries: 0
-          timeout: 600
-        task:
-          type: run_function
-          code: ./src
-          entry_script: {entry}
-          {"append_row_to: ${{outputs.result}}" if append else ""}
-          program_arguments: --prefetch_mini_batches {prefetch}
-        """))
+    _job(root, name, ["type: hdf5", f"path: ./{data}", "datasets: [/x]"], entry, concurrency, prefetch, rows, append)
 
 
 def _processed(run_dir):
