@@ -34,7 +34,8 @@ public:
           delimited_(format.kind == protocol::InputKind::Delimited),
           delimiter_(delimited_ ? format.delimiter.at(0) : '\0'),  // JSON lines: no fields
           encoding_(parse_encoding(format.encoding).value_or(Encoding::Utf8)),
-          filter_(delimited_ && d.keys_from_columns) {}
+          filter_(delimited_ && d.keys_from_columns),
+          keep_origins_(!format.mltable_file.empty()) {}
 
     MiniBatchRows collect() {
         if (d_.partition_values.empty()) {
@@ -88,6 +89,7 @@ private:
         const char* p = bytes.data();
         const char* const stop = p + bytes.size();
         std::uint32_t rows = 0;
+        std::vector<MiniBatchRows::Origin> origins;
         while (p < stop) {
             const char* row_end = line_end(p, stop);  // the bytes end in '\n'
             if (is_blank_row(std::string_view(p, static_cast<std::size_t>(row_end - p)), delimiter_)) return false;
@@ -96,9 +98,11 @@ private:
                 if (out_.names.empty()) out_.names = numbered_column_names(fields);
                 if (fields != out_.names.size()) return false;
             }
+            if (keep_origins_) origins.push_back({index, base + static_cast<std::uint64_t>(p - bytes.data())});
             ++rows;
             p = row_end;
         }
+        out_.origins.insert(out_.origins.end(), origins.begin(), origins.end());
         if (!delimited_) out_.text_offset = base;
         if (out_.text.empty())
             out_.text = std::move(bytes);
@@ -221,6 +225,8 @@ private:
     const char delimiter_;
     const Encoding encoding_;
     const bool filter_;
+    // The MLTable's steps may need each row's offset (take_random_sample decides rows by it).
+    const bool keep_origins_;
     std::optional<std::string> first_header_;
     std::vector<std::size_t> key_columns_;
     std::vector<std::string> scratch_;

@@ -89,6 +89,21 @@ TEST_F(TabularRows, PlainRowsAreTakenWholeAsRowByRow) {
     EXPECT_EQ(rows.file_rows, (std::vector<std::uint32_t>{3}));
 }
 
+TEST_F(TabularRows, PlainRowsKeepTheirOffsetsWhenTheMLTableHasSteps) {
+    // take_random_sample decides each row by its byte offset: rows checked in bulk must
+    // still say where each began, as rows read one by one (a quote) do.
+    const auto offsets = [&](const std::string& name, const std::string& text) {
+        const auto file = write(name, text);
+        auto f = format(Header::AllFilesSameHeaders, file);
+        f.mltable_file = (dir() / "MLTable").string();
+        std::vector<std::uint64_t> out;
+        for (const auto& origin : read_mini_batch_rows(range(file), f).origins) out.push_back(origin.offset);
+        return out;
+    };
+    EXPECT_EQ(offsets("plain.csv", "x,y\n1,2\n33,4\n5,6\n"), (std::vector<std::uint64_t>{4, 8, 13}));
+    EXPECT_EQ(offsets("quoted.csv", "x,y\n1,2\n33,\"4\"\n5,6\n"), (std::vector<std::uint64_t>{4, 8, 15}));
+}
+
 TEST_F(TabularRows, UndecodableBytesNameFileByteAndEncoding) {
     const auto a = write("a.csv", "a,b\n1,ok\n2,caf\xE9\n");
     auto f = format(Header::AllFilesSameHeaders, a);
