@@ -79,9 +79,10 @@ private:
     // Rows as they mostly are, checked in bulk: ASCII only (the same bytes in every 8-bit
     // encoding, nothing to decode), no blank row to drop, and for delimited rows no quote (every
     // delimiter parts two fields). Then the bytes are the text, moved rather than copied row by
-    // row, and a row costs a memchr (and a count). JSON lines keep no origins then: the text is
-    // the bytes from `base` of the one file (text_offset). False (nothing kept) when one of those
-    // does not hold or a row is ragged: scan() then decides row by row and names the bad row.
+    // row, and a row costs a memchr (and a count). JSON lines need no origins to name a bad line
+    // then: the text is the bytes from `base` of the one file (text_offset). False (nothing kept)
+    // when one of those does not hold or a row is ragged: scan() then decides row by row and
+    // names the bad row.
     bool scan_plain(std::uint32_t index, std::string& bytes, std::uint64_t base) {
         if (filter_ || !is_ascii(bytes)) return false;
         if (delimited_ && std::memchr(bytes.data(), '"', bytes.size())) return false;
@@ -191,7 +192,7 @@ private:
             ++out_.rows;
             if (out_.file_rows.size() <= index) out_.file_rows.resize(index + 1);
             ++out_.file_rows[index];
-            out_.origins.push_back({index, offset});
+            if (keep_origins_ || !delimited_) out_.origins.push_back({index, offset});
         }
     }
 
@@ -225,7 +226,9 @@ private:
     const char delimiter_;
     const Encoding encoding_;
     const bool filter_;
-    // The MLTable's steps may need each row's offset (take_random_sample decides rows by it).
+    // Each row's offset is kept only where it is needed: for the MLTable's steps
+    // (take_random_sample decides rows by it), and for JSON lines read row by row (a line
+    // pandas rejects is named by it).
     const bool keep_origins_;
     std::optional<std::string> first_header_;
     std::vector<std::size_t> key_columns_;

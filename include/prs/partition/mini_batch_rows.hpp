@@ -24,8 +24,9 @@ struct MiniBatchRows {
         std::uint32_t file = 0;
         std::uint64_t offset = 0;
     };
-    // Empty when the rows are files[0]'s bytes as they are from `text_offset` on (read in bulk):
-    // a row's byte is then text_offset + its position in `text`.
+    // Kept for JSON lines read row by row and whenever the MLTable has steps; else empty. JSON
+    // lines read in bulk are files[0]'s bytes as they are from `text_offset` on: a row's byte
+    // is then text_offset + its position in `text`.
     std::vector<Origin> origins;
     std::uint64_t text_offset = 0;
     // Rows from each of the descriptor's files, in order: each row's file, for path
