@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -19,6 +18,7 @@
 #include "prs/pipeline/command_step.hpp"
 #include "prs/pipeline/pipeline_summary.hpp"
 #include "prs/pipeline/step_fingerprint.hpp"
+#include "prs/util/text.hpp"
 
 namespace prs::pipeline {
 
@@ -32,17 +32,10 @@ constexpr int kStepReused = -1;
 
 const char* kind_name(PipelineStep::Kind k) { return k == PipelineStep::Kind::Command ? "command" : "parallel"; }
 
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // The end of a step's log, indented, for the failure message.
 std::string last_lines(const fs::path& log, std::size_t count) {
     std::vector<std::string> lines;
-    std::istringstream in(read_text(log));
+    std::istringstream in(util::read_text_if_exists(log));
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     std::string out;
     for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i)
@@ -78,7 +71,7 @@ int command_step(const config::PipelineSpec& pipeline, const PipelineStep& step,
     std::vector<fs::path> skip = {pipeline.run_dir};
     for (const auto& out : step.outputs) skip.push_back(out.path);
     const std::string fingerprint = step_fingerprint(step, skip);
-    if (!fresh && read_text(marker) == fingerprint) {
+    if (!fresh && util::read_text_if_exists(marker) == fingerprint) {
         const bool outputs_there =
             std::all_of(step.outputs.begin(), step.outputs.end(), [](const auto& o) { return fs::exists(o.path); });
         if (outputs_there) {

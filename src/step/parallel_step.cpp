@@ -1,9 +1,7 @@
 #include "prs/step/parallel_step.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <future>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -25,6 +23,7 @@
 #include "prs/orchestrator/run_lock.hpp"
 #include "prs/orchestrator/stop_request.hpp"
 #include "prs/partition/partition.hpp"
+#include "prs/util/text.hpp"
 #include "prs/util/user_error.hpp"
 
 namespace prs::step {
@@ -32,14 +31,6 @@ namespace prs::step {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_text_if_exists(const fs::path& file) {
-    std::ifstream in(file);
-    if (!in) return {};
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 agent::AgentConfig make_agent_config(const ParallelStep& step, const transport::NodeIdentity& node, int slots,
                                      const hpc::GpuInventory& gpus) {
@@ -68,7 +59,7 @@ agent::AgentConfig make_agent_config(const ParallelStep& step, const transport::
     s.input_path = job.major().path.string();
     s.append_rows = output_file.has_value();
     s.dataframe_header = job.append_row_dataframe_header;
-    s.to_csv_kwargs_json = read_text_if_exists(job.code_dir / "parallel_run_step.settings.json");
+    s.to_csv_kwargs_json = util::read_text_if_exists(job.code_dir / "parallel_run_step.settings.json");
     s.profiling_module = job.profiling_module;
     s.prefetch_mini_batches = job.prefetch_mini_batches;
     s.input = step.input;

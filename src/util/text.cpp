@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 
 namespace prs::util {
 
@@ -126,6 +128,14 @@ std::string html_escape(std::string_view text) {
         }
     }
     return out;
+}
+
+std::string read_text_if_exists(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in) return {};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
 }
 
 }  // namespace prs::util

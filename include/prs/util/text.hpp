@@ -1,6 +1,7 @@
 #pragma once
 // Small text encoders used by the logs and reports.
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,5 +20,9 @@ void append_csv_field(std::string& out, std::string_view s);
 // seconds). For rows of per-mini-batch logs, where fmt's general float code is the
 // costliest part of the line.
 void append_fixed(std::string& out, double value, int decimals);
+
+// A small file's whole text, or "" when it is missing or cannot be read (optional files:
+// a settings file, a step's marker or log).
+std::string read_text_if_exists(const std::filesystem::path& file);
 
 }  // namespace prs::util
