@@ -5,6 +5,7 @@ a death during run(n) charged to n alone."""
 import collections
 import datetime
 import os
+import time
 
 from harness import PrsTestCase
 from test_tabular_job import mltable_job, read_delimited_mltable
@@ -94,7 +95,9 @@ class Overlap(PrefetchCase):
 
 class Attribution(PrefetchCase):
     def test_kill_9_during_run_charges_the_running_mini_batch_not_the_one_loaded_ahead(self):
+        started = time.time()
         proc = self.prs(self.job(DYING_RUN))
+        self.assertLess(time.time() - started, 60, "a replaced worker costs seconds, not a timeout")
         self.assertExit(proc, 0)
         lines = self.output_lines()
         self.assertEqual(sorted(map(int, lines)), list(range(self.ROWS)))  # exactly once
@@ -113,7 +116,9 @@ class Attribution(PrefetchCase):
         os.mkfifo(data / "b.csv")  # nobody ever writes: its load blocks (without the GIL)
         (data / "MLTable").write_text(read_delimited_mltable([("file", "./a.csv"), ("file", "./b.csv")]))
         self.dir.script(SLEEPING_RUN.replace("0.3", "1.0"))
+        started = time.time()
         proc = self.prs(self.dir.job(mltable_job(concurrency=1, args="--task_overhead_timeout 2")), timeout=120)
+        self.assertLess(time.time() - started, 60, "three 2 s load timeouts and a 1 s run()")
         self.assertExit(proc, 0)
         self.assertEqual(sorted(int(line.split()[0]) for line in self.output_lines()), list(range(20)))
         by_file = collections.defaultdict(list)
