@@ -547,11 +547,13 @@ void Orchestrator::shut_down() {
         for (auto& m : local_.poll(transport_ ? 1 : 100)) handle(0, std::move(m));
         byes += pump_remote();
     }
-    if (transport_) {
-        for (int r = 1; r < topology_.world_size; ++r)
-            if (!lost_[static_cast<std::size_t>(r)]) transport_->send(r, protocol::Finish{lost_ranks() > 0});
-        transport_->flush();
-    }
+}
+
+void Orchestrator::release_ranks() {
+    if (!transport_) return;
+    for (int r = 1; r < topology_.world_size; ++r)
+        if (!lost_[static_cast<std::size_t>(r)]) transport_->send(r, protocol::Finish{lost_ranks() > 0});
+    transport_->flush();
 }
 
 int Orchestrator::run() {
@@ -565,7 +567,11 @@ int Orchestrator::run() {
         stop_on_error(e);
     }
     shut_down();
-    return finish();
+    const int code = finish();
+    // Only now: a rank told to abandon exits at once, and mpirun ends the job (rank 0
+    // included) at the first exit code that is not 0, so the logs must be written first.
+    release_ranks();
+    return code;
 }
 
 void Orchestrator::schedule() {
