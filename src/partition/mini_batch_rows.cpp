@@ -10,6 +10,7 @@
 #include "prs/partition/delimited_rows.hpp"
 #include "prs/partition/input_file.hpp"
 #include "prs/partition/partition_keys.hpp"
+#include "prs/partition/plain_rows.hpp"
 #include "prs/partition/tabular.hpp"
 #include "prs/partition/text_encoding.hpp"
 #include "prs/util/text.hpp"
@@ -76,56 +77,27 @@ private:
         if (!scan_plain(index, bytes, base)) scan(index, path, bytes, base, end);
     }
 
-    // Rows as they mostly are, checked in bulk: ASCII only (the same bytes in every 8-bit
-    // encoding, nothing to decode), no blank row to drop, and for delimited rows no quote (every
-    // delimiter parts two fields). Then the bytes are the text, moved rather than copied row by
-    // row, and a row costs a memchr (and a count). JSON lines need no origins to name a bad line
-    // then: the text is the bytes from `base` of the one file (text_offset). False (nothing kept)
-    // when one of those does not hold or a row is ragged: scan() then decides row by row and
-    // names the bad row.
+    // Rows as they mostly are (plain_rows.hpp): the bytes are the text, moved rather than
+    // copied row by row. JSON lines need no origins to name a bad line then: the text is the
+    // bytes from `base` of the one file (text_offset). False (nothing kept) when the bytes are
+    // not plain: scan() then decides row by row and names the bad row.
     bool scan_plain(std::uint32_t index, std::string& bytes, std::uint64_t base) {
-        if (filter_ || !is_ascii(bytes)) return false;
-        if (delimited_ && std::memchr(bytes.data(), '"', bytes.size())) return false;
+        if (filter_) return false;
         if (!delimited_ && (!d_.partition_values.empty() || !out_.text.empty())) return false;
-        const char* p = bytes.data();
-        const char* const stop = p + bytes.size();
-        std::uint32_t rows = 0;
-        std::vector<MiniBatchRows::Origin> origins;
-        while (p < stop) {
-            const char* row_end = line_end(p, stop);  // the bytes end in '\n'
-            if (is_blank_row(std::string_view(p, static_cast<std::size_t>(row_end - p)), delimiter_)) return false;
-            if (delimited_) {
-                const auto fields = 1 + static_cast<std::size_t>(std::count(p, row_end, delimiter_));
-                if (out_.names.empty()) out_.names = numbered_column_names(fields);
-                if (fields != out_.names.size()) return false;
-            }
-            if (keep_origins_) origins.push_back({index, base + static_cast<std::uint64_t>(p - bytes.data())});
-            ++rows;
-            p = row_end;
-        }
-        out_.origins.insert(out_.origins.end(), origins.begin(), origins.end());
+        std::vector<std::uint64_t> starts;
+        const auto plain = scan_plain_rows(bytes, delimiter_, out_.names.size(), keep_origins_ ? &starts : nullptr);
+        if (!plain) return false;
+        if (delimited_ && out_.names.empty() && plain->rows > 0) out_.names = numbered_column_names(plain->fields);
+        for (const auto start : starts) out_.origins.push_back({index, base + start});
         if (!delimited_) out_.text_offset = base;
         if (out_.text.empty())
             out_.text = std::move(bytes);
         else
             out_.text += bytes;
-        out_.rows += rows;
+        out_.rows += plain->rows;
         if (out_.file_rows.size() <= index) out_.file_rows.resize(index + 1);
-        out_.file_rows[index] += rows;
+        out_.file_rows[index] += plain->rows;
         return true;
-    }
-
-    // No byte with the high bit set; eight bytes a step.
-    static bool is_ascii(std::string_view bytes) {
-        constexpr std::uint64_t highs = 0x8080808080808080ull;
-        std::uint64_t any = 0;
-        std::size_t i = 0;
-        for (std::uint64_t w = 0; bytes.size() - i >= 8; i += 8) {
-            std::memcpy(&w, bytes.data() + i, sizeof w);
-            any |= w;
-        }
-        for (; i < bytes.size(); ++i) any |= static_cast<unsigned char>(bytes[i]);
-        return (any & highs) == 0;
     }
 
     void set_names(const std::string& path, bool header, const std::string& header_row) {
