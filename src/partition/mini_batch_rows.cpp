@@ -1,6 +1,5 @@
 #include "prs/partition/mini_batch_rows.hpp"
 
-#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string_view>

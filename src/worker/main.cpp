@@ -78,8 +78,8 @@ void set_signal_dispositions() {
 // and columns, run()'s arrays. By default glibc hands freed blocks over 128 KB back to the
 // kernel, and the next mini-batch faults them in again, zeroed page by page: measured, that
 // was half of the time a 1 MB CSV mini-batch took to reach run() (bench/README.md). Up to
-// 64 MB of freed heap now stays with each worker for the next mini-batch. The user's own
-// GLIBC_TUNABLES for malloc win.
+// 64 MB of freed heap now stays with each worker for the next mini-batch (docs/design.md §4).
+// The user's own GLIBC_TUNABLES for malloc win.
 void keep_freed_memory() {
     if (const char* tunables = std::getenv("GLIBC_TUNABLES"); tunables && std::strstr(tunables, "glibc.malloc."))
         return;

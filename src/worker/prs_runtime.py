@@ -356,7 +356,7 @@ def _judge(result, total, index, run_seconds):
     pandas = sys.modules.get("pandas")
     if isinstance(result, (list, tuple)) or _is_array(result):
         succeeded = len(result)
-        rows = "\n".join(map(str, result)) if _setup.append_rows and succeeded else ""
+        rows = _list_rows(result) if _setup.append_rows and succeeded else ""
     elif pandas is not None and isinstance(result, pandas.DataFrame):
         succeeded = len(result)
         rows = ""
@@ -376,6 +376,15 @@ def _judge(result, total, index, run_seconds):
         print(f"WARNING: mini-batch {index}: run() returned {succeeded} results for {total} items; "
               "all are kept", file=sys.stderr)
     return _outcome(AttemptStatus.RUN_DONE, run_seconds, succeeded=succeeded, rows=rows, header=_encode(header))
+
+
+def _list_rows(result):
+    """A line per item, str(item). A list of str (the common return) is joined as it is,
+    a fifth of the time of calling str() on each (a str subclass gives its value)."""
+    try:
+        return "\n".join(result)
+    except TypeError:
+        return "\n".join(map(str, result))
 
 
 def _frame_rows(frame):
