@@ -567,10 +567,14 @@ int Orchestrator::run() {
         stop_on_error(e);
     }
     shut_down();
+    // A rank told to finalize waits in MPI_Finalize for rank 0, however long its logs take:
+    // it hears at once. One told to abandon (a rank was lost) exits at once, and mpirun ends
+    // the job, rank 0 included, at the first exit code that is not 0: it hears only after
+    // the logs are written. (finish() hears no rank, so the count cannot change.)
+    const bool abandon = lost_ranks() > 0;
+    if (!abandon) release_ranks();
     const int code = finish();
-    // Only now: a rank told to abandon exits at once, and mpirun ends the job (rank 0
-    // included) at the first exit code that is not 0, so the logs must be written first.
-    release_ranks();
+    if (abandon) release_ranks();
     return code;
 }
 

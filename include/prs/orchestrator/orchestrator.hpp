@@ -102,7 +102,7 @@ private:
     // writes and commits nothing more, so the journal stays as a rerun resumes it.
     void stop_on_error(const std::exception& e);
     void shut_down();
-    // The last word to every rank still here: Finish, after the logs are written.
+    // The last word to every rank still here: Finish, saying whether to finalize or abandon.
     void release_ranks();
     // Receives what remote ranks sent, keeps their heartbeats, declares silent ones lost.
     // Returns the number of Bye messages seen.
