@@ -917,62 +917,102 @@ def bench_load(b):
               best / peer <= 1.15)
 
 
+def _overlap_period(run_dir):
+    """The workers' mean seconds per mini-batch after start-up: each worker's first run() end
+    to its last, over the mini-batches between (run() writes when it ended)."""
+    ends = collections.defaultdict(list)
+    for line in (run_dir / "outputs" / "result" / "parallel_run_step.txt").read_text().splitlines():
+        if line.strip():
+            t, pid = line.split()
+            ends[pid].append(float(t))
+    return statistics.mean((max(e) - min(e)) / (len(e) - 1) for e in ends.values() if len(e) > 1)
+
+
 def bench_overlap(b):
+    """run() sleeping about one mini-batch's load (GIL released, as a GPU call) with prefetch 0
+    and 1, for CSV and a deflate-compressed HDF5 dataset, on 1 and 2 workers; run() spinning as
+    long in Python (GIL held) on 2 workers."""
     if not hasattr(b, "load_per_mini_batch"):
         bench_load(b)
-    load = b.load_per_mini_batch["csv"]
-    run_s = round(load, 3)
-    env = {"PRS_BENCH_RUN_S": str(run_s)}
-    reps = 5
-    g = (f"overlap: the load bench's CSV job, run() {run_s * 1000:.0f} ms (~ its load, {load * 1000:.0f} ms), "
-         f"2 workers; period = a worker's time per mini-batch after start-up (its first run() end -> its last, "
-         f"over the mini-batches between), median of {reps}")
-
-    def span(name):
-        """The workers' mean seconds per mini-batch after start-up, and the mini-batches."""
-        run_dir = b.root / f"run_{name}_alone"
-        ends = collections.defaultdict(list)
-        for line in (run_dir / "outputs" / "result" / "parallel_run_step.txt").read_text().splitlines():
-            if line.strip():
-                t, pid = line.split()
-                ends[pid].append(float(t))
-        periods = [(max(e) - min(e)) / (len(e) - 1) for e in ends.values() if len(e) > 1]
-        return statistics.mean(periods), sum(map(len, ends.values()))
-
-    results = {}
+    reps = 3 if b.quick else 5
+    kinds = {"csv": ("load_csv", lambda name, entry, workers, prefetch: _tabular_job(
+        b.root, name, "data_load_csv", entry, workers, prefetch))}
+    make_h5 = Path(b.prs).parent / "tests" / "prs_make_h5"
+    if make_h5.exists():
+        # Compressed chunks, as HDF5 training data often is: decompressing is the load's CPU,
+        # all of it in H5Dread, without the GIL.
+        rows_total, per_batch = (524_288, 32_768) if b.quick else (2_097_152, 65_536)
+        folder = b.root / "data_overlap_h5"
+        folder.mkdir(exist_ok=True)
+        subprocess.run([str(make_h5), str(folder / "x.h5"), "0", f"/x:f64:{rows_total}x8:chunk=4096"], check=True)
+        _hdf5_job(b.root, "load_h5z", "data_overlap_h5", "load_noop.py", 1, 0, per_batch, append=False)
+        kinds["h5"] = ("load_h5z", lambda name, entry, workers, prefetch: _hdf5_job(
+            b.root, name, "data_overlap_h5", entry, workers, prefetch, per_batch))
+    # A run() of about one load: its length from a first load-alone run of each kind.
+    run_s = {}
+    for kind, (load_job, make) in kinds.items():
+        b.prs_run(load_job)
+        rows = _processed(b.root / f"run_{load_job}_alone")
+        run_s[kind] = round(_load_seconds(rows) / len(rows), 4)
+        for workers in (1, 2):
+            for prefetch in (0, 1):
+                make(f"overlap_{kind}_w{workers}_{prefetch}", "load_sleep.py", workers, prefetch)
+    kinds["csv"][1]("overlap_spin_0", "load_spin.py", 2, 0)
+    kinds["csv"][1]("overlap_spin_1", "load_spin.py", 2, 1)
     # This VM's speed drifts by half within minutes: each repetition measures its own bound,
-    # the mean over the mini-batches of max(load, run), the loads from a run of the load
-    # bench's job (load alone) right before its two runs.
-    bounds = []
-    for entry, tag in [("load_sleep.py", "sleep"), ("load_spin.py", "spin")]:
-        spans = {0: [], 1: []}
-        for prefetch in spans:
-            _tabular_job(b.root, f"overlap_{tag}_{prefetch}", "data_load_csv", entry, 2, prefetch)
-        for _ in range(reps):  # prefetch 0 and 1 alternate
-            if tag == "sleep":
-                b.prs_run("load_csv")
-                rows = _processed(b.root / "run_load_csv_alone")
-                # Per mini-batch: a file's last mini-batch is its short tail, loaded in less than run().
-                bounds.append(statistics.mean(max(_load_seconds([r]), run_s) for r in rows))
-            for prefetch in spans:
-                b.prs_run(f"overlap_{tag}_{prefetch}", env=env)
-                spans[prefetch].append(span(f"overlap_{tag}_{prefetch}")[0])
-        if tag == "sleep":
-            ratios = {p: [bd / v for bd, v in zip(bounds, spans[p])] for p in spans}
-        for prefetch, v in spans.items():
-            results[(tag, prefetch)] = (statistics.median(v), None)
-            b.log(f"  {tag} run(), prefetch {prefetch}: {results[(tag, prefetch)][0] * 1000:.1f} ms per mini-batch "
-                  f"({min(v) * 1000:.1f}-{max(v) * 1000:.1f})")
-    bound = statistics.median(bounds)
-    b.log(f"  bounds max(load, run): {', '.join(f'{x * 1000:.1f}' for x in bounds)} ms")
-    for prefetch in (0, 1):
-        s, r = results[("sleep", prefetch)][0], statistics.median(ratios[prefetch])
-        b.add(g, f"GIL-released run(), prefetch {prefetch}: bound / period", f"{r:.2f} ({s * 1000:.1f} ms)",
-              "bound max(load, run), each run's own", f"{bound * 1000:.1f} ms", None, ">= 0.85" if prefetch else "-",
-              r >= 0.85 if prefetch else None)
-    on, off = results[("spin", 1)][0], results[("spin", 0)][0]
-    b.add(g, "GIL-holding run(): period, prefetch 1", f"{on * 1000:.1f} ms ({on / off:.2f}x prefetch 0)",
-          "prefetch 0", f"{off * 1000:.1f} ms", off / on, ">= 0.95 (<= 1.05x)", on / off <= 1.05)
+    # the mean over the mini-batches of max(load, run), neither overlapped: the load of a
+    # load-alone run right before, run() as long as it took with prefetch 0 (a file's last
+    # mini-batch is its short tail, loaded in less than run(); a sleep overshoots).
+    bounds = collections.defaultdict(list)
+    nominal = collections.defaultdict(list)
+    periods = collections.defaultdict(list)
+    for _ in range(reps):
+        for kind, (load_job, _) in kinds.items():
+            env = {"PRS_BENCH_RUN_S": str(run_s[kind])}
+            b.prs_run(load_job)
+            loads = {r["Mini-batch Id"]: _load_seconds([r]) for r in _processed(b.root / f"run_{load_job}_alone")}
+            for workers in (1, 2):
+                for prefetch in (0, 1):  # alternating
+                    name = f"overlap_{kind}_w{workers}_{prefetch}"
+                    b.prs_run(name, env=env)
+                    periods[(kind, workers, prefetch)].append(_overlap_period(b.root / f"run_{name}_alone"))
+                    if prefetch == 0:
+                        ran = _processed(b.root / f"run_{name}_alone")
+                        bounds[(kind, workers)].append(statistics.mean(
+                            max(loads[r["Mini-batch Id"]], float(r["Run Method Seconds"])) for r in ran))
+                        # Until 2026-12-02 run() counted as long as asked (the sleep's overshoot
+                        # was the worker's): logged, to compare with figures from before.
+                        nominal[(kind, workers)].append(statistics.mean(
+                            max(loads[r["Mini-batch Id"]], run_s[kind]) for r in ran))
+        env = {"PRS_BENCH_RUN_S": str(run_s["csv"])}
+        for prefetch in (0, 1):
+            b.prs_run(f"overlap_spin_{prefetch}", env=env)
+            periods[("spin", 2, prefetch)].append(_overlap_period(b.root / f"run_overlap_spin_{prefetch}_alone"))
+    for kind in kinds:
+        label = "CSV" if kind == "csv" else "HDF5 (deflate)"
+        g = (f"overlap: {label}, run() sleeping {run_s[kind] * 1000:.1f} ms (GIL released, ~ one load); "
+             f"period = a worker's time per mini-batch after start-up, median of {reps}, "
+             f"bound = max(load, run) per mini-batch, each repetition's own")
+        for workers in (1, 2):
+            bound = bounds[(kind, workers)]
+            b.log(f"  {label}, {workers} worker(s): run() {run_s[kind] * 1000:.1f} ms, bounds max(load, run) "
+                  f"{', '.join(f'{x * 1000:.1f}' for x in bound)} ms")
+            for prefetch in (0, 1):
+                v = periods[(kind, workers, prefetch)]
+                ratio = statistics.median(bd / x for bd, x in zip(bound, v))
+                as_asked = statistics.median(bd / x for bd, x in zip(nominal[(kind, workers)], v))
+                b.log(f"  {label}, {workers} worker(s), prefetch {prefetch}: {statistics.median(v) * 1000:.1f} ms "
+                      f"per mini-batch ({min(v) * 1000:.1f}-{max(v) * 1000:.1f}), bound/period {ratio:.2f} "
+                      f"({as_asked:.2f} with run() as long as asked)")
+                judged = prefetch == 1
+                b.add(g, f"{workers} worker(s), prefetch {prefetch}: bound / period",
+                      f"{ratio:.2f} ({statistics.median(v) * 1000:.1f} ms)", "bound",
+                      f"{statistics.median(bound) * 1000:.1f} ms", None,
+                      ">= 0.85" if judged else "-", ratio >= 0.85 if judged else None)
+    on, off = statistics.median(periods[("spin", 2, 1)]), statistics.median(periods[("spin", 2, 0)])
+    b.add(f"overlap: CSV, run() spinning {run_s['csv'] * 1000:.1f} ms (GIL held), 2 workers, median of {reps}",
+          "GIL-holding run(): period, prefetch 1", f"{on * 1000:.1f} ms ({on / off:.2f}x prefetch 0)", "prefetch 0",
+          f"{off * 1000:.1f} ms", off / on, ">= 0.95 (<= 1.05x)", on / off <= 1.05)
 
 
 def print_table(rows):
