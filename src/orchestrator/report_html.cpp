@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -262,11 +260,7 @@ svg text { font-size: 11px; fill: #333; }
 std::string chart_js_source() {
     const char* env = std::getenv("PRS_CHART_JS");
     const std::string path = env ? env : "/usr/share/javascript/chart.js/chart.min.js";
-    std::ifstream in(path, std::ios::binary);
-    if (path.empty() || !in) return {};
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return util::read_text_if_exists(path);  // PRS_CHART_JS="" (no file): no chart
 }
 
 std::string report_html(const JobOutcome& outcome, const JobCounters& c, const JobStats& stats, const NodeUsage& usage,

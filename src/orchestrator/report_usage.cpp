@@ -2,10 +2,10 @@
 
 #include <charconv>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
+
+#include "prs/util/text.hpp"
 
 namespace prs::orchestrator {
 
@@ -124,16 +124,10 @@ NodeUsage read_node_usage(const std::filesystem::path& perf_root) {
         const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), node);
         if (err == std::errc() && end == name.data() + name.size()) folders[node] = entry.path();
     }
-    const auto read = [](const std::filesystem::path& file) {
-        std::ifstream in(file, std::ios::binary);
-        std::ostringstream text;
-        if (in) text << in.rdbuf();
-        return text.str();
-    };
     NodeUsage usage;
     for (const auto& [node, folder] : folders) {
-        add_node_usage(usage, node, read(folder / "node_resource_usage.csv"));
-        add_gpu_usage(usage, node, read(folder / "gpu_resource_usage.csv"));
+        add_node_usage(usage, node, util::read_text_if_exists(folder / "node_resource_usage.csv"));
+        add_gpu_usage(usage, node, util::read_text_if_exists(folder / "gpu_resource_usage.csv"));
     }
     return usage;
 }
