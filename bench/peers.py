@@ -856,7 +856,6 @@ def bench_load(b):
         write(b.root / "src" / name, body)
     g = (f"load path: {files} files x {mb} MB, 1 MB mini-batches, no-op run(), 1 worker, prefetch 0 "
          "(worker's load seconds summed from processed_mini-batches.csv, best of 3)")
-    b.load_per_mini_batch = {}
     for kind, label, peer_name in [("csv", "read_delimited", "pandas.read_csv"),
                                    ("json", "read_json_lines", "pandas.read_json(lines=True)")]:
         b.log(f"load: {label}, {files} x {mb} MB")
@@ -881,7 +880,6 @@ def bench_load(b):
             peer = p if peer is None else min(peer, p)
             p = _peer_load(b, kind, spec, WORKER_MALLOC)
             tuned = p if tuned is None else min(tuned, p)
-        b.load_per_mini_batch[kind] = best / len(rows)
         b.log(f"  prs_mpi {best:.3f} s for {len(rows)} mini-batches, {peer_name} {peer:.3f} s: {best / peer:.2f}x; "
               f"with the worker's malloc settings {tuned:.3f} s: {best / tuned:.2f}x")
         b.add(g, f"{label}: data to run()", f"{best:.3f} s ({best / peer:.2f}x the peer)", peer_name, f"{peer:.3f} s",
@@ -932,7 +930,7 @@ def bench_overlap(b):
     """run() sleeping about one mini-batch's load (GIL released, as a GPU call) with prefetch 0
     and 1, for CSV and a deflate-compressed HDF5 dataset, on 1 and 2 workers; run() spinning as
     long in Python (GIL held) on 2 workers."""
-    if not hasattr(b, "load_per_mini_batch"):
+    if not (b.root / "job_load_csv.yml").exists():  # its data, jobs and entry scripts
         bench_load(b)
     reps = 3 if b.quick else 5
     kinds = {"csv": ("load_csv", lambda name, entry, workers, prefetch: _tabular_job(
@@ -957,8 +955,8 @@ def bench_overlap(b):
         for workers in (1, 2):
             for prefetch in (0, 1):
                 make(f"overlap_{kind}_w{workers}_{prefetch}", "load_sleep.py", workers, prefetch)
-    kinds["csv"][1]("overlap_spin_0", "load_spin.py", 2, 0)
-    kinds["csv"][1]("overlap_spin_1", "load_spin.py", 2, 1)
+    for prefetch in (0, 1):
+        _tabular_job(b.root, f"overlap_spin_{prefetch}", "data_load_csv", "load_spin.py", 2, prefetch)
     # This VM's speed drifts by half within minutes: each repetition measures its own bound,
     # the mean over the mini-batches of max(load, run), neither overlapped: the load of a
     # load-alone run right before, run() as long as it took with prefetch 0 (a file's last
